@@ -1,0 +1,257 @@
+// Service operations as message flows. Each operation names the actor that owns the state it
+// needs: the DB pool for plain reads and writes, the listing cache for listings, the event
+// registry for purchases, the credential workers for argon2id, the cluster node for broadcasts.
+#include "actors/hub.hpp"
+
+#include "actors/db_job.hpp"
+#include "actors/messages.hpp"
+#include "persistence/event_repository.hpp"
+#include "persistence/participant_repository.hpp"
+#include "persistence/purchase_repository.hpp"
+
+#include <caf/send.hpp>
+
+namespace eventhub::actors {
+namespace {
+
+using clock = std::chrono::steady_clock;
+using domain::error_code;
+using domain::make_error;
+namespace participants = persistence::participants;
+namespace events = persistence::events;
+namespace purchases = persistence::purchases;
+namespace logins = persistence::logins;
+
+deadline due(const hub_context& ctx) {
+  return clock::now() + ctx.request_timeout;
+}
+
+template <class T> domain::result<T> found(std::optional<T> value, const char* what) {
+  if (value)
+    return std::move(*value);
+  return make_error(error_code::not_found, std::string("No ") + what + " with this id.");
+}
+
+/// Runs `work` on a DB worker inside one transaction.
+template <class T, class Work>
+void transact(const hub_context& ctx, domain::reply<T> done, Work work) {
+  query<T>(ctx.db_pool, due(ctx), std::move(done),
+           [work = std::move(work)](persistence::session& s) {
+             return s.transact([&](persistence::tx& t) -> domain::result<T> { return work(t); });
+           });
+}
+
+/// After an admin write: every node's cache and event actor learn of it before `done` answers.
+template <class T>
+domain::reply<T> invalidating(const hub_context& ctx, std::int64_t event_id,
+                              domain::reply<T> done) {
+  return [cluster = ctx.cluster, event_id, done](domain::result<T> r) {
+    if (!r.ok())
+      return done(std::move(r));
+    auto value = std::make_shared<domain::result<T>>(std::move(r));
+    const std::int64_t id = event_id > 0 ? event_id : (*value)->id;
+    caf::anon_send(cluster, invalidate_atom::value,
+                   invalidation{id, [done, value] { done(*value); }});
+  };
+}
+
+template <>
+domain::reply<domain::unit> invalidating(const hub_context& ctx, std::int64_t event_id,
+                                         domain::reply<domain::unit> done) {
+  return [cluster = ctx.cluster, event_id, done](domain::result<domain::unit> r) {
+    if (!r.ok())
+      return done(std::move(r));
+    caf::anon_send(cluster, invalidate_atom::value,
+                   invalidation{event_id, [done] { done(domain::unit{}); }});
+  };
+}
+
+struct login_record {
+  std::int64_t id = 0;
+  domain::role role = domain::role::user;
+  std::string hash; // empty for an unknown email
+};
+
+domain::error bad_credentials() {
+  return make_error(error_code::unauthenticated, "Invalid email or password.");
+}
+
+/// Records the outcome of a login attempt, then answers.
+void finish_login(std::shared_ptr<const hub_context> ctx, domain::login_request req,
+                  login_record who, bool verified, domain::reply<domain::access_token> done) {
+  transact<domain::access_token>(*ctx, std::move(done),
+                                 [ctx, req = std::move(req), who, verified](
+                                     persistence::tx& t) -> domain::result<domain::access_token> {
+                                   if (!verified) {
+                                     logins::record_failure(t, req.email, req.client_address,
+                                                            ctx->throttle);
+                                     return bad_credentials();
+                                   }
+                                   logins::record_success(t, req.email);
+                                   return ctx->tokens->issue(who.id, who.role, domain::now());
+                                 });
+}
+
+} // namespace
+
+const caf::actor& hub_context::hasher() const {
+  return hashers[next_hasher.fetch_add(1, std::memory_order_relaxed) % hashers.size()];
+}
+
+// participants ------------------------------------------------------------------------------
+
+void hub::register_participant(domain::new_participant p, domain::reply<domain::participant> done) {
+  auto ctx = ctx_;
+  auto password = p.password;
+  domain::reply<std::string> hashed = [ctx, p = std::move(p),
+                                       done](domain::result<std::string> hash) {
+    if (!hash.ok())
+      return done(hash.err());
+    transact<domain::participant>(*ctx, done, [p, h = std::move(*hash)](persistence::tx& t) {
+      return participants::insert(t, p, h);
+    });
+  };
+  caf::anon_send(ctx->hasher(), hash_atom::value,
+                 hash_request{std::move(password), std::move(hashed), due(*ctx)});
+}
+
+void hub::login(domain::login_request req, domain::reply<domain::access_token> done) {
+  auto ctx = ctx_;
+  domain::reply<login_record> looked_up = [ctx, req, done](domain::result<login_record> who) {
+    if (!who.ok())
+      return done(who.err());
+    domain::reply<bool> verified = [ctx, req, who = *who, done](domain::result<bool> ok) {
+      if (!ok.ok())
+        return done(ok.err());
+      finish_login(ctx, req, who, *ok, done);
+    };
+    caf::anon_send(ctx->hasher(), verify_atom::value,
+                   verify_request{who->hash, req.password, std::move(verified), due(*ctx)});
+  };
+  transact<login_record>(
+      *ctx, std::move(looked_up), [req](persistence::tx& t) -> domain::result<login_record> {
+        const std::vector<std::string> subjects{logins::email_subject(req.email),
+                                                logins::address_subject(req.client_address)};
+        if (auto wait = logins::locked_for(t, subjects)) {
+          auto e = make_error(error_code::throttled, "Too many failed logins; try again later.");
+          e.retry_after_seconds = static_cast<int>(*wait);
+          return e;
+        }
+        auto rec = participants::find_login(t, req.email);
+        if (!rec)
+          return login_record{};
+        return login_record{rec->id, rec->role, rec->password_hash};
+      });
+}
+
+void hub::find_participant(std::int64_t id, domain::reply<domain::participant> done) {
+  transact<domain::participant>(*ctx_, std::move(done), [id](persistence::tx& t) {
+    return found(participants::find(t, id), "participant");
+  });
+}
+
+void hub::list_participants(domain::page_request paging,
+                            domain::reply<domain::page<domain::participant>> done) {
+  transact<domain::page<domain::participant>>(*ctx_, std::move(done), [paging](persistence::tx& t) {
+    return participants::list(t, paging);
+  });
+}
+
+// events ------------------------------------------------------------------------------------
+
+void hub::list_events(domain::event_query query, domain::reply<domain::rendered_page> done) {
+  caf::anon_send(ctx_->cache, list_atom::value, listing_request{std::move(query), std::move(done)});
+}
+
+void hub::find_event(std::int64_t id, domain::reply<domain::event> done) {
+  transact<domain::event>(*ctx_, std::move(done),
+                          [id](persistence::tx& t) { return found(events::find(t, id), "event"); });
+}
+
+void hub::create_event(domain::event_draft draft, domain::reply<domain::event> done) {
+  transact<domain::event>(*ctx_, invalidating(*ctx_, 0, std::move(done)),
+                          [draft](persistence::tx& t) { return events::insert(t, draft); });
+}
+
+void hub::update_event(std::int64_t id, domain::event_draft draft,
+                       domain::reply<domain::event> done) {
+  transact<domain::event>(*ctx_, invalidating(*ctx_, id, std::move(done)),
+                          [id, draft](persistence::tx& t) { return events::update(t, id, draft); });
+}
+
+void hub::delete_event(std::int64_t id, domain::reply<domain::unit> done) {
+  transact<domain::unit>(*ctx_, invalidating(*ctx_, id, std::move(done)),
+                         [id](persistence::tx& t) { return events::remove(t, id); });
+}
+
+void hub::list_attendees(std::int64_t event_id, domain::page_request paging,
+                         domain::reply<domain::page<domain::attendee>> done) {
+  transact<domain::page<domain::attendee>>(
+      *ctx_, std::move(done),
+      [event_id, paging](persistence::tx& t) { return events::attendees(t, event_id, paging); });
+}
+
+// purchases ---------------------------------------------------------------------------------
+
+void hub::purchase(domain::purchase_request req, domain::reply<domain::purchase_outcome> done) {
+  if (ctx_->mode == config::purchase_mode::actor) {
+    caf::anon_send(ctx_->registry, purchase_atom::value,
+                   purchase_command{std::move(req), std::move(done), due(*ctx_)});
+    return;
+  }
+  // lock-per-request: the classic design, one FOR UPDATE transaction per request.
+  auto ctx = ctx_;
+  query<domain::purchase_outcome>(
+      ctx->db_pool, due(*ctx), std::move(done),
+      [ctx, req](persistence::session& s) -> domain::result<domain::purchase_outcome> {
+        auto outcome = purchases::commit_batch(s, req.event_id, {req}, ctx->redelivery_delay);
+        if (!outcome.confirmations.empty())
+          caf::anon_send(ctx->notifier, notify_atom::value,
+                         confirmation_list{std::move(outcome.confirmations), false});
+        return std::move(outcome.results.front());
+      });
+}
+
+void hub::find_purchase(std::int64_t id, domain::principal caller,
+                        domain::reply<domain::purchase> done) {
+  transact<domain::purchase>(*ctx_, std::move(done), [id, caller](persistence::tx& t) {
+    auto p = purchases::find(t, id);
+    if (p && caller.role != domain::role::admin && p->participant_id != caller.id)
+      p.reset(); // someone else's purchase does not exist for this caller
+    return found(std::move(p), "purchase");
+  });
+}
+
+void hub::list_purchases(std::int64_t participant_id, domain::page_request paging,
+                         domain::reply<domain::page<domain::purchase>> done) {
+  transact<domain::page<domain::purchase>>(*ctx_, std::move(done),
+                                           [participant_id, paging](persistence::tx& t) {
+                                             return purchases::list_of(t, participant_id, paging);
+                                           });
+}
+
+// operations --------------------------------------------------------------------------------
+
+void hub::health(domain::reply<domain::health_report> done) {
+  auto ctx = ctx_;
+  db_job job;
+  job.due = clock::now() + std::min(ctx->request_timeout, std::chrono::milliseconds{3000});
+  auto report = [ctx, done](bool db_up) {
+    domain::health_report r;
+    r.db_up = db_up;
+    r.cluster_enabled = ctx->cluster_enabled;
+    member_reply with_members = [r, done](std::vector<domain::member_view> members) mutable {
+      r.members = std::move(members);
+      done(r);
+    };
+    caf::anon_send(ctx->cluster, view_atom::value, std::move(with_members));
+  };
+  job.run = [report](persistence::session& s) {
+    s.transact([](persistence::tx& t) { t.raw().exec("SELECT 1"); });
+    report(true);
+  };
+  job.fail = [report](const domain::error&) { report(false); };
+  submit(ctx->db_pool, std::move(job));
+}
+
+} // namespace eventhub::actors

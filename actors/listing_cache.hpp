@@ -1,0 +1,21 @@
+// The listing cache: answers GET /api/events from pages kept rendered in memory.
+#pragma once
+
+#include <caf/fwd.hpp>
+
+#include <chrono>
+#include <cstddef>
+
+namespace eventhub::actors {
+
+struct listing_cache_options {
+  std::chrono::milliseconds max_age{1000};       // a page older than this is never served
+  std::chrono::milliseconds fill_timeout{10000}; // deadline of one database read
+  std::size_t max_entries = 4096;
+};
+
+/// Send it `list_atom, listing_request`; `invalidate_atom` (answers when done) drops all pages.
+caf::actor spawn_listing_cache(caf::actor_system& sys, caf::actor db_pool,
+                               const listing_cache_options& options);
+
+} // namespace eventhub::actors

@@ -1,0 +1,21 @@
+// CAF settings are applied with cfg.set: cfg.parse would reject our own flags and read a stray
+// caf-application.ini (shared/notes/cpp-stack.md §7). Values were validated by config/.
+#include "actors/system_config.hpp"
+
+#include <caf/io/middleman.hpp>
+#include <caf/timespan.hpp>
+
+namespace eventhub::actors {
+
+system_config::system_config(const config::settings& s) {
+  set("scheduler.max-threads", static_cast<size_t>(s.actors_threads));
+  set("logger.verbosity", caf::atom("quiet"));
+  if (s.cluster_enabled()) {
+    load<caf::io::middleman>();
+    set("middleman.heartbeat-interval", caf::timespan{s.cluster_heartbeat_interval});
+    set("middleman.connection-timeout", caf::timespan{s.cluster_connection_timeout});
+    set("middleman.workers", static_cast<size_t>(0));
+  }
+}
+
+} // namespace eventhub::actors

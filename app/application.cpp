@@ -1,0 +1,98 @@
+// Service lifecycle. Signals are blocked before any thread starts and taken by sigwait here,
+// so no other thread is ever interrupted by them.
+#include "app/application.hpp"
+
+#include "actors/core.hpp"
+#include "app/accounts.hpp"
+#include "app/database.hpp"
+#include "http/routes.hpp"
+#include "http/server.hpp"
+#include "observability/log.hpp"
+#include "persistence/migrator.hpp"
+
+#include <csignal>
+#include <fstream>
+#include <pthread.h>
+
+namespace eventhub::app {
+namespace {
+
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return set;
+}
+
+http::server_options server_options(const config::settings& s) {
+  http::server_options o;
+  o.host = s.http_host;
+  o.port = static_cast<std::uint16_t>(s.http_port);
+  o.threads = s.http_threads;
+  o.max_connections = s.http_max_connections;
+  o.read_timeout = s.http_read_timeout;
+  o.idle_timeout = s.http_idle_timeout;
+  o.request_timeout = s.http_request_timeout;
+  o.max_header_bytes = static_cast<std::size_t>(s.http_max_header_bytes);
+  return o;
+}
+
+void write_port_file(const std::string& path, std::uint16_t port) {
+  if (path.empty())
+    return;
+  const std::string tmp = path + ".tmp";
+  { std::ofstream(tmp) << port << "\n"; }
+  std::rename(tmp.c_str(), path.c_str()); // readers never see a half-written file
+}
+
+int serve(const config::settings& configured, const sigset_t& stop_signals) {
+  database db = open_database(configured);
+  const config::settings s = with_secret(configured, db);
+  ensure_first_admin(s, db.conninfo);
+
+  auto tokens = std::make_shared<const security::token_service>(
+      s.jwt_secret, s.jwt_issuer, std::chrono::duration_cast<std::chrono::seconds>(s.jwt_ttl));
+  actors::core core(s, db.conninfo, tokens);
+
+  http::handler_context context{core.services(), s.purchase_max_per_order};
+  auto auth = std::make_shared<http::authenticator>(tokens, context.services.participants);
+  const http::router router(http::make_routes(context), auth);
+  http::server server(server_options(s), [&router](http::request req, http::respond_fn respond) {
+    router.dispatch(std::move(req), std::move(respond));
+  });
+  const auto port = server.start();
+  write_port_file(s.http_port_file, port);
+  log::info("http.listening",
+            {{"host", s.http_host},
+             {"port", static_cast<int>(port)},
+             {"purchase_mode",
+              s.purchase_mode == config::purchase_mode::actor ? "actor" : "lock-per-request"}});
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  log::info("service.stopping", {{"signal", signal_number}});
+  server.stop(s.http_request_timeout); // stop accepting; finish requests in flight
+  core.stop();                         // actors exit; queued database work drained
+  log::info("service.stopped");
+  return 0; // ~database stops the embedded PostgreSQL
+}
+
+} // namespace
+
+int run_service(const config::settings& s) {
+  const sigset_t stop_signals = block_stop_signals();
+  try {
+    return serve(s, stop_signals);
+  } catch (const persistence::migration_error& e) {
+    log::error("service.refused_to_start", {{"reason", e.what()}});
+  } catch (const std::exception& e) {
+    log::error("service.failed_to_start", {{"reason", e.what()}});
+  }
+  log::flush();
+  return 1;
+}
+
+} // namespace eventhub::app

@@ -1,0 +1,39 @@
+// eventhub: parse the configuration, then run the service or the admin command.
+#include "app/admin_cli.hpp"
+#include "app/application.hpp"
+#include "config/loader.hpp"
+#include "observability/log.hpp"
+#include "security/password.hpp"
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+  using namespace eventhub;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+    std::cout << "usage: eventhub [--config FILE] [--key value ...]\n"
+                 "       eventhub admin create-user --email E --role ADMIN|USER\n\n"
+              << config::reference_markdown();
+    return 0;
+  }
+  const bool admin = !args.empty() && args[0] == "admin";
+  app::admin_command command;
+  if (admin) {
+    args.erase(args.begin());
+    command = app::take_admin_command(args);
+  }
+  auto loaded = config::load(args, config::process_environment());
+  if (auto* err = std::get_if<config::config_error>(&loaded)) {
+    std::cerr << err->line() << "\n";
+    return 2;
+  }
+  const auto& result = std::get<config::loaded>(loaded);
+  if (!result.positional.empty()) {
+    std::cerr << "config error: " << result.positional.front() << ": unexpected argument\n";
+    return 2;
+  }
+  const auto& s = result.settings;
+  log::init(s.log_level, s.log_format == config::log_format::json);
+  security::init_crypto();
+  return admin ? app::run_admin(s, command) : app::run_service(s);
+}

@@ -1,0 +1,82 @@
+// Every setting of the service with its default; docs/configuration.md describes each key.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace eventhub::config {
+
+using std::chrono::milliseconds;
+
+enum class log_format { text, json };
+enum class purchase_mode { actor, lock_per_request };
+
+struct settings {
+  // http
+  std::string http_host = "0.0.0.0";
+  int http_port = 8080;
+  std::string http_port_file;
+  int http_threads = 1;
+  int http_max_connections = 10000;
+  milliseconds http_read_timeout{10000};
+  milliseconds http_idle_timeout{60000};
+  milliseconds http_request_timeout{10000};
+  int http_max_header_bytes = 16384;
+
+  // database
+  std::string db_url;
+  std::string db_embedded_dir = ".data";
+  int db_pool_size = 4;
+  int db_queue_max = 2000;
+  milliseconds db_connect_timeout{3000};
+  milliseconds db_startup_wait{30000};
+  milliseconds db_statement_timeout{5000};
+  milliseconds db_lock_timeout{2000};
+
+  // security
+  std::string jwt_secret;
+  milliseconds jwt_ttl{3600000};
+  std::string jwt_issuer = "eventhub";
+  std::string admin_email;
+  std::string admin_password;
+  int argon2_memory_kib = 19456;
+  int argon2_iterations = 2;
+  int hash_threads = 1;
+  int login_max_failures = 5;
+  milliseconds login_failure_window{15 * 60000};
+  milliseconds login_lockout{60000};
+  int login_max_failures_per_address = 50;
+
+  // logging
+  std::string log_level = "info";
+  config::log_format log_format = log_format::text;
+
+  // purchases and events
+  config::purchase_mode purchase_mode = purchase_mode::actor;
+  int purchase_max_per_order = 10;
+  int purchase_batch_max = 512;
+  milliseconds purchase_idle_timeout{60000};
+  milliseconds listing_max_age{1000};
+
+  // notifier
+  std::string notify_webhook_url;
+  milliseconds notify_sweep_interval{5000};
+  milliseconds notify_retry_max{60000};
+  milliseconds notify_redelivery_delay{10000};
+
+  // actors and cluster
+  int actors_threads = 1;
+  std::string cluster_host = "127.0.0.1";
+  int cluster_port = 0;
+  std::vector<std::string> cluster_seeds;
+  milliseconds cluster_heartbeat_interval{500};
+  milliseconds cluster_connection_timeout{2000};
+  milliseconds cluster_forward_timeout{3000};
+
+  bool embedded_database() const { return db_url.empty(); }
+  bool cluster_enabled() const { return cluster_port > 0 || !cluster_seeds.empty(); }
+};
+
+} // namespace eventhub::config

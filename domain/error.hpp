@@ -1,0 +1,53 @@
+// Typed errors shared by every layer; HTTP statuses are chosen only at the edge (http/problem.cpp).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace eventhub::domain {
+
+enum class error_code {
+  invalid,              // request fails validation (400)
+  unauthenticated,      // no or bad credentials (401)
+  forbidden,            // authenticated, wrong role (403)
+  not_found,            // resource does not exist (404)
+  conflict,             // state forbids the change: taken email, sold tickets (409)
+  sold_out,             // not enough tickets left (409 .../sold-out)
+  sales_closed,         // event already started (409 .../sales-closed)
+  idempotency_mismatch, // key reused with another body or event (422)
+  throttled,            // too many failed logins (429)
+  unavailable,          // database down, queue full, timeout (503)
+  internal              // a bug; never detailed to clients (500)
+};
+
+struct field_error {
+  std::string field;
+  std::string message;
+};
+
+struct error {
+  error_code code = error_code::internal;
+  std::string detail;                            // safe for clients: never SQL or exception text
+  std::vector<field_error> field_errors;         // for error_code::invalid
+  std::optional<std::int64_t> tickets_available; // for error_code::sold_out
+  std::optional<int> retry_after_seconds;        // for throttled / unavailable
+};
+
+inline error make_error(error_code code, std::string detail) {
+  error e;
+  e.code = code;
+  e.detail = std::move(detail);
+  return e;
+}
+
+inline error unavailable(std::string detail, int retry_after = 1) {
+  auto e = make_error(error_code::unavailable, std::move(detail));
+  e.retry_after_seconds = retry_after;
+  return e;
+}
+
+const char* to_string(error_code code);
+
+} // namespace eventhub::domain

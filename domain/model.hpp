@@ -1,0 +1,111 @@
+// The resources of the API as plain values: what every layer passes around.
+#pragma once
+
+#include "domain/time.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace eventhub::domain {
+
+enum class role { user, admin };
+
+const char* to_string(role r);                      // "USER" / "ADMIN"
+std::optional<role> parse_role(std::string_view s); // exact, upper case
+
+struct participant {
+  std::int64_t id = 0;
+  std::string email;
+  std::string full_name;
+  domain::role role = role::user;
+  timestamp created_at;
+};
+
+struct event {
+  std::int64_t id = 0;
+  std::string name;
+  std::optional<std::string> description;
+  std::string venue;
+  timestamp starts_at;
+  std::optional<timestamp> ends_at;
+  std::int64_t capacity = 0;
+  std::int64_t tickets_sold = 0;
+  timestamp created_at;
+  timestamp updated_at;
+
+  std::int64_t tickets_available() const { return capacity - tickets_sold; }
+};
+
+struct purchase {
+  std::int64_t id = 0;
+  std::int64_t event_id = 0;
+  std::int64_t participant_id = 0;
+  std::int32_t quantity = 0;
+  timestamp purchased_at;
+};
+
+/// One row of GET /api/events/{id}/participants.
+struct attendee {
+  participant who;
+  std::int64_t tickets_purchased = 0;
+};
+
+template <class T> struct page {
+  std::vector<T> items;
+  int number = 0; // zero-based page index
+  int size = 20;
+  std::int64_t total_items = 0;
+
+  std::int64_t total_pages() const { return size > 0 ? (total_items + size - 1) / size : 0; }
+};
+
+/// A listing page already rendered to JSON by the listing cache, shared by every reader.
+struct rendered_page {
+  std::shared_ptr<const std::string> body;
+  std::string etag; // quoted strong ETag, e.g. "\"3f2a…\""
+};
+
+struct access_token {
+  std::string token;
+  std::int64_t expires_in = 0; // seconds, = exp - iat
+  domain::role role = role::user;
+};
+
+/// The authenticated caller, established by the HTTP layer from a verified token.
+struct principal {
+  std::int64_t id = 0;
+  domain::role role = role::user;
+};
+
+struct member_view {
+  std::string node;   // "host:port" of a cluster member
+  std::string status; // "UP" / "DOWN"
+  bool self = false;
+};
+
+struct health_report {
+  bool db_up = false;
+  std::string db_detail;
+  bool cluster_enabled = false;
+  std::vector<member_view> members;
+};
+
+} // namespace eventhub::domain
+
+namespace eventhub::domain {
+
+/// A purchase confirmation event (a row of the transactional outbox).
+struct confirmation {
+  std::int64_t id = 0;
+  std::int64_t purchase_id = 0;
+  std::int64_t event_id = 0;
+  std::int64_t participant_id = 0;
+  std::int32_t quantity = 0;
+  std::string request_id;
+  int attempts = 0;
+};
+
+} // namespace eventhub::domain

@@ -1,0 +1,63 @@
+// Batch decisions; see purchase_rules.hpp.
+#include "domain/purchase_rules.hpp"
+
+#include <map>
+#include <utility>
+
+namespace eventhub::domain {
+namespace {
+
+using key_id = std::pair<std::int64_t, std::string>; // (participant, key)
+
+struct known_key {
+  std::int64_t event_id;
+  std::int32_t quantity;
+  std::optional<std::size_t> prior_index;
+  std::optional<std::size_t> batch_index;
+};
+
+} // namespace
+
+std::vector<decision> decide_batch(event_stock& stock, const std::vector<purchase_request>& batch,
+                                   const std::vector<keyed_purchase>& prior) {
+  std::map<key_id, known_key> keys;
+  for (std::size_t i = 0; i < prior.size(); ++i) {
+    const auto& p = prior[i].original;
+    keys[{p.participant_id, prior[i].key}] = {p.event_id, p.quantity, i, std::nullopt};
+  }
+  std::vector<decision> out;
+  out.reserve(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto& req = batch[i];
+    decision d;
+    if (req.idempotency_key) {
+      auto it = keys.find({req.participant_id, *req.idempotency_key});
+      if (it != keys.end()) {
+        const bool same =
+            it->second.event_id == req.event_id && it->second.quantity == req.quantity;
+        d.verdict = same ? verdict::replay : verdict::key_mismatch;
+        d.prior_index = it->second.prior_index;
+        d.batch_index = it->second.batch_index;
+        d.available = stock.available();
+        out.push_back(d);
+        continue;
+      }
+    }
+    if (stock.sales_closed()) {
+      d.verdict = verdict::sales_closed;
+    } else if (req.quantity > stock.available()) {
+      d.verdict = verdict::sold_out;
+    } else {
+      d.verdict = verdict::confirm;
+      stock.sold += req.quantity;
+      if (req.idempotency_key)
+        keys[{req.participant_id, *req.idempotency_key}] = {req.event_id, req.quantity,
+                                                            std::nullopt, i};
+    }
+    d.available = stock.available();
+    out.push_back(d);
+  }
+  return out;
+}
+
+} // namespace eventhub::domain

@@ -1,0 +1,57 @@
+// The operations the HTTP layer may ask of the core, one interface per resource.
+// Implemented in actors/ (hub.cpp); the HTTP layer sees only these, never CAF.
+// Every callback is invoked exactly once, on some thread of the core.
+#pragma once
+
+#include "domain/commands.hpp"
+#include "domain/model.hpp"
+#include "domain/result.hpp"
+
+namespace eventhub::domain {
+
+class participant_service {
+ public:
+  virtual ~participant_service() = default;
+  virtual void register_participant(new_participant p, reply<participant> done) = 0;
+  virtual void login(login_request req, reply<access_token> done) = 0;
+  virtual void find_participant(std::int64_t id, reply<participant> done) = 0;
+  virtual void list_participants(page_request paging, reply<page<participant>> done) = 0;
+};
+
+class event_service {
+ public:
+  virtual ~event_service() = default;
+  virtual void list_events(event_query query, reply<rendered_page> done) = 0;
+  virtual void find_event(std::int64_t id, reply<event> done) = 0;
+  virtual void create_event(event_draft draft, reply<event> done) = 0;
+  virtual void update_event(std::int64_t id, event_draft draft, reply<event> done) = 0;
+  virtual void delete_event(std::int64_t id, reply<unit> done) = 0;
+  virtual void list_attendees(std::int64_t event_id, page_request paging,
+                              reply<page<attendee>> done) = 0;
+};
+
+class purchase_service {
+ public:
+  virtual ~purchase_service() = default;
+  virtual void purchase(purchase_request req, reply<purchase_outcome> done) = 0;
+  /// Someone else's purchase answers not_found unless the caller is ADMIN.
+  virtual void find_purchase(std::int64_t id, principal caller, reply<domain::purchase> done) = 0;
+  virtual void list_purchases(std::int64_t participant_id, page_request paging,
+                              reply<page<domain::purchase>> done) = 0;
+};
+
+class operations_service {
+ public:
+  virtual ~operations_service() = default;
+  virtual void health(reply<health_report> done) = 0;
+};
+
+/// Everything the HTTP layer needs, bundled for wiring.
+struct services {
+  participant_service& participants;
+  event_service& events;
+  purchase_service& purchases;
+  operations_service& operations;
+};
+
+} // namespace eventhub::domain

@@ -1,0 +1,41 @@
+// Authentication at the endpoint boundary: bearer token verified (pure function), then the
+// token's participant confirmed to exist. No body is parsed and no actor is asked before this.
+#pragma once
+
+#include "domain/services.hpp"
+#include "http/message.hpp"
+#include "security/tokens.hpp"
+
+#include <memory>
+#include <mutex>
+#include <unordered_set>
+
+namespace eventhub::http {
+
+class authenticator {
+ public:
+  authenticator(std::shared_ptr<const security::token_service> tokens,
+                domain::participant_service& participants)
+      : tokens_(std::move(tokens)), participants_(participants) {}
+
+  /// The caller, or unauthenticated (401): missing/malformed header, bad token, unknown `sub`.
+  /// Answers synchronously when the participant is already known.
+  void authenticate(const request& req, domain::reply<domain::principal> done);
+
+ private:
+  bool known(std::int64_t id);
+  void remember(std::int64_t id);
+
+  std::shared_ptr<const security::token_service> tokens_;
+  domain::participant_service& participants_;
+  // Ids of participants seen to exist. Participants are never deleted, so an id, once
+  // confirmed, stays valid; the mutex guards the set against the HTTP I/O threads (the only
+  // users), and is held for a hash lookup only.
+  std::mutex known_mutex_;
+  std::unordered_set<std::int64_t> known_ids_;
+};
+
+/// The token of an `Authorization: Bearer <token>` header, if well-formed.
+std::optional<std::string_view> bearer_token(const request& req);
+
+} // namespace eventhub::http

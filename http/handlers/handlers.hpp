@@ -1,0 +1,48 @@
+// Handler factories, one file per resource under http/handlers/. Each handler: parse and
+// validate, one service call, map the result. Wired to paths and roles in http/routes.cpp.
+#pragma once
+
+#include "domain/services.hpp"
+#include "http/router.hpp"
+
+#include <functional>
+#include <string>
+
+namespace eventhub::http {
+
+struct handler_context {
+  domain::services services;
+  int max_per_order = 10;
+};
+
+namespace handlers {
+
+// auth_handlers.cpp
+handler_fn register_participant(const handler_context& ctx);
+handler_fn login(const handler_context& ctx);
+handler_fn me(const handler_context& ctx);
+
+// participant_handlers.cpp
+handler_fn list_participants(const handler_context& ctx);
+handler_fn get_participant(const handler_context& ctx);
+handler_fn create_participant(const handler_context& ctx);
+
+// event_handlers.cpp
+handler_fn list_events(const handler_context& ctx);
+handler_fn get_event(const handler_context& ctx);
+handler_fn create_event(const handler_context& ctx);
+handler_fn update_event(const handler_context& ctx);
+handler_fn delete_event(const handler_context& ctx);
+handler_fn list_attendees(const handler_context& ctx);
+
+// purchase_handlers.cpp
+handler_fn purchase(const handler_context& ctx);
+handler_fn get_purchase(const handler_context& ctx);
+handler_fn my_purchases(const handler_context& ctx);
+
+// ops_handlers.cpp
+handler_fn health(const handler_context& ctx);
+handler_fn prometheus(const handler_context& ctx);
+
+} // namespace handlers
+} // namespace eventhub::http

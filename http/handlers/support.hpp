@@ -1,0 +1,47 @@
+// What every handler needs: reading paging, path ids and JSON bodies (answering 400/415 itself
+// when they are bad), and turning a service result into a response.
+#pragma once
+
+#include "domain/json.hpp"
+#include "http/router.hpp"
+#include "http/validation.hpp"
+
+#include <functional>
+#include <optional>
+
+namespace eventhub::http {
+
+/// The path parameter `index` as a positive id; answers 400 naming it otherwise.
+std::optional<std::int64_t> path_id(const call& c, std::size_t index, const char* name);
+
+/// `page` and `size` from the query (defaults 0 and 20); answers 400 naming the parameter.
+std::optional<domain::page_request> paging(const call& c, const query_params& query);
+
+/// The body as a JSON object: 415 unless the content type is JSON, 400 when malformed.
+std::optional<validator> json_body(const call& c);
+
+/// A reply that answers with `ok(value)` or the problem for the error.
+template <class T> domain::reply<T> answer(const call& c, std::function<response(const T&)> ok) {
+  return [c, ok = std::move(ok)](domain::result<T> r) {
+    if (r.ok())
+      c.respond(ok(*r));
+    else
+      c.fail(r.err());
+  };
+}
+
+/// 200 with the value as JSON.
+template <class T> domain::reply<T> answer_json(const call& c, int status = 200) {
+  return answer<T>(
+      c, [status](const T& value) { return json_response(status, domain::to_json(value)); });
+}
+
+/// 201 with the value as JSON and a Location of `prefix` + id.
+template <class T> domain::reply<T> answer_created(const call& c, std::string prefix) {
+  return answer<T>(c, [prefix = std::move(prefix)](const T& value) {
+    return json_response(201, domain::to_json(value))
+        .with_header("Location", prefix + std::to_string(value.id));
+  });
+}
+
+} // namespace eventhub::http

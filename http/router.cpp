@@ -1,0 +1,144 @@
+// Route matching, the security pipeline, and per-request metrics and access logs.
+#include "http/router.hpp"
+
+#include "observability/log.hpp"
+#include "observability/metrics.hpp"
+
+#include <algorithm>
+
+namespace eventhub::http {
+namespace {
+
+bool is_param(const std::string& segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+/// Wraps `respond` so that each answer is counted, timed and logged once.
+respond_fn observed(const request& req, std::string route_label, respond_fn respond) {
+  return [respond = std::move(respond), route_label = std::move(route_label), method = req.method,
+          request_id = req.request_id, started = req.received_at](response res) {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const std::string status = std::to_string(res.status);
+    auto& registry = metrics::registry::global();
+    const metrics::labels labels{{"method", method}, {"route", route_label}, {"status", status}};
+    registry
+        .get_counter("eventhub_http_requests_total", "HTTP requests by route and status", labels)
+        .inc();
+    registry
+        .get_histogram("eventhub_http_request_duration_seconds",
+                       "HTTP request latency by route and status", metrics::latency_buckets(),
+                       labels)
+        .observe(seconds);
+    log::info("http.request", {{"method", method},
+                               {"route", route_label},
+                               {"status", res.status},
+                               {"duration_ms", seconds * 1000.0},
+                               {"request_id", request_id}});
+    respond(std::move(res));
+  };
+}
+
+} // namespace
+
+const char* to_string(access a) {
+  switch (a) {
+  case access::anyone:
+    return "anyone";
+  case access::signed_in:
+    return "signed-in";
+  case access::user:
+    return "USER";
+  case access::admin:
+    return "ADMIN";
+  }
+  return "anyone";
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t start = path.empty() || path[0] != '/' ? 0 : 1;
+  while (true) {
+    auto slash = path.find('/', start);
+    out.push_back(
+        path.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+    if (slash == std::string::npos)
+      break;
+    start = slash + 1;
+  }
+  return out;
+}
+
+router::router(std::vector<route> routes, std::shared_ptr<authenticator> auth)
+    : routes_(std::move(routes)), auth_(std::move(auth)) {
+  for (const auto& r : routes_)
+    segments_.push_back(split_path(r.pattern));
+}
+
+router::match router::find(const std::string& method, const std::string& path) const {
+  match m;
+  const auto parts = split_path(path);
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    const auto& pattern = segments_[i];
+    if (pattern.size() != parts.size())
+      continue;
+    std::vector<std::string> params;
+    bool ok = true;
+    for (std::size_t k = 0; k < parts.size() && ok; ++k) {
+      if (is_param(pattern[k]))
+        params.push_back(parts[k]);
+      else
+        ok = pattern[k] == parts[k];
+    }
+    if (!ok)
+      continue;
+    if (routes_[i].method == method && !m.found) {
+      m.found = &routes_[i];
+      m.params = std::move(params);
+    }
+    m.allowed.push_back(routes_[i].method);
+  }
+  std::sort(m.allowed.begin(), m.allowed.end());
+  m.allowed.erase(std::unique(m.allowed.begin(), m.allowed.end()), m.allowed.end());
+  return m;
+}
+
+void router::dispatch(request req, respond_fn respond) const {
+  auto m = find(req.method, req.path);
+  if (!m.found) {
+    const bool known_path = !m.allowed.empty();
+    auto answer = observed(req, "unmatched", std::move(respond));
+    if (!known_path)
+      return answer(problem(404, "not-found", "No resource at this path.", req.path));
+    std::string allow;
+    for (const auto& method : m.allowed)
+      allow += (allow.empty() ? "" : ", ") + method;
+    return answer(problem(405, "method-not-allowed", "Allowed methods: " + allow + ".", req.path)
+                      .with_header("Allow", allow));
+  }
+  const route& r = *m.found;
+  auto shared = std::make_shared<const request>(std::move(req));
+  call c{shared, std::move(m.params), std::nullopt,
+         observed(*shared, r.pattern, std::move(respond))};
+  if (r.access == access::anyone)
+    return r.handle(c);
+  authorize(r, std::move(c));
+}
+
+void router::authorize(const route& r, call c) const {
+  auth_->authenticate(*c.req, [&r, c](domain::result<domain::principal> who) mutable {
+    if (!who.ok())
+      return c.fail(who.err());
+    const bool allowed = r.access == access::signed_in ||
+                         (r.access == access::admin && who->role == domain::role::admin) ||
+                         (r.access == access::user && who->role == domain::role::user);
+    if (!allowed)
+      return c.fail(domain::make_error(domain::error_code::forbidden,
+                                       std::string("This operation requires the role ") +
+                                           to_string(r.access) + "."));
+    c.caller = *who;
+    r.handle(c);
+  });
+}
+
+} // namespace eventhub::http

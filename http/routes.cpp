@@ -1,0 +1,42 @@
+// Every route of shared/api.md with the role it requires. 404, 405 + Allow, 401 and 403 are
+// derived from this table by the router; the OpenAPI document is checked against it.
+#include "http/routes.hpp"
+
+namespace eventhub::http {
+
+std::vector<route> make_routes(const handler_context& ctx) {
+  namespace h = handlers;
+  using a = access;
+  return {
+      {"POST", "/api/auth/register", a::anyone, h::register_participant(ctx),
+       "Register a USER account"},
+      {"POST", "/api/auth/login", a::anyone, h::login(ctx), "Log in and get a bearer token"},
+      {"GET", "/api/me", a::signed_in, h::me(ctx), "The signed-in participant"},
+      {"GET", "/api/me/purchases", a::user, h::my_purchases(ctx),
+       "The caller's purchases, newest first"},
+
+      {"GET", "/api/events", a::anyone, h::list_events(ctx), "List events (cached, with ETag)"},
+      {"POST", "/api/events", a::admin, h::create_event(ctx), "Create an event"},
+      {"GET", "/api/events/{id}", a::anyone, h::get_event(ctx), "One event, never stale"},
+      {"PUT", "/api/events/{id}", a::admin, h::update_event(ctx), "Update an event"},
+      {"DELETE", "/api/events/{id}", a::admin, h::delete_event(ctx),
+       "Delete an event without sales"},
+      {"GET", "/api/events/{id}/participants", a::admin, h::list_attendees(ctx),
+       "Participants of an event with their ticket counts"},
+      {"POST", "/api/events/{id}/purchases", a::user, h::purchase(ctx), "Buy tickets"},
+
+      {"GET", "/api/purchases/{id}", a::signed_in, h::get_purchase(ctx),
+       "One purchase (owner or ADMIN)"},
+
+      {"GET", "/api/participants", a::admin, h::list_participants(ctx), "List participants"},
+      {"POST", "/api/participants", a::admin, h::create_participant(ctx),
+       "Create a participant (any role)"},
+      {"GET", "/api/participants/{id}", a::admin, h::get_participant(ctx), "One participant"},
+
+      {"GET", "/actuator/health", a::anyone, h::health(ctx), "Health of the node and its database"},
+      {"GET", "/actuator/prometheus", a::anyone, h::prometheus(ctx),
+       "Metrics in Prometheus text format"},
+  };
+}
+
+} // namespace eventhub::http

@@ -1,0 +1,229 @@
+// HTTP/1.1 session: keep-alive, Connection: close, Expect: 100-continue, limits, timeouts and
+// one request at a time (pipelined requests wait in the buffer and are answered in order).
+#include "http/session.hpp"
+
+#include "http/problem.hpp"
+#include "observability/log.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <algorithm>
+#include <random>
+
+namespace eventhub::http {
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+
+namespace {
+
+std::string generated_request_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char* hex = "0123456789abcdef";
+  std::string id(32, '0');
+  std::uint64_t a = rng(), b = rng();
+  for (int i = 0; i < 16; ++i) {
+    id[i] = hex[(a >> (i * 4)) & 0xF];
+    id[16 + i] = hex[(b >> (i * 4)) & 0xF];
+  }
+  return id;
+}
+
+/// The client's X-Request-Id if it has 1..128 printable characters, else a new one.
+std::string request_id_of(const bhttp::request<bhttp::string_body>& req) {
+  auto it = req.find("X-Request-Id");
+  if (it != req.end()) {
+    auto v = it->value();
+    if (!v.empty() && v.size() <= 128 &&
+        std::all_of(v.begin(), v.end(), [](char c) { return c >= 0x20 && c <= 0x7e; }))
+      return std::string(v);
+  }
+  return generated_request_id();
+}
+
+std::string lower(beast::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  });
+  return out;
+}
+
+request to_request(bhttp::request<bhttp::string_body>&& in, std::string remote, std::string id) {
+  request out;
+  out.method = std::string(in.method_string());
+  auto target = in.target();
+  auto q = target.find('?');
+  out.path = std::string(target.substr(0, q));
+  if (q != beast::string_view::npos)
+    out.query = std::string(target.substr(q + 1));
+  for (const auto& field : in)
+    out.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
+  out.body = std::move(in.body());
+  out.remote_address = std::move(remote);
+  out.request_id = std::move(id);
+  return out;
+}
+
+} // namespace
+
+session::session(net::ip::tcp::socket socket, std::shared_ptr<server_state> state)
+    : stream_(std::move(socket)), state_(std::move(state)), request_timer_(stream_.get_executor()) {
+  beast::error_code ec;
+  auto endpoint = stream_.socket().remote_endpoint(ec);
+  if (!ec)
+    remote_address_ = endpoint.address().to_string();
+  ++state_->connections;
+}
+
+session::~session() {
+  --state_->connections;
+  if (!answered_)
+    --state_->in_flight;
+}
+
+void session::start() {
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+}
+
+void session::read_header() {
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(state_->options.max_header_bytes));
+  parser_->body_limit(state_->options.max_body_bytes);
+  stream_.expires_after(first_request_ ? state_->options.read_timeout
+                                       : state_->options.idle_timeout);
+  bhttp::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+}
+
+void session::on_header(beast::error_code ec) {
+  if (ec == bhttp::error::body_limit)
+    return reject(413, "payload-too-large", "The request body exceeds 64 KiB.");
+  if (ec == bhttp::error::header_limit)
+    return reject(431, "header-too-large", "The request line and headers are too large.");
+  if (ec)
+    return ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+                   ec == net::error::eof || ec == net::error::connection_reset ||
+                   ec == net::error::operation_aborted
+               ? close()
+               : reject(400, "bad-request", "The request is not valid HTTP/1.1.");
+  stream_.expires_after(state_->options.read_timeout);
+  auto expect = parser_->get().find(bhttp::field::expect);
+  if (expect != parser_->get().end() && beast::iequals(expect->value(), "100-continue")) {
+    auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
+                                                                     parser_->get().version());
+    return bhttp::async_write(stream_, *cont,
+                              [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
+                                if (ec)
+                                  return self->close();
+                                self->read_body();
+                              });
+  }
+  read_body();
+}
+
+void session::read_body() {
+  bhttp::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
+}
+
+void session::on_body(beast::error_code ec) {
+  if (ec == bhttp::error::body_limit)
+    return reject(413, "payload-too-large", "The request body exceeds 64 KiB.");
+  if (ec)
+    return ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
+                   ec == net::error::connection_reset || ec == net::error::eof
+               ? close()
+               : reject(400, "bad-request", "The request is not valid HTTP/1.1.");
+  stream_.expires_never();
+  auto in = parser_->release();
+  keep_alive_ = in.keep_alive() && !state_->stopping;
+  request_id_ = request_id_of(in);
+  auto req = to_request(std::move(in), remote_address_, request_id_);
+  path_ = req.path;
+  handle(std::move(req));
+}
+
+void session::handle(request req) {
+  const std::uint64_t seq = ++seq_;
+  answered_ = false;
+  ++state_->in_flight;
+  request_timer_.expires_after(state_->options.request_timeout);
+  request_timer_.async_wait([self = shared_from_this(), seq](beast::error_code ec) {
+    if (ec)
+      return; // cancelled: answered in time
+    auto e = domain::unavailable("The request took too long; try again.");
+    self->answer(seq, problem(e, self->path_));
+  });
+  respond_fn respond = [self = shared_from_this(), seq](response res) {
+    net::post(self->stream_.get_executor(),
+              [self, seq, res = std::move(res)]() mutable { self->answer(seq, std::move(res)); });
+  };
+  try {
+    state_->handler(std::move(req), std::move(respond));
+  } catch (const std::exception& e) {
+    log::error("http.handler_failed", {{"error", e.what()}, {"request_id", request_id_}});
+    answer(seq, problem(domain::make_error(domain::error_code::internal, ""), path_));
+  }
+}
+
+void session::answer(std::uint64_t seq, response res) {
+  if (seq != seq_ || answered_)
+    return; // a reply after the timeout's 503, or a duplicate: never written anywhere
+  answered_ = true;
+  --state_->in_flight;
+  request_timer_.cancel();
+  write(std::move(res), !keep_alive_ || state_->stopping);
+}
+
+void session::write(response r, bool close_after) {
+  res_ = {};
+  res_.version(11);
+  res_.result(static_cast<unsigned>(r.status));
+  res_.set(bhttp::field::server, "eventhub");
+  res_.set("X-Request-Id", request_id_);
+  for (auto& [name, value] : r.headers)
+    res_.insert(name, value);
+  if (!r.content_type.empty()) {
+    res_.set(bhttp::field::content_type, r.content_type);
+    res_.body() = std::move(r.body);
+  }
+  res_.keep_alive(!close_after);
+  res_.prepare_payload();
+  stream_.expires_after(state_->options.read_timeout);
+  bhttp::async_write(stream_, res_,
+                     [self = shared_from_this(), close_after](beast::error_code ec, std::size_t) {
+                       self->on_write(ec, close_after);
+                     });
+}
+
+void session::on_write(beast::error_code ec, bool close_after) {
+  if (ec || close_after)
+    return close();
+  first_request_ = false;
+  read_header();
+}
+
+void session::reject(int status, const std::string& slug, const std::string& detail) {
+  // The connection is in an unknown state (unread body, broken framing): answer, then close.
+  request_id_ = generated_request_id();
+  const std::string instance =
+      parser_ ? std::string(parser_->get().target().substr(0, parser_->get().target().find('?')))
+              : "";
+  write(problem(status, slug, detail, instance.empty() ? "/" : instance), true);
+}
+
+void session::close() {
+  beast::error_code ec;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+  stream_.socket().close(ec);
+}
+
+} // namespace eventhub::http

@@ -1,0 +1,21 @@
+// The confirmation outbox as the notifier sees it: claim due rows, mark them delivered or due
+// later.
+#pragma once
+
+#include "domain/model.hpp"
+#include "persistence/session.hpp"
+
+#include <chrono>
+#include <vector>
+
+namespace eventhub::persistence::confirmations {
+
+/// Up to `limit` undelivered rows whose time has come, claimed for `lease` against other sweepers.
+std::vector<domain::confirmation> claim_due(tx& t, int limit, std::chrono::milliseconds lease);
+
+void mark_delivered(tx& t, const std::vector<std::int64_t>& ids);
+
+void postpone(tx& t, const std::vector<std::int64_t>& ids, std::chrono::milliseconds delay,
+              const std::string& reason);
+
+} // namespace eventhub::persistence::confirmations

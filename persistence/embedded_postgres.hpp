@@ -1,0 +1,50 @@
+// The embedded default database: a project-local PostgreSQL cluster created (initdb) and
+// started on a unix socket when no db.url is configured, stopped cleanly on exit, reused next time.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace eventhub::persistence {
+
+class embedded_postgres {
+ public:
+  /// `base_dir` holds pgdata/, the socket directory, logs and the lock file.
+  explicit embedded_postgres(std::string base_dir);
+  ~embedded_postgres();
+
+  embedded_postgres(const embedded_postgres&) = delete;
+  embedded_postgres& operator=(const embedded_postgres&) = delete;
+
+  /// Creates the cluster on first use, starts it (or adopts one left running by a killed
+  /// process) and makes sure database `eventhub` exists. Returns its conninfo.
+  /// With `share`, a server already run by another eventhub process (e.g. the service, for the
+  /// admin CLI) is used as it is and left running. Throws std::runtime_error for humans.
+  std::string start(bool share = false);
+
+  /// Stops the server if this object started or adopted it. Idempotent.
+  void stop();
+
+  /// A secret kept in the data directory (created once, mode 0600): the default jwt.secret.
+  std::string load_or_create_secret();
+
+  const std::string& directory() const { return dir_; }
+
+ private:
+  int run(const std::vector<std::string>& argv) const;
+  void initialise_cluster();
+  void write_runtime_config() const;
+  void create_database() const;
+  std::string conninfo(const char* database) const;
+
+  std::string dir_;
+  std::string data_dir_;
+  std::string socket_dir_;
+  std::string bin_dir_;
+  std::string log_file_;
+  int lock_fd_ = -1;
+  bool as_postgres_user_ = false;
+  bool running_ = false;
+};
+
+} // namespace eventhub::persistence

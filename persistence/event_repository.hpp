@@ -1,0 +1,28 @@
+// Events: admin writes with their database-enforced rules, and listing reads.
+#pragma once
+
+#include "domain/commands.hpp"
+#include "domain/result.hpp"
+#include "persistence/session.hpp"
+
+#include <optional>
+
+namespace eventhub::persistence::events {
+
+domain::event insert(tx& t, const domain::event_draft& d);
+
+/// not_found, or conflict when the capacity would drop below the tickets sold.
+domain::result<domain::event> update(tx& t, std::int64_t id, const domain::event_draft& d);
+
+/// not_found, or conflict when tickets were sold (no purchase is ever lost).
+domain::result<domain::unit> remove(tx& t, std::int64_t id);
+
+std::optional<domain::event> find(tx& t, std::int64_t id);
+
+domain::page<domain::event> list(tx& t, const domain::event_query& q);
+
+/// not_found when the event does not exist.
+domain::result<domain::page<domain::attendee>> attendees(tx& t, std::int64_t event_id,
+                                                         const domain::page_request& paging);
+
+} // namespace eventhub::persistence::events

@@ -1,0 +1,187 @@
+// The purchase batch transaction; SQL in queries/purchase_queries.hpp, rules in
+// domain/purchase_rules.cpp.
+#include "persistence/purchase_repository.hpp"
+
+#include "persistence/queries/purchase_queries.hpp"
+#include "persistence/rows.hpp"
+
+#include <map>
+
+namespace eventhub::persistence::purchases {
+namespace {
+
+using domain::error_code;
+
+/// Another transaction inserted one of our keys between our read and our insert (same key,
+/// different event, on another actor or node). The batch is retried and then sees it.
+struct key_race {};
+
+std::optional<domain::event_stock> lock_stock(tx& t, std::int64_t event_id) {
+  auto rows = t.exec(sql::lock_event_stock, event_id);
+  if (rows.empty())
+    return std::nullopt;
+  const auto& r = rows[0];
+  return domain::event_stock{r[0].as<std::int64_t>(), r[1].as<std::int64_t>(),
+                             domain::from_micros(r[2].as<std::int64_t>()),
+                             domain::from_micros(r[3].as<std::int64_t>())};
+}
+
+std::vector<domain::keyed_purchase>
+keyed_purchases(tx& t, const std::vector<domain::purchase_request>& batch) {
+  std::vector<std::int64_t> participants;
+  std::vector<std::optional<std::string>> keys;
+  for (const auto& req : batch)
+    if (req.idempotency_key) {
+      participants.push_back(req.participant_id);
+      keys.push_back(req.idempotency_key);
+    }
+  std::vector<domain::keyed_purchase> out;
+  if (keys.empty())
+    return out;
+  for (const auto& r : t.exec(sql::find_keyed_purchases, int_array(participants), text_array(keys)))
+    out.push_back({r[0].as<std::string>(), read_purchase(r, 1)});
+  return out;
+}
+
+domain::error refusal(const domain::decision& d) {
+  switch (d.verdict) {
+  case domain::verdict::sold_out: {
+    auto e = domain::make_error(error_code::sold_out, "Not enough tickets left for this event.");
+    e.tickets_available = d.available;
+    return e;
+  }
+  case domain::verdict::sales_closed:
+    return domain::make_error(error_code::sales_closed,
+                              "Ticket sales closed when the event started.");
+  default:
+    return domain::make_error(error_code::idempotency_mismatch,
+                              "This Idempotency-Key was used for a different purchase.");
+  }
+}
+
+struct inserted {
+  std::vector<domain::purchase> purchases; // by batch index; id 0 when not confirmed
+  std::vector<domain::confirmation> confirmations;
+};
+
+inserted insert_confirmed(tx& t, std::int64_t event_id, const domain::event_stock& stock,
+                          const std::vector<domain::purchase_request>& batch,
+                          const std::vector<domain::decision>& decisions,
+                          std::chrono::milliseconds redelivery_delay) {
+  inserted out;
+  out.purchases.resize(batch.size());
+  std::vector<std::size_t> confirmed;
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (decisions[i].verdict == domain::verdict::confirm)
+      confirmed.push_back(i);
+  if (confirmed.empty())
+    return out;
+
+  auto id_rows = t.exec(sql::allocate_purchase_ids, static_cast<std::int64_t>(confirmed.size()));
+  std::vector<std::int64_t> ids, participants, quantities, key_participants, key_quantities,
+      key_ids;
+  std::vector<std::optional<std::string>> keys, request_ids;
+  std::int64_t total = 0;
+  for (std::size_t n = 0; n < confirmed.size(); ++n) {
+    const auto& req = batch[confirmed[n]];
+    const std::int64_t id = id_rows[static_cast<int>(n)][0].as<std::int64_t>();
+    ids.push_back(id);
+    participants.push_back(req.participant_id);
+    quantities.push_back(req.quantity);
+    request_ids.push_back(req.request_id);
+    total += req.quantity;
+    out.purchases[confirmed[n]] = {id, event_id, req.participant_id, req.quantity, stock.now};
+    if (req.idempotency_key) {
+      key_participants.push_back(req.participant_id);
+      keys.push_back(req.idempotency_key);
+      key_quantities.push_back(req.quantity);
+      key_ids.push_back(id);
+    }
+  }
+  t.exec(sql::insert_purchases, event_id, int_array(ids), int_array(participants),
+         int_array(quantities));
+  if (!keys.empty()) {
+    auto taken = t.exec(sql::insert_idempotency_keys, event_id, int_array(key_participants),
+                        text_array(keys), int_array(key_quantities), int_array(key_ids));
+    if (taken.size() != keys.size())
+      throw key_race{};
+  }
+  auto outbox = t.exec(sql::insert_confirmations, event_id, int_array(ids), int_array(participants),
+                       int_array(quantities), text_array(request_ids),
+                       static_cast<std::int64_t>(redelivery_delay.count()));
+  std::map<std::int64_t, std::int64_t> outbox_ids; // purchase id -> confirmation id
+  for (const auto& r : outbox)
+    outbox_ids[r[1].as<std::int64_t>()] = r[0].as<std::int64_t>();
+  for (std::size_t n = 0; n < confirmed.size(); ++n) {
+    const auto& req = batch[confirmed[n]];
+    out.confirmations.push_back({outbox_ids[ids[n]], ids[n], event_id, req.participant_id,
+                                 req.quantity, req.request_id, 0});
+  }
+  t.exec(sql::add_tickets_sold, event_id, total); // CHECK events_not_oversold is the last guard
+  return out;
+}
+
+batch_outcome run_batch(tx& t, std::int64_t event_id,
+                        const std::vector<domain::purchase_request>& batch,
+                        std::chrono::milliseconds redelivery_delay) {
+  batch_outcome outcome;
+  outcome.stock = lock_stock(t, event_id);
+  if (!outcome.stock) {
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      outcome.results.emplace_back(
+          domain::make_error(error_code::not_found, "No event with this id."));
+    return outcome;
+  }
+  const auto prior = keyed_purchases(t, batch);
+  auto decisions = domain::decide_batch(*outcome.stock, batch, prior);
+  auto rows = insert_confirmed(t, event_id, *outcome.stock, batch, decisions, redelivery_delay);
+  outcome.confirmations = std::move(rows.confirmations);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto& d = decisions[i];
+    if (d.verdict == domain::verdict::confirm) {
+      outcome.results.emplace_back(domain::purchase_outcome{rows.purchases[i], false});
+    } else if (d.verdict == domain::verdict::replay) {
+      const auto& original =
+          d.prior_index ? prior[*d.prior_index].original : rows.purchases[*d.batch_index];
+      outcome.results.emplace_back(domain::purchase_outcome{original, true});
+    } else {
+      outcome.results.emplace_back(refusal(d));
+    }
+  }
+  return outcome;
+}
+
+} // namespace
+
+batch_outcome commit_batch(session& s, std::int64_t event_id,
+                           const std::vector<domain::purchase_request>& batch,
+                           std::chrono::milliseconds redelivery_delay) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return s.transact([&](tx& t) { return run_batch(t, event_id, batch, redelivery_delay); });
+    } catch (const key_race&) {
+      if (attempt == 3)
+        throw db_unavailable("idempotency keys contended");
+    }
+  }
+}
+
+std::optional<domain::purchase> find(tx& t, std::int64_t id) {
+  auto rows = t.exec(sql::find_purchase, id);
+  if (rows.empty())
+    return std::nullopt;
+  return read_purchase(rows[0]);
+}
+
+domain::page<domain::purchase> list_of(tx& t, std::int64_t participant_id,
+                                       const domain::page_request& paging) {
+  domain::page<domain::purchase> page;
+  page.number = paging.page;
+  page.size = paging.size;
+  for (const auto& r : t.exec(sql::list_purchases_of, participant_id, paging.size, paging.offset()))
+    page.items.push_back(read_purchase(r));
+  page.total_items = t.exec(sql::count_purchases_of, participant_id)[0][0].as<std::int64_t>();
+  return page;
+}
+
+} // namespace eventhub::persistence::purchases

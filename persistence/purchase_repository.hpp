@@ -1,0 +1,34 @@
+// Purchases: the group-commit batch transaction and the purchase reads.
+#pragma once
+
+#include "domain/commands.hpp"
+#include "domain/purchase_rules.hpp"
+#include "domain/result.hpp"
+#include "persistence/session.hpp"
+
+#include <chrono>
+#include <optional>
+#include <vector>
+
+namespace eventhub::persistence::purchases {
+
+struct batch_outcome {
+  std::optional<domain::event_stock> stock; // nullopt: the event does not exist
+  std::vector<domain::result<domain::purchase_outcome>> results; // one per request, same order
+  std::vector<domain::confirmation> confirmations;               // outbox rows written
+};
+
+/// One transaction for all `batch` requests of `event_id` (every request must name it):
+/// lock the event row, decide each request in order against what is really left, insert the
+/// purchases, their idempotency keys and outbox rows, add to tickets_sold, commit.
+/// `redelivery_delay` postpones the outbox sweeper for the fresh delivery path.
+batch_outcome commit_batch(session& s, std::int64_t event_id,
+                           const std::vector<domain::purchase_request>& batch,
+                           std::chrono::milliseconds redelivery_delay);
+
+std::optional<domain::purchase> find(tx& t, std::int64_t id);
+
+domain::page<domain::purchase> list_of(tx& t, std::int64_t participant_id,
+                                       const domain::page_request& paging);
+
+} // namespace eventhub::persistence::purchases

@@ -1,0 +1,116 @@
+// One PostgreSQL connection with its prepared statements, reconnecting with backoff.
+// A session is owned by exactly one DB worker actor (one thread), so it needs no lock.
+#pragma once
+
+#include "persistence/pq_types.hpp"
+#include "persistence/statement.hpp"
+
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <unordered_set>
+
+namespace eventhub::persistence {
+
+/// The database cannot answer now (down, connection lost, timeout, lock wait too long).
+/// Callers answer 503 with Retry-After; nothing was committed unless `in_doubt`.
+struct db_unavailable : std::runtime_error {
+  explicit db_unavailable(const std::string& what, bool doubt = false)
+      : std::runtime_error(what), in_doubt(doubt) {}
+  bool in_doubt; // the commit may or may not have happened
+};
+
+struct connection_options {
+  std::string conninfo; // URL or key=value string understood by libpq
+  std::chrono::milliseconds connect_timeout{3000};
+  std::chrono::milliseconds statement_timeout{5000};
+  std::chrono::milliseconds lock_timeout{2000};
+};
+
+class session;
+
+/// A transaction in progress; repositories run named statements through it.
+class tx {
+ public:
+  tx(pqxx::work& work, session& owner) : work_(work), owner_(owner) {}
+
+  template <class... Args> pqxx::result exec(const statement& s, Args&&... args);
+
+  pqxx::work& raw() { return work_; }
+
+ private:
+  pqxx::work& work_;
+  session& owner_;
+};
+
+class session {
+ public:
+  explicit session(connection_options options);
+  ~session();
+
+  /// Runs `f(tx&)` in one transaction and commits it. Throws db_unavailable when the database
+  /// cannot be reached (without waiting out the backoff) or the connection breaks; any other
+  /// exception from `f` rolls back and propagates.
+  template <class F> auto transact(F&& f) -> decltype(f(std::declval<tx&>()));
+
+  /// True once connected and not known to be broken.
+  bool connected() const { return conn_ != nullptr; }
+
+  /// Connects now unless within the backoff window; false if the database is unreachable.
+  bool try_connect();
+
+  void prepare(const statement& s);
+
+ private:
+  pqxx::connection& connection(); // connects or throws db_unavailable
+  /// Throws db_unavailable; `reset` drops the connection (libpqxx 6.4 would otherwise try to
+  /// reuse a dead PGconn) and lets the next use reconnect at once.
+  [[noreturn]] void fail(const char* why, bool reset, bool in_doubt);
+
+  connection_options options_;
+  std::unique_ptr<pqxx::connection> conn_;
+  std::unordered_set<std::string> prepared_;
+  std::chrono::steady_clock::time_point next_attempt_{};
+  std::chrono::milliseconds backoff_{0};
+};
+
+/// Builds the conninfo with connect_timeout and application_name added.
+std::string with_client_options(const std::string& conninfo, std::chrono::milliseconds timeout);
+
+template <class... Args> pqxx::result tx::exec(const statement& s, Args&&... args) {
+  owner_.prepare(s);
+  return work_.exec_prepared(s.name, std::forward<Args>(args)...);
+}
+
+template <class F> auto session::transact(F&& f) -> decltype(f(std::declval<tx&>())) {
+  pqxx::connection& c = connection();
+  bool committing = false;
+  try {
+    pqxx::work work(c);
+    tx t(work, *this);
+    if constexpr (std::is_void_v<decltype(f(t))>) {
+      f(t);
+      committing = true;
+      work.commit();
+    } else {
+      auto value = f(t);
+      committing = true;
+      work.commit();
+      return value;
+    }
+  } catch (const pqxx::broken_connection&) {
+    fail("database connection lost", true, committing);
+  } catch (const pqxx::in_doubt_error&) {
+    fail("database connection lost during commit", true, true);
+  } catch (const pqxx::sql_error& e) {
+    const std::string state = e.sqlstate();
+    if (state.rfind("57P", 0) == 0 || state.rfind("08", 0) == 0) // server shutdown, link failure
+      fail("database connection lost", true, false);
+    if (state == "57014" || state == "55P03" || state.rfind("53", 0) == 0) // timeouts, resources
+      fail("database busy", false, false);
+    throw;
+  }
+}
+
+} // namespace eventhub::persistence

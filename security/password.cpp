@@ -1,0 +1,59 @@
+// libsodium argon2id wrappers.
+#include "security/password.hpp"
+
+#include <sodium.h>
+
+#include <mutex>
+#include <stdexcept>
+
+namespace eventhub::security {
+
+void init_crypto() {
+  if (sodium_init() < 0)
+    throw std::runtime_error("libsodium initialisation failed");
+}
+
+std::string hash_password(std::string_view password, argon2_cost cost) {
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str_alg(out, password.data(), password.size(), cost.iterations,
+                            cost.memory_kib * 1024, crypto_pwhash_ALG_ARGON2ID13) != 0)
+    throw std::runtime_error("argon2id hashing failed (out of memory)");
+  return out;
+}
+
+bool verify_password(const std::string& encoded_hash, std::string_view password) {
+  if (encoded_hash.size() >= crypto_pwhash_STRBYTES)
+    return false;
+  return crypto_pwhash_str_verify(encoded_hash.c_str(), password.data(), password.size()) == 0;
+}
+
+const std::string& decoy_hash(argon2_cost cost) {
+  static std::once_flag once;
+  static std::string hash;
+  std::call_once(once, [&] { hash = hash_password(random_hex(16), cost); });
+  return hash;
+}
+
+std::string random_hex(std::size_t n) {
+  std::string bytes(n, '\0');
+  randombytes_buf(bytes.data(), n);
+  std::string hex(n * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(bytes.data()), n);
+  hex.pop_back();
+  return hex;
+}
+
+} // namespace eventhub::security
+
+namespace eventhub::security {
+
+std::string content_digest(std::string_view data) {
+  unsigned char digest[16];
+  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size(), nullptr, 0);
+  char hex[sizeof digest * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return hex;
+}
+
+} // namespace eventhub::security
