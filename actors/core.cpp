@@ -22,7 +22,8 @@ namespace {
 
 db_pool_options pool_options(const config::settings& s, const std::string& conninfo) {
   db_pool_options o;
-  o.connection = {conninfo, s.db_connect_timeout, s.db_statement_timeout, s.db_lock_timeout};
+  o.connection = {conninfo, s.db_connect_timeout, s.db_statement_timeout, s.db_lock_timeout,
+                  std::make_shared<persistence::recovery_signal>()};
   o.size = s.db_pool_size;
   o.queue_max = s.db_queue_max;
   return o;

@@ -151,10 +151,29 @@ void embedded_postgres::create_database() const {
     n.exec(std::string("CREATE DATABASE ") + db_name);
 }
 
+void embedded_postgres::relocate_for_postgres_user() {
+  // A parent of the project directory is closed to other users (e.g. /root): the server's
+  // files move to a directory of their own, named after the project path so it is reused.
+  const auto crc = crc32(0L, reinterpret_cast<const Bytef*>(dir_.data()), static_cast<uInt>(dir_.size()));
+  const std::string home = "/var/lib/eventhub/embedded-" + std::to_string(crc);
+  fs::create_directories(home);
+  ::chmod("/var/lib/eventhub", 0755);
+  ::chmod(home.c_str(), 0755);
+  data_dir_ = home + "/pgdata";
+  socket_dir_ = home + "/run";
+  log_file_ = home + "/postgres.log";
+  log::warn("db.embedded_relocated", {{"reason", "user postgres cannot reach " + dir_}, {"dir", home}});
+}
+
 std::string embedded_postgres::start(bool share) {
   fs::create_directories(dir_);
   bin_dir_ = find_bin_dir();
   as_postgres_user_ = ::geteuid() == 0;
+  if (as_postgres_user_) {
+    ::chmod(dir_.c_str(), 0755); // postgres must traverse it
+    if (run({"test", "-x", dir_}) != 0)
+      relocate_for_postgres_user();
+  }
   const std::string lock_path = dir_ + "/eventhub.lock";
   lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
@@ -176,7 +195,6 @@ std::string embedded_postgres::start(bool share) {
   }
   { std::ofstream touch(log_file_, std::ios::app); }
   if (as_postgres_user_) {
-    ::chmod(dir_.c_str(), 0755); // postgres must traverse it
     for (const auto& p : {data_dir_, socket_dir_, log_file_})
       chown_to(p, pg_user);
   }

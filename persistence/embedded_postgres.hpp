@@ -33,6 +33,7 @@ class embedded_postgres {
  private:
   int run(const std::vector<std::string>& argv) const;
   void initialise_cluster();
+  void relocate_for_postgres_user();
   void write_runtime_config() const;
   void create_database() const;
   std::string conninfo(const char* database) const;

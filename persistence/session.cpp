@@ -39,7 +39,9 @@ pqxx::connection& session::connection() {
   if (conn_)
     return *conn_;
   const auto now = std::chrono::steady_clock::now();
-  if (now < next_attempt_)
+  const bool others_recovered =
+    options_.recovery && options_.recovery->last_success.load() > last_failure_.time_since_epoch().count();
+  if (now < next_attempt_ && !others_recovered)
     throw db_unavailable("database unreachable (retrying)");
   try {
     auto c = std::make_unique<pqxx::connection>(
@@ -53,10 +55,13 @@ pqxx::connection& session::connection() {
     if (backoff_.count() > 0)
       log::info("db.reconnected");
     backoff_ = std::chrono::milliseconds{0};
+    if (options_.recovery)
+      options_.recovery->last_success = std::chrono::steady_clock::now().time_since_epoch().count();
     return *conn_;
   } catch (const std::exception& e) {
     backoff_ = backoff_.count() == 0 ? first_backoff : std::min(backoff_ * 2, max_backoff);
     next_attempt_ = now + backoff_;
+    last_failure_ = now;
     log::warn("db.connect_failed", {{"retry_in_ms", static_cast<std::int64_t>(backoff_.count())}});
     throw db_unavailable("database unreachable");
   }
@@ -67,13 +72,16 @@ void session::prepare(const statement& s) {
     conn_->prepare(s.name, s.sql);
 }
 
+void session::drop_connection() {
+  conn_.reset();
+  prepared_.clear();
+  next_attempt_ = std::chrono::steady_clock::now();
+  log::warn("db.connection_lost");
+}
+
 void session::fail(const char* why, bool reset, bool in_doubt) {
-  if (reset) {
-    conn_.reset();
-    prepared_.clear();
-    next_attempt_ = std::chrono::steady_clock::now();
-    log::warn("db.connection_lost");
-  }
+  if (reset)
+    drop_connection();
   throw db_unavailable(why, in_doubt);
 }
 

@@ -5,6 +5,7 @@
 #include "persistence/pq_types.hpp"
 #include "persistence/statement.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <stdexcept>
@@ -21,11 +22,18 @@ struct db_unavailable : std::runtime_error {
   bool in_doubt; // the commit may or may not have happened
 };
 
+/// Shared by the sessions of one pool: when one reconnects, the others stop backing off, so a
+/// database that came back is used by every worker at once.
+struct recovery_signal {
+  std::atomic<std::int64_t> last_success{0}; // steady_clock ticks
+};
+
 struct connection_options {
   std::string conninfo; // URL or key=value string understood by libpq
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds statement_timeout{5000};
   std::chrono::milliseconds lock_timeout{2000};
+  std::shared_ptr<recovery_signal> recovery; // optional
 };
 
 class session;
@@ -67,11 +75,13 @@ class session {
   /// Throws db_unavailable; `reset` drops the connection (libpqxx 6.4 would otherwise try to
   /// reuse a dead PGconn) and lets the next use reconnect at once.
   [[noreturn]] void fail(const char* why, bool reset, bool in_doubt);
+  void drop_connection();
 
   connection_options options_;
   std::unique_ptr<pqxx::connection> conn_;
   std::unordered_set<std::string> prepared_;
   std::chrono::steady_clock::time_point next_attempt_{};
+  std::chrono::steady_clock::time_point last_failure_{};
   std::chrono::milliseconds backoff_{0};
 };
 
@@ -84,32 +94,42 @@ template <class... Args> pqxx::result tx::exec(const statement& s, Args&&... arg
 }
 
 template <class F> auto session::transact(F&& f) -> decltype(f(std::declval<tx&>())) {
-  pqxx::connection& c = connection();
-  bool committing = false;
-  try {
-    pqxx::work work(c);
-    tx t(work, *this);
-    if constexpr (std::is_void_v<decltype(f(t))>) {
-      f(t);
-      committing = true;
-      work.commit();
-    } else {
-      auto value = f(t);
-      committing = true;
-      work.commit();
-      return value;
+  // A connection found dead before commit is replaced and the transaction run once more:
+  // nothing of it was committed. A loss during commit is in doubt and never retried here.
+  for (int attempt = 1;; ++attempt) {
+    pqxx::connection& c = connection();
+    bool committing = false;
+    bool lost = false;
+    try {
+      pqxx::work work(c);
+      tx t(work, *this);
+      if constexpr (std::is_void_v<decltype(f(t))>) {
+        f(t);
+        committing = true;
+        work.commit();
+        return;
+      } else {
+        auto value = f(t);
+        committing = true;
+        work.commit();
+        return value;
+      }
+    } catch (const pqxx::broken_connection&) {
+      lost = true;
+    } catch (const pqxx::in_doubt_error&) {
+      fail("database connection lost during commit", true, true);
+    } catch (const pqxx::sql_error& e) {
+      const std::string state = e.sqlstate();
+      if (state.rfind("57P", 0) == 0 || state.rfind("08", 0) == 0) // server shutdown, link failure
+        lost = true;
+      else if (state == "57014" || state == "55P03" || state.rfind("53", 0) == 0) // timeouts
+        fail("database busy", false, false);
+      else
+        throw;
     }
-  } catch (const pqxx::broken_connection&) {
-    fail("database connection lost", true, committing);
-  } catch (const pqxx::in_doubt_error&) {
-    fail("database connection lost during commit", true, true);
-  } catch (const pqxx::sql_error& e) {
-    const std::string state = e.sqlstate();
-    if (state.rfind("57P", 0) == 0 || state.rfind("08", 0) == 0) // server shutdown, link failure
-      fail("database connection lost", true, false);
-    if (state == "57014" || state == "55P03" || state.rfind("53", 0) == 0) // timeouts, resources
-      fail("database busy", false, false);
-    throw;
+    if (lost && (committing || attempt > 1))
+      fail("database connection lost", true, committing);
+    drop_connection();
   }
 }
 

@@ -1,0 +1,138 @@
+// The purchase batch transaction against a real database: capacity, idempotency, outbox,
+// and the row lock as the backstop against a concurrent writer.
+#include "persistence/event_repository.hpp"
+#include "persistence/participant_repository.hpp"
+#include "persistence/purchase_repository.hpp"
+#include "tests/support/pg_fixture.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+using namespace eventhub;
+using namespace eventhub::persistence;
+using std::chrono::milliseconds;
+
+namespace {
+
+struct fixture {
+  testing::pg_database db;
+  session s{db.options()};
+  std::int64_t event_id = 0;
+  std::vector<std::int64_t> users;
+
+  explicit fixture(std::int64_t capacity = 5, int user_count = 4) {
+    s.transact([&](tx& t) {
+      domain::event_draft d{"Show", std::nullopt, "Hall", domain::now() + std::chrono::hours(24), std::nullopt,
+                            capacity};
+      event_id = events::insert(t, d).id;
+      for (int i = 0; i < user_count; ++i) {
+        domain::new_participant p{"u" + std::to_string(i) + "@x.io", "", "U", domain::role::user};
+        users.push_back(participants::insert(t, p, "$argon2id$fake").value().id);
+      }
+    });
+  }
+
+  domain::purchase_request buy(int user, int qty, std::optional<std::string> key = {}) const {
+    return {event_id, users[static_cast<std::size_t>(user)], qty, std::move(key), "req-" + std::to_string(user)};
+  }
+
+  purchases::batch_outcome commit(const std::vector<domain::purchase_request>& batch) {
+    return purchases::commit_batch(s, event_id, batch, milliseconds{10000});
+  }
+};
+
+} // namespace
+
+SCENARIO("a batch sells what is left, in order, and writes one outbox row per purchase") {
+  fixture f(5);
+  auto out = f.commit({f.buy(0, 2), f.buy(1, 4), f.buy(2, 3), f.buy(3, 1)});
+  REQUIRE(out.results.size() == 4);
+  CHECK(out.results[0].ok());
+  CHECK(out.results[1].err().code == domain::error_code::sold_out);
+  CHECK(out.results[1].err().tickets_available == 3);
+  CHECK(out.results[2].ok());
+  CHECK(out.results[3].err().code == domain::error_code::sold_out);
+  CHECK(out.stock->sold == 5);
+  CHECK(out.confirmations.size() == 2);
+  CHECK(f.db.scalar("SELECT tickets_sold FROM events") == 5);
+  CHECK(f.db.scalar("SELECT sum(quantity) FROM purchases") == 5);
+  CHECK(f.db.scalar("SELECT count(*) FROM purchase_confirmations") == 2);
+  CHECK(f.db.scalar("SELECT count(*) FROM purchase_confirmations c JOIN purchases p ON p.id = c.purchase_id "
+                    "WHERE c.request_id = 'req-0' AND p.quantity = 2") == 1);
+}
+
+SCENARIO("idempotency keys replay the original purchase across batches") {
+  fixture f(3);
+  auto first = f.commit({f.buy(0, 2, "key-1")});
+  REQUIRE(first.results[0].ok());
+  const auto original = first.results[0]->purchase.id;
+  auto again = f.commit({f.buy(0, 2, "key-1"), f.buy(0, 1, "key-1"), f.buy(1, 1)});
+  REQUIRE(again.results[0].ok());
+  CHECK(again.results[0]->replayed);
+  CHECK(again.results[0]->purchase.id == original);
+  CHECK(again.results[1].err().code == domain::error_code::idempotency_mismatch);
+  CHECK(again.results[2].ok());
+  CHECK(f.commit({f.buy(2, 1)}).results[0].err().code == domain::error_code::sold_out);
+  auto after_sold_out = f.commit({f.buy(0, 2, "key-1")});
+  REQUIRE(after_sold_out.results[0].ok()); // still replayed: nothing charged twice
+  CHECK(after_sold_out.results[0]->replayed);
+  CHECK(f.db.scalar("SELECT count(*) FROM purchases") == 2);
+  CHECK(f.db.scalar("SELECT tickets_sold FROM events") == 3);
+}
+
+SCENARIO("a key used on another event is refused with 422") {
+  fixture f(5);
+  f.commit({f.buy(0, 1, "shared")});
+  std::int64_t other = 0;
+  f.s.transact([&](tx& t) {
+    other = events::insert(t, {"Other", std::nullopt, "Hall", domain::now() + std::chrono::hours(1), std::nullopt, 5}).id;
+  });
+  domain::purchase_request req{other, f.users[0], 1, std::string("shared"), "r"};
+  auto out = purchases::commit_batch(f.s, other, {req}, milliseconds{10000});
+  CHECK(out.results[0].err().code == domain::error_code::idempotency_mismatch);
+}
+
+SCENARIO("sales close at startsAt and unknown events are not found") {
+  fixture f(5);
+  f.db.exec("UPDATE events SET starts_at = now() - interval '1 second'");
+  CHECK(f.commit({f.buy(0, 1)}).results[0].err().code == domain::error_code::sales_closed);
+  auto missing = purchases::commit_batch(f.s, 999999, {f.buy(0, 1)}, milliseconds{1000});
+  CHECK_FALSE(missing.stock);
+  CHECK(missing.results[0].err().code == domain::error_code::not_found);
+}
+
+SCENARIO("the row lock protects against a writer that is not this actor") {
+  fixture f(10);
+  GIVEN("another session sells tickets of the same event behind our back") {
+    f.db.exec("UPDATE events SET tickets_sold = 9");
+    THEN("the batch sees the truth under the lock and sells only what is left") {
+      auto out = f.commit({f.buy(0, 1), f.buy(1, 1)});
+      CHECK(out.results[0].ok());
+      CHECK(out.results[1].err().code == domain::error_code::sold_out);
+      CHECK(f.db.scalar("SELECT tickets_sold FROM events") == 10);
+    }
+  }
+  GIVEN("many sessions commit batches for one event at once") {
+    testing::pg_database& db = f.db;
+    std::vector<std::thread> writers;
+    std::atomic<int> sold{0};
+    for (int w = 0; w < 6; ++w)
+      writers.emplace_back([&, w] {
+        session mine(db.options());
+        for (int i = 0; i < 5; ++i) {
+          auto out = purchases::commit_batch(mine, f.event_id, {f.buy(w % 4, 1)}, milliseconds{1000});
+          if (out.results[0].ok())
+            ++sold;
+        }
+      });
+    for (auto& t : writers)
+      t.join();
+    THEN("exactly capacity is sold and the counters agree") {
+      CHECK(sold == 10);
+      CHECK(db.scalar("SELECT tickets_sold FROM events") == 10);
+      CHECK(db.scalar("SELECT sum(quantity) FROM purchases") == 10);
+    }
+  }
+}

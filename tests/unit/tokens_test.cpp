@@ -1,0 +1,95 @@
+// Bearer tokens: issue and verify, and every attack the contract lists.
+#include "security/password.hpp"
+#include "security/tokens.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <jwt.h>
+
+#include <cstdlib>
+
+using namespace eventhub;
+using security::token_service;
+
+namespace {
+
+const std::string secret(48, 'k');
+const domain::timestamp now = domain::now();
+
+/// A token built with libjwt directly, to forge what an attacker could send.
+std::string forge(jwt_alg_t alg, const std::string& key, const char* role = "USER", long exp_offset = 3600,
+                  const char* iss = "eventhub", const char* sub = "7") {
+  jwt_t* j = nullptr;
+  jwt_new(&j);
+  const long iat = static_cast<long>(domain::to_micros(now) / 1000000);
+  jwt_add_grant(j, "sub", sub);
+  jwt_add_grant(j, "role", role);
+  jwt_add_grant(j, "iss", iss);
+  jwt_add_grant_int(j, "iat", iat);
+  jwt_add_grant_int(j, "exp", iat + exp_offset);
+  jwt_set_alg(j, alg, alg == JWT_ALG_NONE ? nullptr : reinterpret_cast<const unsigned char*>(key.data()),
+              alg == JWT_ALG_NONE ? 0 : static_cast<int>(key.size()));
+  char* s = jwt_encode_str(j);
+  std::string out = s ? s : "";
+  std::free(s);
+  jwt_free(j);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("issued tokens verify with their claims") {
+  token_service tokens(secret, "eventhub", std::chrono::seconds(3600));
+  auto t = tokens.issue(42, domain::role::admin, now);
+  CHECK(t.expires_in == 3600);
+  auto claims = tokens.verify(t.token, now);
+  REQUIRE(claims);
+  CHECK(claims->subject == 42);
+  CHECK(claims->role == domain::role::admin);
+  CHECK(claims->expires_at - claims->issued_at == 3600);
+}
+
+TEST_CASE("tokens are rejected when they are not exactly ours") {
+  token_service tokens(secret, "eventhub", std::chrono::seconds(3600));
+  const auto good = forge(JWT_ALG_HS256, secret);
+  REQUIRE(tokens.verify(good, now));
+
+  SECTION("garbage and truncation") {
+    CHECK_FALSE(tokens.verify("", now));
+    CHECK_FALSE(tokens.verify("not-a-token", now));
+    CHECK_FALSE(tokens.verify("a.b.c", now));
+    CHECK_FALSE(tokens.verify(good.substr(0, good.size() - 5), now));
+    CHECK_FALSE(tokens.verify(std::string(10000, 'a'), now));
+  }
+  SECTION("a tampered payload (USER edited to ADMIN) breaks the signature") {
+    const auto admin = forge(JWT_ALG_HS256, secret, "ADMIN");
+    const auto first_dot = good.find('.'), second_dot = good.rfind('.');
+    const std::string spliced = good.substr(0, first_dot) + admin.substr(first_dot, admin.rfind('.') - first_dot) +
+                                good.substr(second_dot);
+    CHECK_FALSE(tokens.verify(spliced, now));
+  }
+  SECTION("alg none") { CHECK_FALSE(tokens.verify(forge(JWT_ALG_NONE, ""), now)); }
+  SECTION("another algorithm with the right key") {
+    CHECK_FALSE(tokens.verify(forge(JWT_ALG_HS512, secret), now));
+    CHECK_FALSE(tokens.verify(forge(JWT_ALG_HS384, secret), now));
+  }
+  SECTION("the wrong key") { CHECK_FALSE(tokens.verify(forge(JWT_ALG_HS256, std::string(48, 'x')), now)); }
+  SECTION("expired") { CHECK_FALSE(tokens.verify(forge(JWT_ALG_HS256, secret, "USER", -1), now)); }
+  SECTION("another issuer") { CHECK_FALSE(tokens.verify(forge(JWT_ALG_HS256, secret, "USER", 3600, "evil"), now)); }
+  SECTION("a role or subject we do not know") {
+    CHECK_FALSE(tokens.verify(forge(JWT_ALG_HS256, secret, "ROOT"), now));
+    CHECK_FALSE(tokens.verify(forge(JWT_ALG_HS256, secret, "USER", 3600, "eventhub", "abc"), now));
+    CHECK_FALSE(tokens.verify(forge(JWT_ALG_HS256, secret, "USER", 3600, "eventhub", "-3"), now));
+  }
+}
+
+TEST_CASE("argon2id hashes verify only their password") {
+  security::init_crypto();
+  const security::argon2_cost cheap{1, 8192};
+  const auto hash = security::hash_password("correct horse", cheap);
+  CHECK(hash.rfind("$argon2id$", 0) == 0);
+  CHECK(security::verify_password(hash, "correct horse"));
+  CHECK_FALSE(security::verify_password(hash, "correct horse "));
+  CHECK_FALSE(security::verify_password("garbage", "x"));
+  CHECK(security::hash_password("correct horse", cheap) != hash); // salted
+}
