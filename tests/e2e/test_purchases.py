@@ -1,0 +1,474 @@
+"""Purchases: group commit in actor mode and the classic lock-per-request mode, idempotency
+keys, sales closing, the transactional outbox and the notifier (log line, webhook)."""
+import http.server
+import json
+import random
+import re
+import threading
+import time
+import unittest
+import uuid
+
+import psycopg2
+
+from harness import Api, Client, Service, ServiceTestCase, TestDatabase, iso_in, pg_dsn
+
+
+def buy(port, token, event_id, quantity=1, key=None, request_id=None):
+    """One purchase on a connection of its own, as a separate buyer would."""
+    headers = {}
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    if request_id:
+        headers["X-Request-Id"] = request_id
+    c = Client(port)
+    try:
+        return c.post(f"/api/events/{event_id}/purchases", {"quantity": quantity}, token=token, headers=headers)
+    finally:
+        c.close()
+
+
+def concurrently(n, fn):
+    """Runs fn(i) on n threads released at once; returns the results in order."""
+    results = [None] * n
+    start = threading.Barrier(n)
+
+    def run(i):
+        start.wait()
+        try:
+            results[i] = fn(i)
+        except Exception as e:  # recorded, asserted by the caller
+            results[i] = e
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def consistency(db, event_id):
+    rows = db.query(
+        "SELECT e.capacity, e.tickets_sold, coalesce(sum(p.quantity), 0), count(p.id), "
+        "(SELECT count(*) FROM purchase_confirmations c WHERE c.event_id = e.id), "
+        "(SELECT count(DISTINCT c.purchase_id) FROM purchase_confirmations c WHERE c.event_id = e.id) "
+        "FROM events e LEFT JOIN purchases p ON p.event_id = e.id WHERE e.id = %s GROUP BY e.id", event_id)
+    capacity, sold, total, purchases, outbox, distinct_outbox = rows[0]
+    return {"capacity": capacity, "sold": sold, "sum": total, "purchases": purchases, "outbox": outbox,
+            "distinct_outbox": distinct_outbox}
+
+
+class PurchaseBasicsTest(ServiceTestCase):
+    service_args = ("--purchase.max-per-order", "4", "--log.format", "json")
+
+    def setUp(self):
+        self.token, self.me = self.api.user_token()
+
+    def test_a_purchase_is_201_with_location_and_readable_by_its_owner_and_admin(self):
+        event = self.api.create_event(capacity=10)
+        r = self.client.post(f"/api/events/{event['id']}/purchases", {"quantity": 2}, token=self.token)
+        self.assertEqual(r.status, 201, r)
+        p = r.json
+        self.assertEqual((p["eventId"], p["participantId"], p["quantity"], p["status"]),
+                         (event["id"], self.me["id"], 2, "CONFIRMED"))
+        self.assertEqual(r.header("location"), f"/api/purchases/{p['id']}")
+        self.assertEqual(self.client.get(r.header("location"), token=self.token).json, p)
+        self.assertEqual(self.client.get(r.header("location"), token=self.api.admin_token()).json, p)
+        other, _ = self.api.user_token()
+        self.assertProblem(self.client.get(r.header("location"), token=other), 404)
+        self.assertEqual(self.client.get(f"/api/events/{event['id']}").json["ticketsSold"], 2)
+
+    def test_my_purchases_are_listed_newest_first_with_paging(self):
+        event = self.api.create_event(capacity=10)
+        ids = [self.client.post(f"/api/events/{event['id']}/purchases", {"quantity": 1}, token=self.token).json["id"]
+               for _ in range(3)]
+        page = self.client.get("/api/me/purchases?size=2", token=self.token).json
+        self.assertEqual([p["id"] for p in page["items"]], ids[::-1][:2])
+        self.assertEqual((page["totalItems"], page["totalPages"], page["page"], page["size"]), (3, 2, 0, 2))
+        second = self.client.get("/api/me/purchases?size=2&page=1", token=self.token).json
+        self.assertEqual([p["id"] for p in second["items"]], [ids[0]])
+        self.assertProblem(self.client.get("/api/me/purchases", token=self.api.admin_token()), 403)
+        self.assertEqual(self.field_errors(self.client.get("/api/me/purchases?size=0", token=self.token)),
+                         {"size": "must be an integer between 1 and 100"})
+
+    def test_event_participants_sum_tickets_per_participant(self):
+        event = self.api.create_event(capacity=10)
+        for q in (1, 2):
+            self.client.post(f"/api/events/{event['id']}/purchases", {"quantity": q}, token=self.token)
+        other, other_p = self.api.user_token()
+        self.client.post(f"/api/events/{event['id']}/purchases", {"quantity": 4}, token=other)
+        page = self.client.get(f"/api/events/{event['id']}/participants", token=self.api.admin_token()).json
+        self.assertEqual([(i["participant"]["id"], i["ticketsPurchased"]) for i in page["items"]],
+                         sorted([(self.me["id"], 3), (other_p["id"], 4)]))
+        self.assertNotIn("password", json.dumps(page).lower())
+        self.assertProblem(self.client.get(f"/api/events/{event['id']}/participants", token=self.token), 403)
+        self.assertProblem(self.client.get("/api/events/999999/participants", token=self.api.admin_token()), 404)
+
+    def test_bad_requests_change_nothing(self):
+        event = self.api.create_event(capacity=10)
+        path = f"/api/events/{event['id']}/purchases"
+        self.assertEqual(self.field_errors(self.client.post(path, {"quantity": 0}, token=self.token)),
+                         {"quantity": "must be greater than or equal to 1"})
+        self.assertEqual(self.field_errors(self.client.post(path, {"quantity": 5}, token=self.token)),
+                         {"quantity": "must be less than or equal to 4"})  # purchase.max-per-order
+        self.assertIn("quantity", self.field_errors(self.client.post(path, {"quantity": "2"}, token=self.token)))
+        self.assertIn("quantity", self.field_errors(self.client.post(path, {}, token=self.token)))
+        self.assertProblem(self.client.post(path, raw_body=b"{", token=self.token), 400)
+        self.assertProblem(self.client.post(path, raw_body=b"quantity=1", token=self.token,
+                                            content_type="application/x-www-form-urlencoded"), 415)
+        self.assertIn("Idempotency-Key", self.field_errors(
+            self.client.post(path, {"quantity": 1}, token=self.token, headers={"Idempotency-Key": ""})))
+        self.assertIn("Idempotency-Key", self.field_errors(
+            self.client.post(path, {"quantity": 1}, token=self.token, headers={"Idempotency-Key": "k" * 65})))
+        self.assertProblem(self.client.post("/api/events/abc/purchases", {"quantity": 1}, token=self.token), 400)
+        self.assertProblem(self.client.post("/api/events/999999/purchases", {"quantity": 1}, token=self.token), 404)
+        self.assertProblem(self.client.post(path, {"quantity": 1}, token=self.api.admin_token()), 403)
+        self.assertProblem(self.client.post(path, {"quantity": 1}), 401)
+        self.assertEqual(self.db.scalar("SELECT count(*) FROM purchases WHERE event_id = %s", event["id"]), 0)
+
+    def test_sold_out_says_how_many_are_left(self):
+        event = self.api.create_event(capacity=3)
+        path = f"/api/events/{event['id']}/purchases"
+        self.assertEqual(self.client.post(path, {"quantity": 2}, token=self.token).status, 201)
+        body = self.assertProblem(self.client.post(path, {"quantity": 2}, token=self.token), 409, "sold-out")
+        self.assertEqual(body["ticketsAvailable"], 1)
+        self.assertEqual(self.client.post(path, {"quantity": 1}, token=self.token).status, 201)
+        self.assertEqual(self.assertProblem(self.client.post(path, {"quantity": 1}, token=self.token),
+                                            409, "sold-out")["ticketsAvailable"], 0)
+
+    def test_sold_out_requests_are_answered_without_a_transaction(self):
+        event = self.api.create_event(capacity=1)
+        path = f"/api/events/{event['id']}/purchases"
+        self.assertEqual(self.client.post(path, {"quantity": 1}, token=self.token).status, 201)
+        self.assertEqual(self.client.post(path, {"quantity": 1}, token=self.token).status, 409)
+        batches = self.metric("eventhub_purchase_batch_size_count")
+        for _ in range(20):
+            self.assertEqual(self.client.post(path, {"quantity": 1}, token=self.token).status, 409)
+        self.assertEqual(self.metric("eventhub_purchase_batch_size_count"), batches)
+
+    def test_capacity_raised_by_an_admin_sells_again(self):
+        event = self.api.create_event(capacity=1)
+        path = f"/api/events/{event['id']}/purchases"
+        self.assertEqual(self.client.post(path, {"quantity": 1}, token=self.token).status, 201)
+        self.assertEqual(self.client.post(path, {"quantity": 1}, token=self.token).status, 409)
+        body = {k: event[k] for k in ("name", "venue", "startsAt")}
+        body["capacity"] = 2
+        self.assertEqual(self.client.put(f"/api/events/{event['id']}", body, token=self.api.admin_token()).status, 200)
+        self.assertEqual(self.client.post(path, {"quantity": 1}, token=self.token).status, 201)
+
+    def test_sales_close_at_starts_at(self):
+        event = self.api.create_event(capacity=5)
+        self.db.query("UPDATE events SET starts_at = now() - interval '1 minute' WHERE id = %s", event["id"])
+        r = self.client.post(f"/api/events/{event['id']}/purchases", {"quantity": 1}, token=self.token)
+        self.assertProblem(r, 409, "sales-closed")
+        self.assertEqual(self.db.scalar("SELECT tickets_sold FROM events WHERE id = %s", event["id"]), 0)
+
+    def test_confirmation_log_line_carries_the_request_id(self):
+        event = self.api.create_event(capacity=5)
+        rid = "req-" + uuid.uuid4().hex
+        r = self.client.post(f"/api/events/{event['id']}/purchases", {"quantity": 2}, token=self.token,
+                             headers={"X-Request-Id": rid})
+        self.assertEqual(r.header("x-request-id"), rid)
+        line = self.wait_for_log("purchase.confirmed", lambda l: l.get("purchase_id") == r.json["id"])
+        self.assertEqual((line["event_id"], line["participant_id"], line["quantity"], line["request_id"]),
+                         (event["id"], self.me["id"], 2, rid))
+        access = self.wait_for_log("http.request", lambda l: l.get("request_id") == rid)
+        self.assertEqual(access["status"], 201)
+        self.assertTrue(wait_until(lambda: self.db.scalar(
+            "SELECT delivered_at IS NOT NULL FROM purchase_confirmations WHERE purchase_id = %s", r.json["id"])))
+
+    def wait_for_log(self, event, predicate, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for line in self.service.log_lines(event):
+                if predicate(line):
+                    return line
+            time.sleep(0.1)
+        self.fail(f"no {event} log line")
+
+    def metric(self, name):
+        text = self.client.get("/actuator/prometheus").text
+        m = re.search(rf"^{re.escape(name)}(?:{{[^}}]*}})? (\S+)$", text, re.M)
+        return float(m.group(1)) if m else 0.0
+
+
+def wait_until(predicate, timeout=15, interval=0.1):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+class IdempotencyTest(ServiceTestCase):
+    def setUp(self):
+        self.token, self.me = self.api.user_token()
+
+    def post(self, event_id, quantity, key, token=None):
+        return self.client.post(f"/api/events/{event_id}/purchases", {"quantity": quantity},
+                                token=token or self.token, headers={"Idempotency-Key": key})
+
+    def test_a_repeated_key_returns_the_original_purchase_even_after_sold_out(self):
+        event = self.api.create_event(capacity=2)
+        first = self.post(event["id"], 2, "order-1")
+        self.assertEqual(first.status, 201)
+        again = self.post(event["id"], 2, "order-1")
+        self.assertEqual(again.status, 200)
+        self.assertEqual(again.header("idempotent-replayed"), "true")
+        self.assertEqual(again.json, first.json)
+        self.assertEqual(again.header("location"), first.header("location"))
+        self.assertEqual(self.db.scalar("SELECT tickets_sold FROM events WHERE id = %s", event["id"]), 2)
+
+    def test_the_same_key_with_another_body_or_event_is_422(self):
+        event = self.api.create_event(capacity=10)
+        other = self.api.create_event(capacity=10)
+        self.assertEqual(self.post(event["id"], 1, "order-2").status, 201)
+        self.assertProblem(self.post(event["id"], 2, "order-2"), 422)
+        self.assertProblem(self.post(other["id"], 1, "order-2"), 422)
+        self.assertEqual(self.db.scalar("SELECT count(*) FROM purchases WHERE participant_id = %s", self.me["id"]), 1)
+
+    def test_keys_belong_to_one_participant(self):
+        event = self.api.create_event(capacity=10)
+        other, _ = self.api.user_token()
+        self.assertEqual(self.post(event["id"], 1, "shared-key").status, 201)
+        self.assertEqual(self.post(event["id"], 1, "shared-key", token=other).status, 201)
+
+    def test_a_key_whose_request_failed_can_be_used_again(self):
+        event = self.api.create_event(capacity=1)
+        self.assertEqual(self.post(event["id"], 2, "order-3").status, 409)
+        self.assertEqual(self.post(event["id"], 1, "order-3").status, 201)
+
+    def test_concurrent_duplicates_make_one_purchase(self):
+        event = self.api.create_event(capacity=100)
+        results = concurrently(40, lambda i: buy(self.service.port, self.token, event["id"], 3, key="dup-key"))
+        statuses = sorted(r.status for r in results)
+        self.assertEqual(statuses.count(201), 1, statuses)
+        self.assertEqual(statuses.count(200), 39, statuses)
+        self.assertEqual(len({r.json["id"] for r in results}), 1)
+        self.assertEqual(self.db.scalar("SELECT tickets_sold FROM events WHERE id = %s", event["id"]), 3)
+
+    def test_concurrent_duplicates_across_events_make_one_purchase(self):
+        events = [self.api.create_event(capacity=100) for _ in range(4)]
+        results = concurrently(20, lambda i: buy(self.service.port, self.token, events[i % 4]["id"], 1, key="cross"))
+        statuses = [r.status for r in results]
+        self.assertEqual(statuses.count(201), 1, statuses)
+        winner = next(r for r in results if r.status == 201).json["eventId"]
+        for r, i in zip(results, range(20)):
+            if r.status != 201:
+                self.assertEqual(r.status, 200 if events[i % 4]["id"] == winner else 422, r)
+        self.assertEqual(self.db.scalar("SELECT count(*) FROM purchases WHERE participant_id = %s", self.me["id"]), 1)
+
+
+class LastTicketsRaceMixin:
+    """Hundreds of buyers, each on its own connection, for the last tickets, several rounds."""
+
+    buyers = 200
+
+    def race(self, service, db, api, capacity, rounds=3, services=None):
+        tokens = [api.user_token()[0] for _ in range(20)]
+        ports = [s.port for s in (services or [service])]
+        for _ in range(rounds):
+            event = api.create_event(capacity=capacity)
+            results = concurrently(self.buyers, lambda i: buy(ports[i % len(ports)], tokens[i % len(tokens)],
+                                                              event["id"], random.choice((1, 1, 2))))
+            errors = [r for r in results if isinstance(r, Exception)]
+            self.assertFalse(errors, errors[:3])
+            statuses = [r.status for r in results]
+            self.assertEqual(set(statuses) - {201, 409}, set(), [r for r in results if r.status not in (201, 409)][:3])
+            sold = sum(r.json["quantity"] for r in results if r.status == 201)
+            c = consistency(db, event["id"])
+            self.assertEqual(c["sold"], capacity, c)
+            self.assertEqual(sold, capacity, c)
+            self.assertEqual(c["sum"], capacity, c)
+            self.assertEqual(c["outbox"], c["purchases"], c)
+            self.assertEqual(c["distinct_outbox"], c["purchases"], c)
+            for r in results:
+                if r.status == 409:
+                    self.assertTrue(r.json["type"].endswith("/sold-out"), r)
+
+
+class ActorModeRaceTest(LastTicketsRaceMixin, ServiceTestCase):
+    service_args = ("--db.pool-size", "4")
+
+    def test_exactly_capacity_is_sold(self):
+        self.race(self.service, self.db, self.api, capacity=37)
+
+
+class LockPerRequestModeRaceTest(LastTicketsRaceMixin, ServiceTestCase):
+    service_args = ("--purchase.mode", "lock-per-request", "--db.pool-size", "8")
+
+    def test_exactly_capacity_is_sold(self):
+        self.race(self.service, self.db, self.api, capacity=37)
+
+
+class TwoProcessesTest(LastTicketsRaceMixin, unittest.TestCase):
+    def test_two_servers_selling_one_event_from_one_database(self):
+        db = TestDatabase()
+        secret = uuid.uuid4().hex * 2
+        try:
+            for mode in ("actor", "lock-per-request"):
+                services = [Service(db.url, "--purchase.mode", mode, secret=secret, name=f"{mode}-{i}").start()
+                            for i in range(2)]
+                try:
+                    api = Api(services[0].client())
+                    self.race(services[0], db, api, capacity=41, rounds=2, services=services)
+                finally:
+                    for s in services:
+                        self.assertEqual(s.stop(), 0)
+        finally:
+            db.drop()
+
+
+class DatabaseFailureTest(ServiceTestCase):
+    service_args = ("--db.lock-timeout", "300ms")
+
+    def test_a_batch_that_cannot_get_the_row_lock_fails_whole_with_503(self):
+        token, _ = self.api.user_token()
+        event = self.api.create_event(capacity=10)
+        blocker = self.db.connect()
+        blocker.autocommit = False
+        cur = blocker.cursor()
+        cur.execute("SELECT * FROM events WHERE id = %s FOR UPDATE", (event["id"],))
+        try:
+            results = concurrently(5, lambda i: buy(self.service.port, token, event["id"]))
+            for r in results:
+                self.assertProblem(r, 503)
+                self.assertIsNotNone(r.header("retry-after"))
+        finally:
+            blocker.rollback()
+            blocker.close()
+        self.assertEqual(consistency(self.db, event["id"])["purchases"], 0)
+        self.assertEqual(buy(self.service.port, token, event["id"]).status, 201)
+        self.assertEqual(self.db.scalar("SELECT tickets_sold FROM events WHERE id = %s", event["id"]), 1)
+
+
+class PassivationTest(ServiceTestCase):
+    service_args = ("--purchase.idle-timeout", "200ms")
+
+    def test_idle_event_actors_are_passivated_and_come_back(self):
+        token, _ = self.api.user_token()
+        events = [self.api.create_event(capacity=5) for _ in range(5)]
+        for e in events:
+            self.assertEqual(buy(self.service.port, token, e["id"]).status, 201)
+        self.assertTrue(wait_until(lambda: self.live_actors() == 0, timeout=5))
+        self.assertEqual(buy(self.service.port, token, events[0]["id"]).status, 201)
+        self.assertEqual(self.db.scalar("SELECT tickets_sold FROM events WHERE id = %s", events[0]["id"]), 2)
+
+    def live_actors(self):
+        m = re.search(r"^eventhub_event_actors (\S+)$", self.client.get("/actuator/prometheus").text, re.M)
+        return float(m.group(1)) if m else -1
+
+
+class WebhookReceiver:
+    """An HTTP server recording POSTed confirmations; fails the first `failures` requests."""
+
+    def __init__(self, failures=0):
+        self.received, self.failures, self.lock = [], failures, threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with receiver.lock:
+                    fail = receiver.failures > 0
+                    if fail:
+                        receiver.failures -= 1
+                    else:
+                        receiver.received.append((json.loads(body), self.headers.get("Idempotency-Key")))
+                self.send_response(500 if fail else 204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/confirmations"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class WebhookTest(unittest.TestCase):
+    def test_confirmations_are_posted_and_retried_until_delivered(self):
+        receiver = WebhookReceiver(failures=2)
+        db = TestDatabase()
+        svc = Service(db.url, "--notify.webhook-url", receiver.url, "--notify.sweep-interval", "100ms",
+                      "--notify.retry-max", "200ms", "--notify.redelivery-delay", "500ms").start()
+        try:
+            api = Api(svc.client())
+            token, me = api.user_token()
+            event = api.create_event(capacity=10)
+            ids = [buy(svc.port, token, event["id"], 1, request_id=f"hook-{i}").json["id"] for i in range(3)]
+            self.assertTrue(wait_until(lambda: len({r[0]["purchaseId"] for r in receiver.received}) == 3, 20),
+                            receiver.received)
+            got = {r[0]["purchaseId"]: r for r in receiver.received}
+            for i, pid in enumerate(ids):
+                body, key = got[pid]
+                self.assertEqual(body["type"], "purchase.confirmed")
+                self.assertEqual((body["eventId"], body["participantId"], body["quantity"], body["requestId"]),
+                                 (event["id"], me["id"], 1, f"hook-{i}"))
+                self.assertEqual(key, f"confirmation-{body['confirmationId']}")
+            self.assertTrue(wait_until(lambda: db.scalar(
+                "SELECT count(*) FROM purchase_confirmations WHERE delivered_at IS NULL") == 0))
+            self.assertGreaterEqual(db.scalar("SELECT max(attempts) FROM purchase_confirmations"), 1)
+            self.assertEqual(svc.stop(), 0)
+        finally:
+            svc.kill()
+            receiver.close()
+            db.drop()
+
+
+class CrashTest(unittest.TestCase):
+    def test_kill_9_during_load_loses_no_confirmed_purchase_and_delivers_every_confirmation(self):
+        db = TestDatabase()
+        args = ("--notify.sweep-interval", "200ms", "--notify.redelivery-delay", "1s", "--log.format", "json")
+        svc = Service(db.url, *args).start()
+        try:
+            api = Api(svc.client())
+            tokens = [api.user_token()[0] for _ in range(10)]
+            event = api.create_event(capacity=100000)
+            confirmed, stop = [], threading.Event()
+            lock = threading.Lock()
+
+            def buyer(i):
+                c = Client(svc.port, timeout=5)
+                while not stop.is_set():
+                    try:
+                        r = c.post(f"/api/events/{event['id']}/purchases", {"quantity": 1}, token=tokens[i % 10])
+                    except OSError:
+                        return
+                    if r.status == 201:
+                        with lock:
+                            confirmed.append(r.json["id"])
+            threads = [threading.Thread(target=buyer, args=(i,)) for i in range(16)]
+            for t in threads:
+                t.start()
+            self.assertTrue(wait_until(lambda: len(confirmed) >= 300, 30))
+            svc.kill()
+            stop.set()
+            for t in threads:
+                t.join()
+            with lock:
+                seen = list(confirmed)
+            present = {row[0] for row in db.query("SELECT id FROM purchases WHERE id = ANY(%s)", seen)}
+            self.assertEqual(set(seen) - present, set(), "a purchase confirmed to a client was lost")
+            c = consistency(db, event["id"])
+            self.assertEqual(c["sold"], c["sum"], c)
+            self.assertEqual(c["outbox"], c["purchases"], c)
+
+            svc.start()
+            self.assertTrue(wait_until(lambda: db.scalar(
+                "SELECT count(*) FROM purchase_confirmations WHERE delivered_at IS NULL") == 0, 30))
+            logged = {l["purchase_id"] for l in svc.log_lines("purchase.confirmed")}
+            all_ids = {row[0] for row in db.query("SELECT id FROM purchases")}
+            self.assertEqual(all_ids - logged, set(), "a confirmation was never delivered")
+            self.assertEqual(svc.stop(), 0)
+        finally:
+            svc.kill()
+            db.drop()
+
+
+if __name__ == "__main__":
+    unittest.main()
