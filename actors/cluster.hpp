@@ -1,5 +1,5 @@
-// Cluster membership and broadcasts. Without cluster settings the node is a cluster of one:
-// invalidations reach only the local listing cache and event registry.
+// Cluster membership and broadcasts (CAF's middleman). Without cluster settings the node is a
+// cluster of one: invalidations reach only the local listing cache and event registry.
 #pragma once
 
 #include <caf/fwd.hpp>
@@ -11,14 +11,20 @@
 namespace eventhub::actors {
 
 struct cluster_options {
+  bool enabled = false;
   std::string host = "127.0.0.1"; // how others reach this node
   int port = 0;                   // 0: not accepting members
+  std::string bind = "0.0.0.0";   // where the cluster port listens
   std::vector<std::string> seeds; // host:port of members to join
-  std::chrono::milliseconds forward_timeout{3000};
   std::chrono::milliseconds broadcast_timeout{3000};
+  std::chrono::milliseconds request_timeout{10000};
+
+  std::string self_name() const;
 };
 
-/// Send it `invalidate_atom, invalidation` (after an admin write) and `view_atom, member_reply`.
+/// Spawns the node actor, publishes it on the cluster port and starts joining the seeds.
+/// It tells `registry` the live members (`members_atom, self, entries`) whenever they change.
+/// Throws std::runtime_error when the cluster port cannot be opened.
 caf::actor spawn_cluster_node(caf::actor_system& sys, caf::actor cache, caf::actor registry,
                               const cluster_options& options);
 

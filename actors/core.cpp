@@ -67,13 +67,16 @@ core::core(const config::settings& s, const std::string& conninfo,
       sys, impl_->db_pool, listing_cache_options{s.listing_max_age, s.http_request_timeout});
   event_actor_options event_options{s.purchase_batch_max, s.purchase_idle_timeout,
                                     s.notify_redelivery_delay};
-  impl_->registry = spawn_event_registry(sys, impl_->db_pool, impl_->notifier, event_options);
+  impl_->registry =
+      spawn_event_registry(sys, impl_->db_pool, impl_->notifier, event_options,
+                           registry_options{s.cluster_enabled(), s.cluster_forward_timeout});
   impl_->hashers = spawn_credential_workers(
       sys, s.hash_threads,
       security::argon2_cost{static_cast<unsigned long long>(s.argon2_iterations),
                             static_cast<std::size_t>(s.argon2_memory_kib)});
-  cluster_options cluster{s.cluster_host, s.cluster_port, s.cluster_seeds,
-                          s.cluster_forward_timeout, s.cluster_connection_timeout};
+  cluster_options cluster{s.cluster_enabled(),   s.cluster_host,  s.cluster_port,
+                          s.cluster_bind,        s.cluster_seeds, s.cluster_connection_timeout,
+                          s.http_request_timeout};
   impl_->cluster = spawn_cluster_node(sys, impl_->cache, impl_->registry, cluster);
 
   auto ctx = std::make_shared<hub_context>();

@@ -85,9 +85,9 @@ void answer(purchase_command& cmd, domain::result<domain::purchase_outcome> r) {
   cmd.reply(std::move(r));
 }
 
-/// A refusal known without the database; keyed requests always go to the database (replays).
+/// A refusal known without the database; a possible replay of a key always goes to the database.
 std::optional<domain::error> refusal_from_memo(const event_state& st, const purchase_command& cmd) {
-  if (cmd.request.idempotency_key || !st.stock || clock::now() - st.stock_read_at > memo_ttl)
+  if (!cmd.memo_ok || !st.stock || clock::now() - st.stock_read_at > memo_ttl)
     return std::nullopt;
   if (domain::now() >= st.stock->starts_at)
     return domain::make_error(domain::error_code::sales_closed,

@@ -195,8 +195,9 @@ void hub::list_attendees(std::int64_t event_id, domain::page_request paging,
 
 void hub::purchase(domain::purchase_request req, domain::reply<domain::purchase_outcome> done) {
   if (ctx_->mode == config::purchase_mode::actor) {
+    const bool memo_ok = !req.idempotency_key;
     caf::anon_send(ctx_->registry, purchase_atom::value,
-                   purchase_command{std::move(req), std::move(done), due(*ctx_)});
+                   purchase_command{std::move(req), std::move(done), due(*ctx_), true, memo_ok});
     return;
   }
   // lock-per-request: the classic design, one FOR UPDATE transaction per request.

@@ -55,6 +55,8 @@ using members_atom = caf::atom_constant<caf::atom("members")>;
 using join_atom = caf::atom_constant<caf::atom("join")>;
 using hello_atom = caf::atom_constant<caf::atom("hello")>;
 using view_atom = caf::atom_constant<caf::atom("view")>;
+using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
+using gossip_atom = caf::atom_constant<caf::atom("gossip")>;
 
 /// Work for one DB worker: `run` gets the worker's session; `fail` is called instead when the
 /// job cannot run (queue full, deadline passed, database down).
@@ -68,6 +70,11 @@ struct purchase_command {
   domain::purchase_request request;
   domain::reply<domain::purchase_outcome> reply;
   deadline due;
+  /// False once forwarded to the owner, or when served here for an unreachable owner: a command
+  /// is routed to another node at most once.
+  bool route = true;
+  /// Whether the event actor may refuse it from its memo; never for a possible replay of a key.
+  bool memo_ok = true;
 };
 
 struct listing_request {

@@ -2,6 +2,8 @@
 // caf-application.ini (shared/notes/cpp-stack.md §7). Values were validated by config/.
 #include "actors/system_config.hpp"
 
+#include "actors/wire.hpp"
+
 #include <caf/io/middleman.hpp>
 #include <caf/timespan.hpp>
 
@@ -10,6 +12,10 @@ namespace eventhub::actors {
 system_config::system_config(const config::settings& s) {
   set("scheduler.max-threads", static_cast<size_t>(s.actors_threads));
   set("logger.verbosity", caf::atom("quiet"));
+  // Every type that crosses the middleman, on every node (actors/wire.hpp).
+  add_message_type<member_entry>("eventhub::member_entry");
+  add_message_type<wire_purchase>("eventhub::wire_purchase");
+  add_message_type<wire_purchase_result>("eventhub::wire_purchase_result");
   if (s.cluster_enabled()) {
     load<caf::io::middleman>();
     set("middleman.heartbeat-interval", caf::timespan{s.cluster_heartbeat_interval});

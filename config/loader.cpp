@@ -148,6 +148,9 @@ std::optional<config_error> validate(const settings& s) {
     return config_error{"admin.password", "must be 8..128 characters"};
   if (!s.admin_email.empty() && s.admin_email.find('@') == std::string::npos)
     return config_error{"admin.email", "must be an email address"};
+  if (!s.cluster_seeds.empty() && s.cluster_port == 0)
+    return config_error{"cluster.port",
+                        "must be set when cluster.seeds is (members reach each other on it)"};
   return std::nullopt;
 }
 

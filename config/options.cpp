@@ -249,7 +249,14 @@ std::vector<option> make_options() {
        false, text(&S::cluster_host, 255)},
       {"cluster.port", "0", "Port accepting cluster members (0: no cluster unless seeds are set).",
        false, integer(&S::cluster_port, 0, 65535)},
-      {"cluster.seeds", "", "Comma-separated host:port of members to join.", false, apply_seeds},
+      {"cluster.bind", "0.0.0.0",
+       "Address the cluster port listens on (keep it on a private network: "
+       "the cluster protocol is not authenticated).",
+       false, text(&S::cluster_bind, 255)},
+      {"cluster.seeds", "",
+       "Comma-separated host:port of members to join (this node's own address "
+       "may be listed: it is skipped).",
+       false, apply_seeds},
       {"cluster.heartbeat-interval", "500ms", "Heartbeats between members.", false,
        duration(&S::cluster_heartbeat_interval, milliseconds{10}, milliseconds{60000})},
       {"cluster.connection-timeout", "2s", "A member silent this long is considered down.", false,

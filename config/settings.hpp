@@ -70,6 +70,7 @@ struct settings {
   int actors_threads = 1;
   std::string cluster_host = "127.0.0.1";
   int cluster_port = 0;
+  std::string cluster_bind = "0.0.0.0";
   std::vector<std::string> cluster_seeds;
   milliseconds cluster_heartbeat_interval{500};
   milliseconds cluster_connection_timeout{2000};

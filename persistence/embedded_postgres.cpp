@@ -154,7 +154,8 @@ void embedded_postgres::create_database() const {
 void embedded_postgres::relocate_for_postgres_user() {
   // A parent of the project directory is closed to other users (e.g. /root): the server's
   // files move to a directory of their own, named after the project path so it is reused.
-  const auto crc = crc32(0L, reinterpret_cast<const Bytef*>(dir_.data()), static_cast<uInt>(dir_.size()));
+  const auto crc =
+      crc32(0L, reinterpret_cast<const Bytef*>(dir_.data()), static_cast<uInt>(dir_.size()));
   const std::string home = "/var/lib/eventhub/embedded-" + std::to_string(crc);
   fs::create_directories(home);
   ::chmod("/var/lib/eventhub", 0755);
@@ -162,7 +163,8 @@ void embedded_postgres::relocate_for_postgres_user() {
   data_dir_ = home + "/pgdata";
   socket_dir_ = home + "/run";
   log_file_ = home + "/postgres.log";
-  log::warn("db.embedded_relocated", {{"reason", "user postgres cannot reach " + dir_}, {"dir", home}});
+  log::warn("db.embedded_relocated",
+            {{"reason", "user postgres cannot reach " + dir_}, {"dir", home}});
 }
 
 std::string embedded_postgres::start(bool share) {

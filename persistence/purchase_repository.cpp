@@ -184,4 +184,8 @@ domain::page<domain::purchase> list_of(tx& t, std::int64_t participant_id,
   return page;
 }
 
+void forget_internal_keys(tx& t, std::chrono::milliseconds age) {
+  t.exec(sql::forget_internal_keys, static_cast<std::int64_t>(age.count()));
+}
+
 } // namespace eventhub::persistence::purchases

@@ -31,4 +31,7 @@ std::optional<domain::purchase> find(tx& t, std::int64_t id);
 domain::page<domain::purchase> list_of(tx& t, std::int64_t participant_id,
                                        const domain::page_request& paging);
 
+/// Deletes the internal keys of forwarded purchases older than `age`.
+void forget_internal_keys(tx& t, std::chrono::milliseconds age);
+
 } // namespace eventhub::persistence::purchases

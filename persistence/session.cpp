@@ -39,8 +39,8 @@ pqxx::connection& session::connection() {
   if (conn_)
     return *conn_;
   const auto now = std::chrono::steady_clock::now();
-  const bool others_recovered =
-    options_.recovery && options_.recovery->last_success.load() > last_failure_.time_since_epoch().count();
+  const bool others_recovered = options_.recovery && options_.recovery->last_success.load() >
+                                                         last_failure_.time_since_epoch().count();
   if (now < next_attempt_ && !others_recovered)
     throw db_unavailable("database unreachable (retrying)");
   try {

@@ -6,10 +6,11 @@
 
 namespace eventhub::persistence::sql {
 
-#define EVENTHUB_EVENT_COLUMNS                                                                     \
-  "id, name, description, venue, " EVENTHUB_SQL_MICROS("starts_at") ", " EVENTHUB_SQL_MICROS(      \
-      "ends_at") ", capacity, tickets_sold, " EVENTHUB_SQL_MICROS("created_at") ","                \
-                                                                                " " EVENTHUB_SQL_MICROS("updated_at")
+#define EVENTHUB_EVENT_COLUMNS                                                                           \
+  "id, name, description, venue, " EVENTHUB_SQL_MICROS("starts_at") ", " EVENTHUB_SQL_MICROS(            \
+      "ends_at") ", capacity, tickets_sold, " EVENTHUB_SQL_MICROS("created_at") ","                      \
+                                                                                " " EVENTHUB_SQL_MICROS( \
+                                                                                    "updated_at")
 
 // $1 name, $2 description, $3 venue, $4 starts_at, $5 ends_at (micros), $6 capacity
 inline constexpr statement insert_event{

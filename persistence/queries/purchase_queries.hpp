@@ -68,6 +68,11 @@ inline constexpr statement list_purchases_of{
 inline constexpr statement count_purchases_of{
     "count_purchases_of", "SELECT count(*) FROM purchases WHERE participant_id = $1"};
 
+// Keys a node added to forwarded purchases (" fwd:" prefix: clients cannot send a space).
+inline constexpr statement forget_internal_keys{
+    "forget_internal_keys", "DELETE FROM idempotency_keys WHERE idempotency_key LIKE ' fwd:%' "
+                            "AND created_at < now() - $1::bigint * interval '1 millisecond'"};
+
 #undef EVENTHUB_PURCHASE_COLUMNS
 
 } // namespace eventhub::persistence::sql

@@ -152,6 +152,9 @@ class Client:
             self.conn.close()
             self.conn = None
 
+    def __del__(self):
+        self.close()
+
 
 def free_port():
     with socket.socket() as s:

@@ -38,7 +38,8 @@ config_error load_error(const std::vector<std::string>& args, const environment&
 
 SCENARIO("configuration sources apply in precedence order") {
   GIVEN("a file, an environment variable and a flag for the same key") {
-    auto file = write_file("# comment\nhttp.port = 7001\nhttp.threads = 3\nlog.level = \"debug\"\n");
+    auto file =
+        write_file("# comment\nhttp.port = 7001\nhttp.threads = 3\nlog.level = \"debug\"\n");
     environment env{{"EVENTHUB_HTTP_PORT", "7002"}, {"EVENTHUB_HTTP_THREADS", "4"}};
 
     THEN("defaults hold without sources") {
@@ -92,8 +93,10 @@ SCENARIO("bad values stop start-up with one line naming the key") {
 }
 
 SCENARIO("typed values are parsed") {
-  auto s = load_ok({"--jwt.ttl", "15m", "--http.read-timeout", "500ms", "--cluster.seeds",
-                    "10.0.0.1:7000, node-b:7001", "--purchase.mode", "lock-per-request"});
+  CHECK(load_error({"--cluster.seeds", "a:1"}).key == "cluster.port");
+  auto s = load_ok({"--jwt.ttl", "15m", "--http.read-timeout", "500ms", "--cluster.port", "7000",
+                    "--cluster.seeds", "10.0.0.1:7000, node-b:7001", "--purchase.mode",
+                    "lock-per-request"});
   CHECK(s.jwt_ttl == std::chrono::minutes(15));
   CHECK(s.http_read_timeout == std::chrono::milliseconds(500));
   CHECK(s.cluster_seeds == std::vector<std::string>{"10.0.0.1:7000", "node-b:7001"});

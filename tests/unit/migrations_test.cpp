@@ -7,7 +7,8 @@ using namespace eventhub::persistence;
 
 TEST_CASE("checksums ignore line endings and a byte order mark, as Flyway's do") {
   CHECK(flyway_checksum("a\nb\n") == flyway_checksum("a\r\nb\r\n"));
-  CHECK(flyway_checksum("a\nb") == flyway_checksum("\xEF\xBB\xBF" "a\nb"));
+  CHECK(flyway_checksum("a\nb") == flyway_checksum("\xEF\xBB\xBF"
+                                                   "a\nb"));
   CHECK(flyway_checksum("a\nb") != flyway_checksum("a\nc"));
   // known answers (java.util.zip.CRC32 / zlib over the lines, as Flyway computes them)
   CHECK(flyway_checksum("CREATE TABLE t (id int);") == 92137680);

@@ -36,7 +36,9 @@ TEST_CASE("typed errors map to statuses and problem types") {
   CHECK(std::string(d["instance"].GetString()) == "/api/events/1/purchases");
 
   CHECK(http::problem(domain::make_error(domain::error_code::sales_closed, ""), "/").status == 409);
-  CHECK(http::problem(domain::make_error(domain::error_code::idempotency_mismatch, ""), "/").status == 422);
+  CHECK(
+      http::problem(domain::make_error(domain::error_code::idempotency_mismatch, ""), "/").status ==
+      422);
   CHECK(http::problem(domain::make_error(domain::error_code::forbidden, ""), "/").status == 403);
   auto unauth = http::problem(domain::make_error(domain::error_code::unauthenticated, ""), "/");
   CHECK(unauth.status == 401);
@@ -47,14 +49,16 @@ TEST_CASE("typed errors map to statuses and problem types") {
 }
 
 TEST_CASE("internal errors never show their detail") {
-  auto r = http::problem(domain::make_error(domain::error_code::internal, "ERROR: relation \"x\" SELECT"), "/");
+  auto r = http::problem(
+      domain::make_error(domain::error_code::internal, "ERROR: relation \"x\" SELECT"), "/");
   CHECK(r.status == 500);
   CHECK(r.body.find("SELECT") == std::string::npos);
 }
 
 TEST_CASE("field errors are listed") {
   auto e = domain::make_error(domain::error_code::invalid, "bad");
-  e.field_errors = {{"email", "must be a well-formed email address"}, {"password", "size must be between 8 and 128"}};
+  e.field_errors = {{"email", "must be a well-formed email address"},
+                    {"password", "size must be between 8 and 128"}};
   auto d = body(http::problem(e, "/api/auth/register"));
   REQUIRE(d["errors"].IsArray());
   CHECK(d["errors"].Size() == 2);

@@ -7,14 +7,15 @@ using namespace eventhub::domain;
 
 namespace {
 
-purchase_request buy(std::int64_t participant, std::int32_t qty, std::optional<std::string> key = {},
-                     std::int64_t event = 1) {
+purchase_request buy(std::int64_t participant, std::int32_t qty,
+                     std::optional<std::string> key = {}, std::int64_t event = 1) {
   return {event, participant, qty, std::move(key), "req"};
 }
 
 event_stock stock(std::int64_t capacity, std::int64_t sold, bool closed = false) {
   const auto now = eventhub::domain::now();
-  return {capacity, sold, closed ? now - std::chrono::seconds(1) : now + std::chrono::hours(1), now};
+  return {capacity, sold, closed ? now - std::chrono::seconds(1) : now + std::chrono::hours(1),
+          now};
 }
 
 } // namespace

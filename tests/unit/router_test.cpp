@@ -10,7 +10,7 @@ namespace {
 
 /// Participants lookup for the authenticator: every id exists.
 class everyone_exists final : public domain::participant_service {
-public:
+ public:
   void register_participant(domain::new_participant, domain::reply<domain::participant>) override {}
   void login(domain::login_request, domain::reply<domain::access_token>) override {}
   void find_participant(std::int64_t id, domain::reply<domain::participant> done) override {
@@ -18,12 +18,13 @@ public:
     p.id = id;
     done(p);
   }
-  void list_participants(domain::page_request, domain::reply<domain::page<domain::participant>>) override {}
+  void list_participants(domain::page_request,
+                         domain::reply<domain::page<domain::participant>>) override {}
 };
 
 struct fixture {
-  std::shared_ptr<const security::token_service> tokens =
-    std::make_shared<security::token_service>(std::string(40, 's'), "eventhub", std::chrono::seconds(60));
+  std::shared_ptr<const security::token_service> tokens = std::make_shared<security::token_service>(
+      std::string(40, 's'), "eventhub", std::chrono::seconds(60));
   everyone_exists participants;
   std::vector<std::string> handled;
 

@@ -17,8 +17,8 @@ const std::string secret(48, 'k');
 const domain::timestamp now = domain::now();
 
 /// A token built with libjwt directly, to forge what an attacker could send.
-std::string forge(jwt_alg_t alg, const std::string& key, const char* role = "USER", long exp_offset = 3600,
-                  const char* iss = "eventhub", const char* sub = "7") {
+std::string forge(jwt_alg_t alg, const std::string& key, const char* role = "USER",
+                  long exp_offset = 3600, const char* iss = "eventhub", const char* sub = "7") {
   jwt_t* j = nullptr;
   jwt_new(&j);
   const long iat = static_cast<long>(domain::to_micros(now) / 1000000);
@@ -27,7 +27,8 @@ std::string forge(jwt_alg_t alg, const std::string& key, const char* role = "USE
   jwt_add_grant(j, "iss", iss);
   jwt_add_grant_int(j, "iat", iat);
   jwt_add_grant_int(j, "exp", iat + exp_offset);
-  jwt_set_alg(j, alg, alg == JWT_ALG_NONE ? nullptr : reinterpret_cast<const unsigned char*>(key.data()),
+  jwt_set_alg(j, alg,
+              alg == JWT_ALG_NONE ? nullptr : reinterpret_cast<const unsigned char*>(key.data()),
               alg == JWT_ALG_NONE ? 0 : static_cast<int>(key.size()));
   char* s = jwt_encode_str(j);
   std::string out = s ? s : "";
@@ -64,18 +65,27 @@ TEST_CASE("tokens are rejected when they are not exactly ours") {
   SECTION("a tampered payload (USER edited to ADMIN) breaks the signature") {
     const auto admin = forge(JWT_ALG_HS256, secret, "ADMIN");
     const auto first_dot = good.find('.'), second_dot = good.rfind('.');
-    const std::string spliced = good.substr(0, first_dot) + admin.substr(first_dot, admin.rfind('.') - first_dot) +
+    const std::string spliced = good.substr(0, first_dot) +
+                                admin.substr(first_dot, admin.rfind('.') - first_dot) +
                                 good.substr(second_dot);
     CHECK_FALSE(tokens.verify(spliced, now));
   }
-  SECTION("alg none") { CHECK_FALSE(tokens.verify(forge(JWT_ALG_NONE, ""), now)); }
+  SECTION("alg none") {
+    CHECK_FALSE(tokens.verify(forge(JWT_ALG_NONE, ""), now));
+  }
   SECTION("another algorithm with the right key") {
     CHECK_FALSE(tokens.verify(forge(JWT_ALG_HS512, secret), now));
     CHECK_FALSE(tokens.verify(forge(JWT_ALG_HS384, secret), now));
   }
-  SECTION("the wrong key") { CHECK_FALSE(tokens.verify(forge(JWT_ALG_HS256, std::string(48, 'x')), now)); }
-  SECTION("expired") { CHECK_FALSE(tokens.verify(forge(JWT_ALG_HS256, secret, "USER", -1), now)); }
-  SECTION("another issuer") { CHECK_FALSE(tokens.verify(forge(JWT_ALG_HS256, secret, "USER", 3600, "evil"), now)); }
+  SECTION("the wrong key") {
+    CHECK_FALSE(tokens.verify(forge(JWT_ALG_HS256, std::string(48, 'x')), now));
+  }
+  SECTION("expired") {
+    CHECK_FALSE(tokens.verify(forge(JWT_ALG_HS256, secret, "USER", -1), now));
+  }
+  SECTION("another issuer") {
+    CHECK_FALSE(tokens.verify(forge(JWT_ALG_HS256, secret, "USER", 3600, "evil"), now));
+  }
   SECTION("a role or subject we do not know") {
     CHECK_FALSE(tokens.verify(forge(JWT_ALG_HS256, secret, "ROOT"), now));
     CHECK_FALSE(tokens.verify(forge(JWT_ALG_HS256, secret, "USER", 3600, "eventhub", "abc"), now));

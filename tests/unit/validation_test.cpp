@@ -16,16 +16,19 @@ validator parse(const std::string& json) {
 } // namespace
 
 TEST_CASE("malformed bodies are one 400 without field errors") {
-  for (const char* bad : {"", "{", "[1,2]", "\"text\"", "null", "{\"a\":}", "{\"a\":1,}", "\xff\xfe"}) {
+  for (const char* bad :
+       {"", "{", "[1,2]", "\"text\"", "null", "{\"a\":}", "{\"a\":1,}", "\xff\xfe"}) {
     auto r = validator::parse(bad);
     REQUIRE(std::holds_alternative<eventhub::domain::error>(r));
     CHECK(std::get<eventhub::domain::error>(r).code == eventhub::domain::error_code::invalid);
   }
-  CHECK_FALSE(std::holds_alternative<validator>(validator::parse("{\"s\":\"\xc3\x28\"}"))); // bad UTF-8
+  CHECK_FALSE(
+      std::holds_alternative<validator>(validator::parse("{\"s\":\"\xc3\x28\"}"))); // bad UTF-8
 }
 
 TEST_CASE("each bad field gets its own error") {
-  auto v = parse(R"({"name":"","count":2.5,"when":"yesterday","mail":"nope","extra":{"ignored":true}})");
+  auto v =
+      parse(R"({"name":"","count":2.5,"when":"yesterday","mail":"nope","extra":{"ignored":true}})");
   v.text("name", presence::required, {not_blank(), size(1, 10)});
   v.integer("count", presence::required, 1, 10);
   v.time("when", presence::required);

@@ -1,0 +1,65 @@
+// Messages that cross the middleman between nodes: plain fields with inspect(), registered on
+// every node in system_config.cpp. Included only by actors/*.cpp.
+#pragma once
+
+#include "domain/commands.hpp"
+#include "domain/result.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace eventhub::actors {
+
+/// A live member: its name ("host:port") and its cluster node actor.
+struct member_entry {
+  std::string name;
+  caf::actor node;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, member_entry& x) {
+  return f(caf::meta::type_name("eventhub::member_entry"), x.name, x.node);
+}
+
+/// A purchase forwarded to the event's owner.
+struct wire_purchase {
+  std::int64_t event_id = 0;
+  std::int64_t participant_id = 0;
+  std::int32_t quantity = 0;
+  std::string idempotency_key; // empty: none
+  bool internal_key = false;   // added by the forwarding node: cannot be a replay on first try
+  std::string request_id;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, wire_purchase& x) {
+  return f(caf::meta::type_name("eventhub::wire_purchase"), x.event_id, x.participant_id,
+           x.quantity, x.idempotency_key, x.internal_key, x.request_id);
+}
+
+/// The owner's answer: a purchase (maybe replayed) or a typed error.
+struct wire_purchase_result {
+  bool ok = false;
+  bool replayed = false;
+  std::int64_t purchase_id = 0, event_id = 0, participant_id = 0, purchased_at_us = 0;
+  std::int32_t quantity = 0;
+  std::int32_t error_code = 0;
+  std::string detail;
+  std::int64_t tickets_available = -1; // -1: absent
+  std::int32_t retry_after = -1;       // -1: absent
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, wire_purchase_result& x) {
+  return f(caf::meta::type_name("eventhub::wire_purchase_result"), x.ok, x.replayed, x.purchase_id,
+           x.event_id, x.participant_id, x.purchased_at_us, x.quantity, x.error_code, x.detail,
+           x.tickets_available, x.retry_after);
+}
+
+wire_purchase to_wire(const domain::purchase_request& r, bool internal_key);
+domain::purchase_request from_wire(const wire_purchase& w);
+wire_purchase_result to_wire(const domain::result<domain::purchase_outcome>& r);
+domain::result<domain::purchase_outcome> from_wire(const wire_purchase_result& w);
+
+} // namespace eventhub::actors
