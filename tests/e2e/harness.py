@@ -3,6 +3,7 @@
 Everything here talks to real processes: PostgreSQL (EVENTHUB_TEST_PG, started by
 scripts/test), the eventhub binary (EVENTHUB_BIN) on a free port, over real HTTP.
 """
+import atexit
 import http.client
 import json
 import os
@@ -162,6 +163,17 @@ def free_port():
         return s.getsockname()[1]
 
 
+_running = []
+
+
+@atexit.register
+def _kill_leftovers():
+    """A failed test must not leave a server behind (CI machines run many tests in a row)."""
+    for proc in _running:
+        if proc.poll() is None:
+            proc.kill()
+
+
 class Service:
     """The real eventhub binary against a database URL, on a free port."""
 
@@ -185,6 +197,7 @@ class Service:
             os.remove(self.port_file)
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
+        _running.append(self.proc)
         if wait:
             self.wait_ready()
         return self
