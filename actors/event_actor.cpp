@@ -28,39 +28,11 @@ using clock = std::chrono::steady_clock;
 /// outside this service, e.g. an operator raising a capacity by hand).
 constexpr std::chrono::seconds memo_ttl{10};
 
-struct purchase_metrics {
-  metrics::counter& confirmed = counter("confirmed");
-  metrics::counter& replayed = counter("replayed");
-  metrics::counter& sold_out = counter("sold_out");
-  metrics::counter& sales_closed = counter("sales_closed");
-  metrics::counter& rejected = counter("rejected");
-  metrics::counter& failed = counter("failed");
-  metrics::histogram& batch_size = metrics::registry::global().get_histogram(
-      "eventhub_purchase_batch_size", "Purchases committed per batch transaction",
+metrics::histogram& batch_sizes() {
+  static auto& h = metrics::registry::global().get_histogram(
+      "eventhub_purchase_batch_size", "Purchases per batch transaction",
       {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024});
-
-  static metrics::counter& counter(const char* outcome) {
-    return metrics::registry::global().get_counter(
-        "eventhub_purchases_total", "Purchase requests by outcome", {{"outcome", outcome}});
-  }
-
-  void count(const domain::result<domain::purchase_outcome>& r) {
-    if (r.ok())
-      (r->replayed ? replayed : confirmed).inc();
-    else if (r.err().code == domain::error_code::sold_out)
-      sold_out.inc();
-    else if (r.err().code == domain::error_code::sales_closed)
-      sales_closed.inc();
-    else if (r.err().code == domain::error_code::unavailable)
-      failed.inc();
-    else
-      rejected.inc();
-  }
-};
-
-purchase_metrics& stats() {
-  static purchase_metrics m;
-  return m;
+  return h;
 }
 
 struct event_state {
@@ -81,7 +53,6 @@ struct event_state {
 using event_actor = caf::stateful_actor<event_state>;
 
 void answer(purchase_command& cmd, domain::result<domain::purchase_outcome> r) {
-  stats().count(r);
   cmd.reply(std::move(r));
 }
 
@@ -122,7 +93,7 @@ void send_batch(event_actor* self) {
   if (st.in_flight.empty())
     return;
   const std::uint64_t id = ++st.batch_id;
-  stats().batch_size.observe(static_cast<double>(requests.size()));
+  batch_sizes().observe(static_cast<double>(requests.size()));
   auto me = caf::actor_cast<caf::actor>(self);
   db_job job;
   job.due = latest;

@@ -5,6 +5,7 @@
 
 #include "actors/db_job.hpp"
 #include "actors/messages.hpp"
+#include "observability/metrics.hpp"
 #include "persistence/event_repository.hpp"
 #include "persistence/participant_repository.hpp"
 #include "persistence/purchase_repository.hpp"
@@ -63,6 +64,34 @@ domain::reply<domain::unit> invalidating(const hub_context& ctx, std::int64_t ev
       return done(std::move(r));
     caf::anon_send(cluster, invalidate_atom::value,
                    invalidation{event_id, [done] { done(domain::unit{}); }});
+  };
+}
+
+/// Counts each purchase answer of this node once, whichever node or mode served it.
+domain::reply<domain::purchase_outcome> counted(domain::reply<domain::purchase_outcome> done) {
+  auto& registry = metrics::registry::global();
+  auto outcome = [&registry](const char* name) -> metrics::counter& {
+    return registry.get_counter("eventhub_purchases_total", "Purchase requests by outcome",
+                                {{"outcome", name}});
+  };
+  static metrics::counter& confirmed = outcome("confirmed");
+  static metrics::counter& replayed = outcome("replayed");
+  static metrics::counter& sold_out = outcome("sold_out");
+  static metrics::counter& sales_closed = outcome("sales_closed");
+  static metrics::counter& unavailable = outcome("unavailable");
+  static metrics::counter& rejected = outcome("rejected");
+  return [done = std::move(done)](domain::result<domain::purchase_outcome> r) {
+    if (r.ok())
+      (r->replayed ? replayed : confirmed).inc();
+    else if (r.err().code == error_code::sold_out)
+      sold_out.inc();
+    else if (r.err().code == error_code::sales_closed)
+      sales_closed.inc();
+    else if (r.err().code == error_code::unavailable)
+      unavailable.inc();
+    else
+      rejected.inc();
+    done(std::move(r));
   };
 }
 
@@ -193,7 +222,8 @@ void hub::list_attendees(std::int64_t event_id, domain::page_request paging,
 
 // purchases ---------------------------------------------------------------------------------
 
-void hub::purchase(domain::purchase_request req, domain::reply<domain::purchase_outcome> done) {
+void hub::purchase(domain::purchase_request req, domain::reply<domain::purchase_outcome> reply) {
+  auto done = counted(std::move(reply));
   if (ctx_->mode == config::purchase_mode::actor) {
     const bool memo_ok = !req.idempotency_key;
     caf::anon_send(ctx_->registry, purchase_atom::value,

@@ -8,6 +8,7 @@
 #include "http/routes.hpp"
 #include "http/server.hpp"
 #include "observability/log.hpp"
+#include "observability/process_metrics.hpp"
 #include "persistence/migrator.hpp"
 
 #include <csignal>
@@ -49,6 +50,7 @@ void write_port_file(const std::string& path, std::uint16_t port) {
 }
 
 int serve(const config::settings& configured, const sigset_t& stop_signals) {
+  metrics::register_process_metrics();
   database db = open_database(configured);
   const config::settings s = with_secret(configured, db);
   ensure_first_admin(s, db.conninfo);

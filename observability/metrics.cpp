@@ -131,6 +131,12 @@ void registry::gauge_callback(const std::string& name, const std::string& help, 
   family_of(name, kind::gauge, help).callbacks[render_labels(l)] = std::move(read);
 }
 
+void registry::counter_callback(const std::string& name, const std::string& help,
+                                std::function<double()> read) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  family_of(name, kind::counter, help).callbacks[""] = std::move(read);
+}
+
 void registry::remove_callbacks(const std::string& name) {
   std::lock_guard<std::mutex> guard(mutex_);
   auto it = families_.find(name);

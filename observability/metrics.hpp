@@ -67,6 +67,9 @@ class registry {
   /// A gauge read at scrape time (pool sizes, queue lengths).
   void gauge_callback(const std::string& name, const std::string& help, const labels& l,
                       std::function<double()> read);
+  /// A counter read at scrape time (e.g. CPU seconds from /proc).
+  void counter_callback(const std::string& name, const std::string& help,
+                        std::function<double()> read);
   void remove_callbacks(const std::string& name);
 
   std::string render() const;
