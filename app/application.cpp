@@ -61,7 +61,7 @@ int serve(const config::settings& configured, const sigset_t& stop_signals) {
 
   http::handler_context context{core.services(), s.purchase_max_per_order};
   auto auth = std::make_shared<http::authenticator>(tokens, context.services.participants);
-  const http::router router(http::make_routes(context), auth);
+  const http::router router(http::make_routes(context), auth, s.http_trusted_proxies);
   http::server server(server_options(s), [&router](http::request req, http::respond_fn respond) {
     router.dispatch(std::move(req), std::move(respond));
   });

@@ -126,6 +126,28 @@ std::optional<std::string> apply_seeds(settings& s, const std::string& v) {
   return std::nullopt;
 }
 
+std::optional<std::string> apply_networks(settings& s, const std::string& v) {
+  std::vector<network> out;
+  std::size_t start = 0;
+  while (start < v.size()) {
+    auto comma = v.find(',', start);
+    auto item = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    item.erase(std::remove_if(item.begin(), item.end(), ::isspace), item.end());
+    if (!item.empty()) {
+      auto n = network::parse(item);
+      if (!n)
+        return "must be a comma-separated list of IP addresses or networks like 10.0.0.0/8 (got " +
+               quoted(item) + ")";
+      out.push_back(*n);
+    }
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  s.http_trusted_proxies = std::move(out);
+  return std::nullopt;
+}
+
 const milliseconds ms1{1};
 const milliseconds day{24LL * 3600 * 1000};
 
@@ -150,6 +172,11 @@ std::vector<option> make_options() {
        duration(&S::http_request_timeout, milliseconds{100}, day)},
       {"http.max-header-bytes", "16384", "Limit of request line plus headers; beyond it 431.",
        false, integer(&S::http_max_header_bytes, 1024, 1 << 20)},
+
+      {"http.trusted-proxies", "",
+       "Reverse proxies (IPs or networks) whose X-Forwarded-For names "
+       "the client, e.g. the load balancer; used for per-address login throttling.",
+       false, apply_networks},
 
       {"db.url", "", "PostgreSQL URL. Empty: a project-local PostgreSQL is started (embedded).",
        true, url(&S::db_url, {"postgresql", "postgres"})},

@@ -1,6 +1,8 @@
 // Every setting of the service with its default; docs/configuration.md describes each key.
 #pragma once
 
+#include "config/network.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -24,6 +26,7 @@ struct settings {
   milliseconds http_idle_timeout{60000};
   milliseconds http_request_timeout{10000};
   int http_max_header_bytes = 16384;
+  std::vector<network> http_trusted_proxies;
 
   // database
   std::string db_url;

@@ -69,8 +69,10 @@ std::vector<std::string> split_path(const std::string& path) {
   return out;
 }
 
-router::router(std::vector<route> routes, std::shared_ptr<authenticator> auth)
-    : routes_(std::move(routes)), auth_(std::move(auth)) {
+router::router(std::vector<route> routes, std::shared_ptr<authenticator> auth,
+               std::vector<network> trusted_proxies)
+    : routes_(std::move(routes)), auth_(std::move(auth)),
+      trusted_proxies_(std::move(trusted_proxies)) {
   for (const auto& r : routes_)
     segments_.push_back(split_path(r.pattern));
 }
@@ -104,6 +106,9 @@ router::match router::find(const std::string& method, const std::string& path) c
 }
 
 void router::dispatch(request req, respond_fn respond) const {
+  if (!trusted_proxies_.empty())
+    req.remote_address =
+        client_address(req.remote_address, req.header("x-forwarded-for"), trusted_proxies_);
   auto m = find(req.method, req.path);
   if (!m.found) {
     const bool known_path = !m.allowed.empty();

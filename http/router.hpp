@@ -5,6 +5,7 @@
 #include "domain/model.hpp"
 #include "domain/result.hpp"
 #include "http/authenticator.hpp"
+#include "http/client_address.hpp"
 #include "http/message.hpp"
 #include "http/problem.hpp"
 
@@ -42,7 +43,9 @@ struct route {
 
 class router {
  public:
-  router(std::vector<route> routes, std::shared_ptr<authenticator> auth);
+  /// `trusted_proxies`: peers whose X-Forwarded-For names the client (http.trusted-proxies).
+  router(std::vector<route> routes, std::shared_ptr<authenticator> auth,
+         std::vector<network> trusted_proxies = {});
 
   /// Runs the pipeline; `respond` is called exactly once (possibly on another thread).
   void dispatch(request req, respond_fn respond) const;
@@ -61,6 +64,7 @@ class router {
   std::vector<route> routes_;
   std::vector<std::vector<std::string>> segments_; // split patterns, parallel to routes_
   std::shared_ptr<authenticator> auth_;
+  std::vector<network> trusted_proxies_;
 };
 
 /// Splits "/a/b/c" into {"a","b","c"}; a trailing slash yields an empty last segment.

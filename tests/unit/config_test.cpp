@@ -94,6 +94,8 @@ SCENARIO("bad values stop start-up with one line naming the key") {
 
 SCENARIO("typed values are parsed") {
   CHECK(load_error({"--cluster.seeds", "a:1"}).key == "cluster.port");
+  CHECK(load_error({"--http.trusted-proxies", "10.0.0.0/40"}).key == "http.trusted-proxies");
+  CHECK(load_ok({"--http.trusted-proxies", "10.0.0.0/8, ::1"}).http_trusted_proxies.size() == 2);
   auto s = load_ok({"--jwt.ttl", "15m", "--http.read-timeout", "500ms", "--cluster.port", "7000",
                     "--cluster.seeds", "10.0.0.1:7000, node-b:7001", "--purchase.mode",
                     "lock-per-request"});
