@@ -64,7 +64,9 @@ core::core(const config::settings& s, const std::string& conninfo,
       sys, impl_->db_pool,
       notifier_options{s.notify_webhook_url, s.notify_sweep_interval, s.notify_retry_max});
   impl_->cache = spawn_listing_cache(
-      sys, impl_->db_pool, listing_cache_options{s.listing_max_age, s.http_request_timeout});
+      sys, impl_->db_pool,
+      listing_cache_options{s.listing_max_age, s.http_request_timeout,
+                            static_cast<std::size_t>(s.listing_max_memory_mib) << 20});
   event_actor_options event_options{s.purchase_batch_max, s.purchase_idle_timeout,
                                     s.notify_redelivery_delay};
   impl_->registry =

@@ -1,11 +1,17 @@
-// The listing-cache actor. Owns the rendered pages (JSON body + ETag, keyed by query) and the
-// fills in progress; only its handlers touch them, so no lock is needed.
+// The listing-cache actor. Owns the rendered pages (JSON body + ETag, keyed by query), their
+// byte count and the fills in progress; only its handlers touch them, so no lock is needed.
 //
-// - A miss starts one database read per key, however many requests miss at once (single flight).
-// - A page is served while younger than max-age and refreshed in the background after half of
-//   it, so availability figures lag sales by at most max-age and readers rarely wait.
+// - A miss starts one database read per key, however many requests miss at once (single flight):
+//   later requests for the key wait on the fill in flight.
+// - A page is served while younger than max-age, measured from when its read was queued (so
+//   from before the read's snapshot), and refreshed in the background after half of it:
+//   availability figures lag sales by at most max-age and readers rarely wait.
 // - An invalidation (admin write, any node) drops every page and detaches the fills in flight:
-//   requests that arrive after it never see data read before it.
+//   they still answer the requests that joined them (those arrived before the invalidation,
+//   concurrently with the write), but are never kept, so requests that arrive after it never see
+//   data read before it.
+// - Memory is bounded by max_bytes: a page is kept only if it fits; expired pages go first (they
+//   can never be served again), then the oldest reads.
 #include "actors/listing_cache.hpp"
 
 #include "actors/db_pool.hpp"
@@ -19,6 +25,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include <algorithm>
 #include <unordered_map>
 
 namespace eventhub::actors {
@@ -37,6 +44,12 @@ struct cache_metrics {
       "eventhub_listing_cache_fills_total", "Listing pages read from the database");
   metrics::counter& invalidations = metrics::registry::global().get_counter(
       "eventhub_listing_cache_invalidations_total", "Listing cache invalidations received");
+  metrics::counter& evictions = metrics::registry::global().get_counter(
+      "eventhub_listing_cache_evictions_total", "Listing pages dropped to stay within the budget");
+  metrics::gauge& pages = metrics::registry::global().get_gauge("eventhub_listing_cache_pages",
+                                                                "Listing pages kept in memory");
+  metrics::gauge& bytes = metrics::registry::global().get_gauge(
+      "eventhub_listing_cache_bytes", "Bytes of the listing pages kept in memory");
 };
 
 cache_metrics& stats() {
@@ -46,7 +59,8 @@ cache_metrics& stats() {
 
 struct entry {
   domain::rendered_page page;
-  clock::time_point read_at; // when the database read started
+  clock::time_point read_at; // when the database read was queued (before its snapshot)
+  std::size_t bytes = 0;     // what this entry counts against max_bytes
 };
 
 struct fill {
@@ -62,15 +76,78 @@ struct cache_state {
   std::uint64_t generation = 0; // bumped by every invalidation
   std::uint64_t next_fill = 0;
   std::unordered_map<std::string, entry> pages;
+  std::size_t bytes = 0;                                  // sum of pages' entry::bytes
   std::unordered_map<std::uint64_t, fill> fills;          // by fill id
   std::unordered_map<std::string, std::uint64_t> filling; // key -> fill id, current generation
+
+  void publish() const {
+    stats().pages.set(static_cast<double>(pages.size()));
+    stats().bytes.set(static_cast<double>(bytes));
+  }
 };
 
 using cache_actor = caf::stateful_actor<cache_state>;
 
+/// Map and string overhead of one entry, on top of its body, ETag and key bytes.
+constexpr std::size_t entry_overhead = 160;
+
+std::size_t footprint(const std::string& key, const domain::rendered_page& page) {
+  return entry_overhead + 2 * key.size() + page.etag.size() + (page.body ? page.body->size() : 0);
+}
+
 domain::rendered_page render(const domain::page<domain::event>& page) {
   auto body = std::make_shared<const std::string>(domain::to_json(page));
   return {body, "\"" + security::content_digest(*body) + "\""};
+}
+
+bool stale(const cache_state& st, const entry& e, clock::time_point now) {
+  return now - e.read_at >= st.options.max_age;
+}
+
+void erase(cache_state& st, std::unordered_map<std::string, entry>::iterator it) {
+  st.bytes -= it->second.bytes;
+  st.pages.erase(it);
+}
+
+/// Frees room for `needed` bytes: expired pages first; then, if that is not enough, the oldest
+/// reads until a quarter of the budget is free as well, so the sort is not repeated per insert.
+void make_room(cache_state& st, std::size_t needed, clock::time_point now) {
+  const std::size_t budget = st.options.max_bytes;
+  for (auto it = st.pages.begin(); it != st.pages.end();) {
+    auto next = std::next(it);
+    if (stale(st, it->second, now))
+      erase(st, it);
+    it = next;
+  }
+  if (st.bytes + needed <= budget)
+    return;
+  std::vector<std::pair<clock::time_point, std::string>> by_age;
+  by_age.reserve(st.pages.size());
+  for (const auto& [key, e] : st.pages)
+    by_age.emplace_back(e.read_at, key);
+  std::sort(by_age.begin(), by_age.end());
+  const std::size_t target = budget - std::min(budget, needed + budget / 4);
+  for (const auto& [read_at, key] : by_age) {
+    if (st.bytes <= target)
+      break;
+    erase(st, st.pages.find(key));
+    stats().evictions.inc();
+  }
+}
+
+/// Keeps a freshly read page if it is still fresh and fits the budget.
+void keep(cache_state& st, const std::string& key, const domain::rendered_page& page,
+          clock::time_point read_at) {
+  if (auto old = st.pages.find(key); old != st.pages.end())
+    erase(st, old);
+  const auto now = clock::now();
+  const std::size_t bytes = footprint(key, page);
+  if (now - read_at >= st.options.max_age || bytes > st.options.max_bytes)
+    return; // served to its waiters only
+  if (st.bytes + bytes > st.options.max_bytes)
+    make_room(st, bytes, now);
+  st.pages.emplace(key, entry{page, read_at, bytes});
+  st.bytes += bytes;
 }
 
 void start_fill(cache_actor* self, const std::string& key, const domain::event_query& query,
@@ -98,11 +175,11 @@ void on_list(cache_actor* self, listing_request& req) {
   const std::string key = req.query.cache_key();
   const auto now = clock::now();
   auto it = st.pages.find(key);
-  if (it != st.pages.end() && now - it->second.read_at < st.options.max_age) {
+  if (it != st.pages.end() && !stale(st, it->second, now)) {
     stats().hits.inc();
     req.reply(it->second.page);
     if (now - it->second.read_at >= st.options.max_age / 2 && !st.filling.count(key))
-      start_fill(self, key, req.query, {});
+      start_fill(self, key, req.query, {}); // refresh ahead: nobody waits for it
     return;
   }
   stats().misses.inc();
@@ -124,12 +201,11 @@ void on_filled(cache_actor* self, listing_fill& result) {
   fill f = std::move(it->second);
   st.fills.erase(it);
   if (f.generation == st.generation) {
+    // Only this generation's fill of the key can be registered: invalidations clear `filling`.
     st.filling.erase(f.key);
-    if (result.page) {
-      if (st.pages.size() >= st.options.max_entries)
-        st.pages.clear(); // crude but bounded; hot pages come back on the next request
-      st.pages[f.key] = entry{*result.page, f.started};
-    }
+    if (result.page)
+      keep(st, f.key, *result.page, f.started);
+    st.publish();
   }
   for (auto& waiter : f.waiters) {
     if (result.page)
@@ -139,18 +215,25 @@ void on_filled(cache_actor* self, listing_fill& result) {
   }
 }
 
+void on_invalidate(cache_actor* self) {
+  auto& st = self->state;
+  ++st.generation;
+  st.pages.clear();
+  st.bytes = 0;
+  st.filling.clear(); // fills in flight still answer their waiters, but are not kept
+  stats().invalidations.inc();
+  st.publish();
+}
+
 caf::behavior cache_behavior(cache_actor* self, caf::actor db_pool, listing_cache_options options) {
   self->state.db_pool = std::move(db_pool);
   self->state.options = options;
+  self->state.publish();
   return {
       [=](list_atom, listing_request& req) { on_list(self, req); },
       [=](filled_atom, listing_fill& result) { on_filled(self, result); },
       [=](invalidate_atom) {
-        auto& st = self->state;
-        ++st.generation;
-        st.pages.clear();
-        st.filling.clear(); // fills in flight still answer their waiters, but are not kept
-        stats().invalidations.inc();
+        on_invalidate(self);
         return invalidate_atom::value;
       },
   };

@@ -11,7 +11,8 @@ namespace eventhub::actors {
 struct listing_cache_options {
   std::chrono::milliseconds max_age{1000};       // a page older than this is never served
   std::chrono::milliseconds fill_timeout{10000}; // deadline of one database read
-  std::size_t max_entries = 4096;
+  std::size_t max_bytes = std::size_t{64} << 20; // kept pages (bodies, ETags, keys) beyond this
+                                                 // are evicted, expired and oldest first
 };
 
 /// Send it `list_atom, listing_request`; `invalidate_atom` (answers when done) drops all pages.

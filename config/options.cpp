@@ -256,6 +256,9 @@ std::vector<option> make_options() {
        duration(&S::purchase_idle_timeout, milliseconds{10}, day)},
       {"listing.max-age", "1s", "Availability figures in listings lag sales by at most this.",
        false, duration(&S::listing_max_age, milliseconds{10}, milliseconds{1000})},
+      {"listing.max-memory-mib", "64",
+       "Memory for cached listing pages (MiB); beyond it expired, then oldest pages are dropped.",
+       false, integer(&S::listing_max_memory_mib, 1, 65536)},
 
       {"notify.webhook-url", "",
        "If set, each purchase confirmation is POSTed here (at least once).", false,

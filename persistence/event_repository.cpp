@@ -65,9 +65,13 @@ domain::page<domain::event> list(tx& t, const domain::event_query& q) {
   page.number = q.paging.page;
   page.size = q.paging.size;
   const auto from = micros(q.from), to = micros(q.to);
-  for (const auto& r : t.exec(sql::list_events, q.text, from, to, q.paging.size, q.paging.offset()))
+  const auto rows = t.exec(sql::list_events, q.text, from, to, q.paging.size, q.paging.offset());
+  for (const auto& r : rows)
     page.items.push_back(read_event(r));
-  page.total_items = t.exec(sql::count_events, q.text, from, to)[0][0].as<std::int64_t>();
+  if (!rows.empty())
+    page.total_items = rows[0][10].as<std::int64_t>();
+  else if (q.paging.offset() > 0)
+    page.total_items = t.exec(sql::count_events, q.text, from, to)[0][0].as<std::int64_t>();
   return page;
 }
 

@@ -2,6 +2,9 @@
 #include "http/handlers/handlers.hpp"
 #include "http/handlers/support.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 namespace eventhub::http::handlers {
 namespace {
 
@@ -20,16 +23,19 @@ std::optional<domain::event_draft> read_draft(validator& v) {
   return domain::event_draft{*name, description, *venue, *starts_at, ends_at, *capacity};
 }
 
+bool is_blank(const std::string& text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char ch) { return std::isspace(static_cast<unsigned char>(ch)); });
+}
+
 /// Filters of GET /api/events; answers 400 naming each bad parameter.
 std::optional<domain::event_query> read_query(const call& c) {
   const auto query = parse_query(c.req->query);
-  auto p = paging(c, query);
-  if (!p)
-    return std::nullopt;
-  domain::event_query q;
-  q.paging = *p;
   std::vector<domain::field_error> errors;
-  if (const auto* text = query.get("q"); text && !text->empty()) {
+  domain::event_query q;
+  q.paging = read_paging(query, errors);
+  // A blank q (absent, empty or only white space) filters nothing, as StringUtils.hasText would.
+  if (const auto* text = query.get("q"); text && !is_blank(*text)) {
     if (utf8_length(*text) > 200)
       errors.push_back({"q", "size must be between 0 and 200"});
     q.text = *text;
@@ -49,9 +55,7 @@ std::optional<domain::event_query> read_query(const call& c) {
     if (name == "q" || name == "from" || name == "to")
       errors.push_back({name, "is not a valid percent-encoded value"});
   if (!errors.empty()) {
-    auto e = domain::make_error(domain::error_code::invalid, "The request has invalid parameters.");
-    e.field_errors = std::move(errors);
-    c.fail(e);
+    c.fail(invalid_parameters(std::move(errors)));
     return std::nullopt;
   }
   return q;
@@ -91,13 +95,18 @@ handler_fn list_events(const handler_context& ctx) {
     ctx.services.events.list_events(std::move(*q), [c](domain::result<domain::rendered_page> r) {
       if (!r.ok())
         return c.fail(r.err());
+      // no-cache: clients may keep the page but must revalidate it (If-None-Match) every time,
+      // so a client never shows a listing older than the server's.
       auto inm = c.req->header("if-none-match");
       if (inm && matches(*inm, r->etag)) {
         response not_modified;
         not_modified.status = 304;
-        return c.respond(not_modified.with_header("ETag", r->etag));
+        return c.respond(
+            not_modified.with_header("ETag", r->etag).with_header("Cache-Control", "no-cache"));
       }
-      c.respond(json_response(200, *r->body).with_header("ETag", r->etag));
+      c.respond(json_response(200, *r->body)
+                    .with_header("ETag", r->etag)
+                    .with_header("Cache-Control", "no-cache"));
     });
   };
 }

@@ -37,9 +37,9 @@ std::optional<std::int64_t> path_id(const call& c, std::size_t index, const char
   return id;
 }
 
-std::optional<domain::page_request> paging(const call& c, const query_params& query) {
+domain::page_request read_paging(const query_params& query,
+                                 std::vector<domain::field_error>& errors) {
   domain::page_request p;
-  std::vector<domain::field_error> errors;
   if (const auto* page = query.get("page")) {
     auto v = small_integer(*page);
     if (!v || *v < 0)
@@ -57,13 +57,23 @@ std::optional<domain::page_request> paging(const call& c, const query_params& qu
   for (const auto& name : query.malformed)
     if (name == "page" || name == "size")
       errors.push_back({name, "is not a valid percent-encoded value"});
+  return p;
+}
+
+std::optional<domain::page_request> paging(const call& c, const query_params& query) {
+  std::vector<domain::field_error> errors;
+  auto p = read_paging(query, errors);
   if (!errors.empty()) {
-    auto e = domain::make_error(domain::error_code::invalid, "The request has invalid parameters.");
-    e.field_errors = std::move(errors);
-    c.fail(e);
+    c.fail(invalid_parameters(std::move(errors)));
     return std::nullopt;
   }
   return p;
+}
+
+domain::error invalid_parameters(std::vector<domain::field_error> errors) {
+  auto e = domain::make_error(domain::error_code::invalid, "The request has invalid parameters.");
+  e.field_errors = std::move(errors);
+  return e;
 }
 
 std::optional<validator> json_body(const call& c) {

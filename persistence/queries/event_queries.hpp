@@ -44,9 +44,15 @@ inline constexpr statement delete_event{"delete_event", "DELETE FROM events WHER
       "$2") ") "                                                                                   \
             "AND ($3::bigint IS NULL OR starts_at < " EVENTHUB_SQL_TIMESTAMP("$3") ")"
 
-inline constexpr statement list_events{"list_events", "SELECT " EVENTHUB_EVENT_COLUMNS
-                                                      " FROM events" EVENTHUB_EVENT_FILTER
-                                                      " ORDER BY starts_at, id LIMIT $4 OFFSET $5"};
+// One statement, so one snapshot: the total (column 10, an uncorrelated subquery run once)
+// always agrees with the items. (count(*) OVER () would too, but it reads every matching row
+// before LIMIT; this keeps the page an index scan.) A page past the end has no row to carry the
+// total: count_events then.
+inline constexpr statement list_events{"list_events",
+                                       "SELECT " EVENTHUB_EVENT_COLUMNS
+                                       ", (SELECT count(*) FROM events" EVENTHUB_EVENT_FILTER
+                                       ") AS total_items FROM events" EVENTHUB_EVENT_FILTER
+                                       " ORDER BY starts_at, id LIMIT $4 OFFSET $5"};
 
 inline constexpr statement count_events{"count_events",
                                         "SELECT count(*) FROM events" EVENTHUB_EVENT_FILTER};
