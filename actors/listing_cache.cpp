@@ -42,6 +42,9 @@ struct cache_metrics {
       {{"result", "miss"}});
   metrics::counter& fills = metrics::registry::global().get_counter(
       "eventhub_listing_cache_fills_total", "Listing pages read from the database");
+  metrics::counter& refused = metrics::registry::global().get_counter(
+      "eventhub_listing_cache_refused_total",
+      "Listing misses answered 503 because the listing's database reads were all busy");
   metrics::counter& invalidations = metrics::registry::global().get_counter(
       "eventhub_listing_cache_invalidations_total", "Listing cache invalidations received");
   metrics::counter& evictions = metrics::registry::global().get_counter(
@@ -178,7 +181,8 @@ void on_list(cache_actor* self, listing_request& req) {
   if (it != st.pages.end() && !stale(st, it->second, now)) {
     stats().hits.inc();
     req.reply(it->second.page);
-    if (now - it->second.read_at >= st.options.max_age / 2 && !st.filling.count(key))
+    if (now - it->second.read_at >= st.options.max_age / 2 && !st.filling.count(key) &&
+        st.fills.size() < st.options.max_fills)
       start_fill(self, key, req.query, {}); // refresh ahead: nobody waits for it
     return;
   }
@@ -186,6 +190,13 @@ void on_list(cache_actor* self, listing_request& req) {
   auto active = st.filling.find(key);
   if (active != st.filling.end()) {
     st.fills[active->second].waiters.push_back(std::move(req.reply));
+    return;
+  }
+  if (st.fills.size() >= st.options.max_fills) {
+    // Many distinct queries missing at once (a crawler, an attack): they must not fill the DB
+    // pool's queue and starve purchases. Only max_fills database reads run for listings.
+    stats().refused.inc();
+    req.reply(domain::unavailable("Too many listing queries at once; try again."));
     return;
   }
   std::vector<domain::reply<domain::rendered_page>> waiters;

@@ -626,6 +626,42 @@ class SingleFlightTest(EventsCase):
         self.assertLessEqual(grew, 1 + int(elapsed / 0.5), f"{grew} fills in {elapsed:.2f} s")
 
 
+class FillCapTest(EventsCase):
+    """Listing misses never take more than half of the database pool (2 of 4 connections)."""
+
+    service_args = ("--db.lock-timeout", "5s", "--db.pool-size", "4")
+
+    def test_distinct_misses_beyond_the_cap_answer_503_and_other_work_goes_on(self):
+        token_, _ = self.api.user_token()
+        lock = self.db.connect()
+        lock.autocommit = False
+        lock.cursor().execute("LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
+        try:
+            blocked = []
+            for i in range(2):  # two fills now wait for the lock
+                c = Client(self.service.port)
+                c.conn = http.client.HTTPConnection("127.0.0.1", self.service.port, timeout=30)
+                c.conn.request("GET", "/api/events" + qs(q=f"capped-{i}-{token()}"))
+                blocked.append(c)
+            deadline = time.monotonic() + 3
+            while metric(self.client, "eventhub_listing_cache_fills_total") < 2:
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.01)
+            for i in range(5):
+                r = self.client.get("/api/events" + qs(q=f"refused-{i}-{token()}"))
+                self.assertProblem(r, 503)
+                self.assertIsNotNone(r.header("retry-after"))
+            started = time.monotonic()
+            self.assertEqual(self.client.get("/api/me", token=token_).status, 200)  # the pool still serves
+            self.assertLess(time.monotonic() - started, 2)
+        finally:
+            lock.rollback()
+            lock.close()
+        for c in blocked:
+            self.assertEqual(c.conn.getresponse().status, 200)
+            c.close()
+
+
 class CacheMemoryBoundTest(EventsCase):
     """listing.max-memory-mib bounds the pages kept; pages are still served beyond it."""
 
