@@ -168,7 +168,7 @@ caf::response_promise serve_forwarded(cluster_actor* self, const wire_purchase& 
   cmd.reply = [me, id](domain::result<domain::purchase_outcome> r) {
     caf::anon_send(me, deliver_atom::value, id, to_wire(r));
   };
-  cmd.due = std::chrono::steady_clock::now() + st.options.request_timeout;
+  cmd.due = std::chrono::steady_clock::now() + st.options.forwarded_answer_within;
   cmd.route = false;
   cmd.memo_ok = w.idempotency_key.empty() || w.internal_key;
   self->send(st.registry, purchase_atom::value, std::move(cmd));

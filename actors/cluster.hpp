@@ -17,7 +17,9 @@ struct cluster_options {
   std::string bind = "0.0.0.0";   // where the cluster port listens
   std::vector<std::string> seeds; // host:port of members to join
   std::chrono::milliseconds broadcast_timeout{3000};
-  std::chrono::milliseconds request_timeout{10000};
+  /// How long a forwarding node waits for this owner (cluster.forward-timeout, the same on every
+  /// node): a forwarded purchase not decided within it is not sold here (the sender sells it).
+  std::chrono::milliseconds forwarded_answer_within{3000};
 
   std::string self_name() const;
 };

@@ -78,6 +78,7 @@ void send_batch(event_actor* self) {
     return;
   deadline latest = clock::now();
   std::vector<domain::purchase_request> requests;
+  std::vector<deadline> answer_by;
   while (!st.pending.empty() &&
          st.in_flight.size() < static_cast<std::size_t>(st.options.batch_max)) {
     purchase_command cmd = std::move(st.pending.front());
@@ -88,6 +89,7 @@ void send_batch(event_actor* self) {
     }
     latest = std::max(latest, cmd.due);
     requests.push_back(cmd.request);
+    answer_by.push_back(cmd.due);
     st.in_flight.push_back(std::move(cmd));
   }
   if (st.in_flight.empty())
@@ -98,8 +100,9 @@ void send_batch(event_actor* self) {
   db_job job;
   job.due = latest;
   job.run = [me, id, event_id = st.event_id, requests = std::move(requests),
+             answer_by = std::move(answer_by),
              delay = st.options.redelivery_delay](persistence::session& s) {
-    auto outcome = persistence::purchases::commit_batch(s, event_id, requests, delay);
+    auto outcome = persistence::purchases::commit_batch(s, event_id, requests, delay, answer_by);
     caf::anon_send(me, batch_atom::value, batch_result{id, std::move(outcome), {}});
   };
   job.fail = [me, id](const domain::error& e) {

@@ -232,10 +232,12 @@ void hub::purchase(domain::purchase_request req, domain::reply<domain::purchase_
   }
   // lock-per-request: the classic design, one FOR UPDATE transaction per request.
   auto ctx = ctx_;
+  const auto answer_by = due(*ctx);
   query<domain::purchase_outcome>(
-      ctx->db_pool, due(*ctx), std::move(done),
-      [ctx, req](persistence::session& s) -> domain::result<domain::purchase_outcome> {
-        auto outcome = purchases::commit_batch(s, req.event_id, {req}, ctx->redelivery_delay);
+      ctx->db_pool, answer_by, std::move(done),
+      [ctx, req, answer_by](persistence::session& s) -> domain::result<domain::purchase_outcome> {
+        auto outcome =
+            purchases::commit_batch(s, req.event_id, {req}, ctx->redelivery_delay, {answer_by});
         if (!outcome.confirmations.empty())
           caf::anon_send(ctx->notifier, notify_atom::value,
                          confirmation_list{std::move(outcome.confirmations), false});

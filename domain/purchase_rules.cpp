@@ -19,7 +19,8 @@ struct known_key {
 } // namespace
 
 std::vector<decision> decide_batch(event_stock& stock, const std::vector<purchase_request>& batch,
-                                   const std::vector<keyed_purchase>& prior) {
+                                   const std::vector<keyed_purchase>& prior,
+                                   const std::vector<bool>& abandoned) {
   std::map<key_id, known_key> keys;
   for (std::size_t i = 0; i < prior.size(); ++i) {
     const auto& p = prior[i].original;
@@ -30,6 +31,12 @@ std::vector<decision> decide_batch(event_stock& stock, const std::vector<purchas
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto& req = batch[i];
     decision d;
+    if (i < abandoned.size() && abandoned[i]) {
+      d.verdict = verdict::abandoned;
+      d.available = stock.available();
+      out.push_back(d);
+      continue;
+    }
     if (req.idempotency_key) {
       auto it = keys.find({req.participant_id, *req.idempotency_key});
       if (it != keys.end()) {

@@ -30,7 +30,9 @@ struct keyed_purchase {
   domain::purchase original;
 };
 
-enum class verdict { confirm, replay, sold_out, sales_closed, key_mismatch };
+/// `abandoned`: the requester stopped waiting (its HTTP answer was a 503) before the batch got the
+/// row lock; it is not sold, so nobody is charged for a purchase they were told failed.
+enum class verdict { confirm, replay, sold_out, sales_closed, key_mismatch, abandoned };
 
 struct decision {
   domain::verdict verdict = verdict::confirm;
@@ -41,8 +43,10 @@ struct decision {
 };
 
 /// Decides each request in order. `prior` holds the keyed purchases already in the database for
-/// the requesters of this batch. Sold tickets are added to `stock.sold`.
+/// the requesters of this batch; `abandoned` (empty, or one flag per request) marks requests
+/// nobody waits for any more. Sold tickets are added to `stock.sold`.
 std::vector<decision> decide_batch(event_stock& stock, const std::vector<purchase_request>& batch,
-                                   const std::vector<keyed_purchase>& prior);
+                                   const std::vector<keyed_purchase>& prior,
+                                   const std::vector<bool>& abandoned = {});
 
 } // namespace eventhub::domain

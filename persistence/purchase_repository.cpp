@@ -121,9 +121,24 @@ inserted insert_confirmed(tx& t, std::int64_t event_id, const domain::event_stoc
   return out;
 }
 
+/// Requests whose answer is due within this margin are not sold: committing and replying must
+/// fit before the HTTP edge answers 503 on its own.
+constexpr std::chrono::milliseconds commit_margin{250};
+
+std::vector<bool>
+abandoned_now(const std::vector<std::chrono::steady_clock::time_point>& answer_by) {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<bool> out;
+  out.reserve(answer_by.size());
+  for (const auto& t : answer_by)
+    out.push_back(now + commit_margin >= t);
+  return out;
+}
+
 batch_outcome run_batch(tx& t, std::int64_t event_id,
                         const std::vector<domain::purchase_request>& batch,
-                        std::chrono::milliseconds redelivery_delay) {
+                        std::chrono::milliseconds redelivery_delay,
+                        const std::vector<std::chrono::steady_clock::time_point>& answer_by) {
   batch_outcome outcome;
   outcome.stock = lock_stock(t, event_id);
   if (!outcome.stock) {
@@ -133,7 +148,8 @@ batch_outcome run_batch(tx& t, std::int64_t event_id,
     return outcome;
   }
   const auto prior = keyed_purchases(t, batch);
-  auto decisions = domain::decide_batch(*outcome.stock, batch, prior);
+  // Checked after the lock is held: that is where a batch may have waited.
+  auto decisions = domain::decide_batch(*outcome.stock, batch, prior, abandoned_now(answer_by));
   auto rows = insert_confirmed(t, event_id, *outcome.stock, batch, decisions, redelivery_delay);
   outcome.confirmations = std::move(rows.confirmations);
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -155,10 +171,12 @@ batch_outcome run_batch(tx& t, std::int64_t event_id,
 
 batch_outcome commit_batch(session& s, std::int64_t event_id,
                            const std::vector<domain::purchase_request>& batch,
-                           std::chrono::milliseconds redelivery_delay) {
+                           std::chrono::milliseconds redelivery_delay,
+                           const std::vector<std::chrono::steady_clock::time_point>& answer_by) {
   for (int attempt = 1;; ++attempt) {
     try {
-      return s.transact([&](tx& t) { return run_batch(t, event_id, batch, redelivery_delay); });
+      return s.transact(
+          [&](tx& t) { return run_batch(t, event_id, batch, redelivery_delay, answer_by); });
     } catch (const key_race&) {
       if (attempt == 3)
         throw db_unavailable("idempotency keys contended");

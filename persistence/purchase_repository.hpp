@@ -21,10 +21,14 @@ struct batch_outcome {
 /// One transaction for all `batch` requests of `event_id` (every request must name it):
 /// lock the event row, decide each request in order against what is really left, insert the
 /// purchases, their idempotency keys and outbox rows, add to tickets_sold, commit.
-/// `redelivery_delay` postpones the outbox sweeper for the fresh delivery path.
-batch_outcome commit_batch(session& s, std::int64_t event_id,
-                           const std::vector<domain::purchase_request>& batch,
-                           std::chrono::milliseconds redelivery_delay);
+/// `redelivery_delay` postpones the outbox sweeper for the fresh delivery path. `answer_by`
+/// (empty, or one per request) is when each requester stops waiting: a request whose time is
+/// (almost) up once the row lock is held is not sold (503), so no one is charged for a purchase
+/// they were told failed.
+batch_outcome
+commit_batch(session& s, std::int64_t event_id, const std::vector<domain::purchase_request>& batch,
+             std::chrono::milliseconds redelivery_delay,
+             const std::vector<std::chrono::steady_clock::time_point>& answer_by = {});
 
 std::optional<domain::purchase> find(tx& t, std::int64_t id);
 

@@ -8,6 +8,7 @@ import http.client
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +19,7 @@ import uuid
 
 import psycopg2
 
+SUPPORT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support")
 BIN = os.environ.get("EVENTHUB_BIN", os.path.join(os.path.dirname(__file__), "../../build/app/eventhub"))
 ADMIN_EMAIL = "admin@eventhub.test"
 ADMIN_PASSWORD = "admin-" + secrets.token_hex(8)
@@ -83,6 +85,46 @@ class _Closing:
 
     def __exit__(self, *exc):
         self.conn.close()
+
+
+class PrivatePostgres:
+    """A PostgreSQL of the test's own, so it can be stopped and started."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="eventhub-private-pg-")
+        out = subprocess.run([os.path.join(SUPPORT, "test-postgres"), "start", self.dir],
+                             capture_output=True, text=True, check=True)
+        self.port = int(out.stdout.strip())
+        self.bin = sorted(os.listdir("/usr/lib/postgresql"))[-1]
+
+    def pg_ctl(self, *args):
+        cmd = [f"/usr/lib/postgresql/{self.bin}/bin/pg_ctl", "-D", os.path.join(self.dir, "data"), *args]
+        if os.geteuid() == 0:
+            cmd = ["runuser", "-u", "postgres", "--"] + cmd
+        subprocess.run(cmd, check=True, capture_output=True)
+
+    def stop(self):
+        self.pg_ctl("-m", "fast", "-w", "stop")
+
+    def start(self):
+        self.pg_ctl("-l", os.path.join(self.dir, "server.log"), "-o", f"-p {self.port}", "-w", "start")
+
+    def url(self):
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def query(self, sql, *args):
+        conn = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres")
+        conn.autocommit = True
+        try:
+            cur = conn.cursor()
+            cur.execute(sql, args)
+            return cur.fetchall() if cur.description else None
+        finally:
+            conn.close()
+
+    def destroy(self):
+        subprocess.run([os.path.join(SUPPORT, "test-postgres"), "stop", self.dir], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Response:

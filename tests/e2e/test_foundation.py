@@ -8,9 +8,8 @@ import tempfile
 import time
 import unittest
 
-from harness import (BIN, Api, Service, ServiceTestCase, TestDatabase, free_port, pg_dsn)
+from harness import BIN, Api, PrivatePostgres, Service, ServiceTestCase, TestDatabase
 
-SUPPORT = os.path.join(os.path.dirname(__file__), "..", "support")
 
 
 class BasicsTest(ServiceTestCase):
@@ -122,36 +121,6 @@ class MigrationsTest(unittest.TestCase):
             self.assertIn("V1__schema.sql", svc.output())
         finally:
             db.drop()
-
-
-class PrivatePostgres:
-    """A PostgreSQL of the test's own, so it can be stopped and started."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="eventhub-private-pg-")
-        out = subprocess.run([os.path.join(SUPPORT, "test-postgres"), "start", self.dir],
-                             capture_output=True, text=True, check=True)
-        self.port = int(out.stdout.strip())
-        self.bin = sorted(os.listdir("/usr/lib/postgresql"))[-1]
-
-    def pg_ctl(self, *args):
-        cmd = [f"/usr/lib/postgresql/{self.bin}/bin/pg_ctl", "-D", os.path.join(self.dir, "data"), *args]
-        if os.geteuid() == 0:
-            cmd = ["runuser", "-u", "postgres", "--"] + cmd
-        subprocess.run(cmd, check=True, capture_output=True)
-
-    def stop(self):
-        self.pg_ctl("-m", "fast", "-w", "stop")
-
-    def start(self):
-        self.pg_ctl("-l", os.path.join(self.dir, "server.log"), "-o", f"-p {self.port}", "-w", "start")
-
-    def url(self):
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-
-    def destroy(self):
-        subprocess.run([os.path.join(SUPPORT, "test-postgres"), "stop", self.dir], capture_output=True)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def wait_for(predicate, timeout=20, interval=0.1):

@@ -68,3 +68,12 @@ SCENARIO("a refused keyed request does not claim its key") {
   CHECK(d[0].verdict == verdict::sold_out);
   CHECK(d[1].verdict == verdict::confirm); // only a 201 is remembered
 }
+
+SCENARIO("requests nobody waits for any more are not sold") {
+  auto s = stock(5, 0);
+  auto d = decide_batch(s, {buy(1, 2), buy(2, 2, "k"), buy(3, 2)}, {}, {false, true, false});
+  CHECK(d[0].verdict == verdict::confirm);
+  CHECK(d[1].verdict == verdict::abandoned);
+  CHECK(d[2].verdict == verdict::confirm);
+  CHECK(s.sold == 4);
+}
