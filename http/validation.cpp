@@ -258,7 +258,7 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space
         return std::nullopt;
       const int hi = hex_value(s[i + 1]);
       const int lo = hex_value(s[i + 2]);
-      if (hi < 0 || lo < 0)
+      if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) // NUL would end the string in libpq
         return std::nullopt;
       out += static_cast<char>(hi * 16 + lo);
       i += 2;

@@ -70,7 +70,7 @@ struct query_params {
 };
 query_params parse_query(std::string_view raw);
 
-/// Decodes %XX and '+'; nullopt for a broken escape or bytes that are not UTF-8.
+/// Decodes %XX and '+'; nullopt for a broken escape, %00, or bytes that are not UTF-8.
 std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space);
 
 /// A positive 64-bit id from a path segment.
