@@ -7,9 +7,10 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <optional>
 #include <map>
-#include <regex>
 
 namespace eventhub::persistence {
 namespace {
@@ -106,16 +107,35 @@ std::int32_t flyway_checksum(std::string_view sql) {
   return static_cast<std::int32_t>(static_cast<std::uint32_t>(crc));
 }
 
+namespace {
+
+/// Splits "V12__add_index.sql" into 12 and "add index"; nullopt unless the name has that form.
+std::optional<std::pair<int, std::string>> parse_name(const std::string& name) {
+  const std::string suffix = ".sql";
+  const auto sep = name.find("__");
+  if (name.size() < 1 + 1 + 2 + 1 + suffix.size() || name[0] != 'V' || sep == std::string::npos ||
+      name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return std::nullopt;
+  const std::string digits = name.substr(1, sep - 1);
+  std::string description = name.substr(sep + 2, name.size() - suffix.size() - sep - 2);
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  if (digits.empty() || digits.size() > 9 || !std::all_of(digits.begin(), digits.end(), is_digit) ||
+      description.empty() || !std::all_of(description.begin(), description.end(), is_word))
+    return std::nullopt;
+  std::replace(description.begin(), description.end(), '_', ' ');
+  return std::make_pair(std::stoi(digits), description);
+}
+
+} // namespace
+
 std::vector<migration> load_migrations(const std::vector<migration_file>& files) {
-  static const std::regex pattern(R"(V([0-9]+)__([A-Za-z0-9_]+)\.sql)");
   std::vector<migration> out;
   for (const auto& f : files) {
-    std::smatch m;
-    if (!std::regex_match(f.name, m, pattern))
+    auto parsed = parse_name(f.name);
+    if (!parsed)
       throw migration_error("migration file " + f.name + " is not named V<n>__<what>.sql");
-    std::string description = m[2];
-    std::replace(description.begin(), description.end(), '_', ' ');
-    out.push_back({std::stoi(m[1]), description, f.name, flyway_checksum(f.sql), f.sql});
+    out.push_back({parsed->first, parsed->second, f.name, flyway_checksum(f.sql), f.sql});
   }
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.version < b.version; });
   for (std::size_t i = 1; i < out.size(); ++i)
