@@ -9,6 +9,7 @@
 #include "http/server.hpp"
 #include "observability/log.hpp"
 #include "persistence/migrator.hpp"
+#include "persistence/session.hpp"
 
 #include <csignal>
 #include <fstream>
@@ -89,7 +90,7 @@ int run_service(const config::settings& s) {
   } catch (const persistence::migration_error& e) {
     log::error("service.refused_to_start", {{"reason", e.what()}});
   } catch (const std::exception& e) {
-    log::error("service.failed_to_start", {{"reason", e.what()}});
+    log::error("service.failed_to_start", {{"reason", persistence::loggable_error(e)}});
   }
   log::flush();
   return 1;
