@@ -8,7 +8,9 @@ import hashlib
 import hmac
 import json
 import math
+import os
 import statistics
+import sys
 import threading
 import time
 import unittest
@@ -92,12 +94,17 @@ def parallel(n, work):
     return results
 
 
-def login_once(port, email, password, source=None):
+def once(port, method, path, body=None, source=None, **kw):
+    """One request on its own connection (for threads, nodes and client addresses)."""
     c = Client(port, source_address=source)
     try:
-        return c.post("/api/auth/login", {"email": email, "password": password})
+        return c.request(method, path, body=body, **kw)
     finally:
         c.close()
+
+
+def login_once(port, email, password, source=None):
+    return once(port, "POST", "/api/auth/login", {"email": email, "password": password}, source)
 
 
 class AuthCase(ServiceTestCase):
@@ -489,7 +496,7 @@ class RegistrationTest(AuthCase):
 
         _, data = sized(64 * 1024 + 1)
         before = self.participants()
-        r = Client(self.service.port).post("/api/auth/register", raw_body=data)
+        r = once(self.service.port, "POST", "/api/auth/register", raw_body=data)
         self.assertProblem(r, 413)
         self.assertEqual(self.participants(), before)
         body, data = sized(64 * 1024)
@@ -608,8 +615,7 @@ class LoginTest(AuthCase):
         self.assertIsNone(r.header("www-authenticate"))
         # Still locked for another spelling and from another client address.
         self.assertProblem(self.login(p["email"].upper(), PASSWORD), 429)
-        self.assertProblem(self.login(p["email"], PASSWORD, Client(self.service.port, source_address="127.0.0.2")),
-                           429)
+        self.assertProblem(login_once(self.service.port, p["email"], PASSWORD, "127.0.0.2"), 429)
         # Other emails are unaffected.
         self.assertEqual(self.login(other["email"], PASSWORD).status, 200)
         locked = self.db.scalar("SELECT locked_until > now() FROM login_failures WHERE subject = %s",
@@ -664,7 +670,9 @@ class AddressThrottleTest(AuthCase):
                     "--login.lockout", "2s")
 
     def from_(self, address):
-        return Client(self.service.port, source_address=address)
+        c = Client(self.service.port, source_address=address)
+        self.addCleanup(c.close)
+        return c
 
     def test_failures_from_one_address_lock_that_address_only(self):
         p = self.api.register()
@@ -836,13 +844,13 @@ class FirstAdminTest(unittest.TestCase):
         b.wait_ready()
         first = self.admins()
         self.assertEqual(first, [(first[0][0], ADMIN_EMAIL)])
-        token = Api(a.client()).login(ADMIN_EMAIL, ADMIN_PASSWORD)
-        self.assertEqual(b.client().get("/api/me", token=token).json["role"], "ADMIN")  # one secret, two nodes
+        token = login_once(a.port, ADMIN_EMAIL, ADMIN_PASSWORD).json["accessToken"]
+        self.assertEqual(once(b.port, "GET", "/api/me", token=token).json["role"], "ADMIN")  # one secret, two nodes
 
         # One email registered at once on both nodes: one account.
         email = new_email("twonodes")
-        results = parallel(16, lambda i: (a if i % 2 else b).client().post(
-            "/api/auth/register", {"email": email, "password": PASSWORD, "fullName": "Two"}))
+        results = parallel(16, lambda i: once((a if i % 2 else b).port, "POST", "/api/auth/register",
+                                              {"email": email, "password": PASSWORD, "fullName": "Two"}))
         self.assertEqual(sorted(r.status for r in results), [201] + [409] * 15)
 
         a.stop()
@@ -852,9 +860,8 @@ class FirstAdminTest(unittest.TestCase):
         c.args[c.args.index("--admin.password") + 1] = "a-different-password"
         c.start()
         self.assertEqual(self.admins(), first)
-        self.assertEqual(c.client().post("/api/auth/login", {"email": ADMIN_EMAIL,
-                                                             "password": "a-different-password"}).status, 401)
-        Api(c.client()).login(ADMIN_EMAIL, ADMIN_PASSWORD)
+        self.assertEqual(login_once(c.port, ADMIN_EMAIL, "a-different-password").status, 401)
+        self.assertEqual(login_once(c.port, ADMIN_EMAIL, ADMIN_PASSWORD).status, 200)
         created = [line for s in self.services for line in s.output().splitlines() if "admin.created" in line]
         self.assertEqual(len(created), 1, created)
 
@@ -865,15 +872,15 @@ class FirstAdminTest(unittest.TestCase):
 
     def test_an_admin_email_taken_by_a_user_is_not_promoted_and_is_reported(self):
         s = self.start(admin=False, name="first").start()
-        r = s.client().post("/api/auth/register", {"email": ADMIN_EMAIL, "password": PASSWORD, "fullName": "Squatter"})
+        r = once(s.port, "POST", "/api/auth/register", {"email": ADMIN_EMAIL, "password": PASSWORD,
+                                                         "fullName": "Squatter"})
         self.assertEqual(r.status, 201, r)
         s.stop()
         again = self.start(name="second").start()
         self.assertEqual(self.db.scalar("SELECT role FROM participants WHERE email = %s", ADMIN_EMAIL), "USER")
         self.assertEqual(self.admins(), [])
         self.assertIn("admin.email_taken", again.output())
-        self.assertEqual(again.client().post("/api/auth/login", {"email": ADMIN_EMAIL,
-                                                                 "password": ADMIN_PASSWORD}).status, 401)
+        self.assertEqual(login_once(again.port, ADMIN_EMAIL, ADMIN_PASSWORD).status, 401)
 
 
 # --- secrets never leak --------------------------------------------------------------------------
@@ -965,11 +972,15 @@ class SecretsNeverLeakTest(unittest.TestCase):
 # --- argon2id off the hot path -------------------------------------------------------------------
 
 class HashingOffTheHotPathTest(ServiceTestCase):
-    """With a realistic argon2id cost (64 MiB, 3 passes) on one hashing thread, a burst of logins
-    queues on the credential workers while health, listings and purchases stay fast: the HTTP
-    I/O thread (http.threads = 1) and the actor scheduler (actors.threads = 1) never hash."""
+    """With a costly argon2id (64 MiB, 6 passes) on one hashing thread, a burst of logins queues
+    on the credential workers while health, listings and purchases stay fast: the HTTP I/O thread
+    (http.threads = 1) and the actor scheduler (actors.threads = 1) never hash.
 
-    service_args = ("--security.argon2-memory-kib", "65536", "--security.argon2-iterations", "3",
+    Were argon2id run on the I/O thread or on the scheduler, a probe arriving with the burst would
+    wait behind all of its hashes (about `burst` logins' time, far above the bound of three).
+    Both were tried (docs/security.md): each fails this test."""
+
+    service_args = ("--security.argon2-memory-kib", "65536", "--security.argon2-iterations", "6",
                     "--security.hash-threads", "1", "--login.max-failures-per-address", "100000")
 
     @classmethod
@@ -987,47 +998,50 @@ class HashingOffTheHotPathTest(ServiceTestCase):
 
     def test_a_burst_of_logins_does_not_stall_health_listings_or_purchases(self):
         token = Api(self.client).login(self.people[0]["email"], PASSWORD)
-        event = self.api.create_event(capacity=100000)
+        event = self.api.create_event(capacity=1000000)
         one_login = statistics.median(self.timed_login(self.people[1]["email"], PASSWORD)[1] for _ in range(3))
-        burst = 12
+        calls = {"health": lambda c: c.get("/actuator/health"),
+                 "listing": lambda c: c.get("/api/events?size=5"),
+                 "purchase": lambda c: c.post(f"/api/events/{event['id']}/purchases", {"quantity": 1}, token=token)}
+        samples = {name: [] for name in calls}  # (started, seconds)
         done = threading.Event()
-        probes = {"health": [], "listing": [], "purchase": []}
 
-        def probe():
+        def probe(name):
             c = Client(self.service.port)
             while not done.is_set():
-                for name, call in (("health", lambda: c.get("/actuator/health")),
-                                   ("listing", lambda: c.get("/api/events?size=5")),
-                                   ("purchase", lambda: c.post(f"/api/events/{event['id']}/purchases",
-                                                               {"quantity": 1}, token=token))):
-                    t = time.perf_counter()
-                    r = call()
-                    probes[name].append(time.perf_counter() - t)
-                    assert r.status in (200, 201), r
-                time.sleep(0.01)
+                t = time.perf_counter()
+                r = calls[name](c)
+                samples[name].append((t, time.perf_counter() - t))
+                assert r.status in (200, 201), r
+                time.sleep(0.005)
             c.close()
 
-        prober = threading.Thread(target=probe)
-        prober.start()
+        probers = [threading.Thread(target=probe, args=(name,)) for name in calls]
+        for p in probers:
+            p.start()
         time.sleep(0.2)
+        burst = 16
         started = time.perf_counter()
         results = parallel(burst, lambda i: login_once(self.service.port, self.people[i % 4]["email"], PASSWORD))
-        burst_time = time.perf_counter() - started
+        ended = time.perf_counter()
         done.set()
-        prober.join(60)
+        for p in probers:
+            p.join(60)
         self.assertEqual([r.status for r in results], [200] * burst)
         # The burst really queued on the hashing thread (else this test could not fail) ...
-        self.assertGreater(burst_time, burst * one_login * 0.6, (burst_time, one_login))
-        # ... and meanwhile nothing else waited for a hash. Were argon2id run on the I/O thread or
-        # on the scheduler, a probe would wait behind at least one whole hash (one_login) most of
-        # the time, and behind several at worst.
-        for name, samples in probes.items():
+        self.assertGreater(ended - started, burst * one_login * 0.6, (ended - started, one_login))
+        # ... and meanwhile nothing else waited for a hash.
+        for name, all_samples in samples.items():
+            during = [s for t, s in all_samples if started <= t <= ended]
             with self.subTest(probe=name):
-                self.assertGreater(len(samples), 5, name)
-                p50 = statistics.median(samples)
-                worst = max(samples)
-                self.assertLess(p50, one_login / 4, f"{name}: median {p50:.3f}s, one login {one_login:.3f}s")
-                self.assertLess(worst, one_login * 1.5, f"{name}: worst {worst:.3f}s, one login {one_login:.3f}s")
+                report = (f"{name}: {len(during)} calls during a {ended - started:.2f}s burst, median "
+                          f"{statistics.median(during or [0]) * 1000:.1f} ms, worst {max(during or [0]) * 1000:.1f} ms; "
+                          f"one login {one_login * 1000:.0f} ms")
+                self.assertGreaterEqual(len(during), 10, report)
+                self.assertLess(statistics.median(during), one_login / 4, report)
+                self.assertLess(max(during), one_login * 3, report)
+                if "-v" in sys.argv or os.environ.get("EVENTHUB_TEST_VERBOSE"):
+                    print(report, file=sys.stderr)
 
     def test_wrong_email_and_wrong_password_take_similar_time(self):
         wrong_password, wrong_email = [], []
@@ -1041,7 +1055,10 @@ class HashingOffTheHotPathTest(ServiceTestCase):
             wrong_email.append(t)
         a, b = statistics.median(wrong_password), statistics.median(wrong_email)
         # Skipping the hash for an unknown email would make it 10x faster or more.
-        self.assertLess(max(a, b) / min(a, b), 1.6, (a, b))
+        report = f"median wrong password {a * 1000:.0f} ms, wrong email {b * 1000:.0f} ms"
+        self.assertLess(max(a, b) / min(a, b), 1.6, report)
+        if "-v" in sys.argv or os.environ.get("EVENTHUB_TEST_VERBOSE"):
+            print(report, file=sys.stderr)
 
 
 if __name__ == "__main__":
