@@ -9,14 +9,17 @@ import hmac
 import json
 import math
 import os
+import shutil
 import statistics
 import sys
+import tempfile
 import threading
 import time
 import unittest
 import uuid
 
-from harness import (ADMIN_EMAIL, ADMIN_PASSWORD, Api, Client, Service, ServiceTestCase, TestDatabase)
+from harness import (ADMIN_EMAIL, ADMIN_PASSWORD, BIN, FAST_HASHING, Api, Client, Service, ServiceTestCase,
+                     TestDatabase)
 
 PASSWORD = "password-123"
 # Every protected route of the contract with who may call it ("signed-in": any role).
@@ -881,6 +884,31 @@ class FirstAdminTest(unittest.TestCase):
         self.assertEqual(self.admins(), [])
         self.assertIn("admin.email_taken", again.output())
         self.assertEqual(login_once(again.port, ADMIN_EMAIL, ADMIN_PASSWORD).status, 401)
+
+
+class EmbeddedSecretTest(unittest.TestCase):
+    def test_with_the_embedded_database_tokens_survive_a_restart(self):
+        workdir = tempfile.mkdtemp(prefix="eventhub-embedded-")
+        os.chmod(workdir, 0o755)  # like a project checkout: the postgres user may traverse it
+        try:
+            svc = Service("unused")
+            svc.port_file = os.path.join(workdir, "port")
+            svc.args = [BIN, "--http.host", "127.0.0.1", "--http.port", "0", "--http.port-file", svc.port_file,
+                        "--db.embedded-dir", os.path.join(workdir, "data"), "--admin.email", ADMIN_EMAIL,
+                        "--admin.password", ADMIN_PASSWORD, *FAST_HASHING]
+            svc.start()
+            token = login_once(svc.port, ADMIN_EMAIL, ADMIN_PASSWORD).json["accessToken"]
+            self.assertEqual(svc.stop(), 0)
+            svc.start()
+            self.assertEqual(once(svc.port, "GET", "/api/me", token=token).json["email"], ADMIN_EMAIL)
+            self.assertEqual(svc.stop(), 0)
+            # The token is good only through the kept secret: a new secret refuses it.
+            os.remove(os.path.join(workdir, "data", "jwt-secret"))
+            svc.start()
+            self.assertEqual(once(svc.port, "GET", "/api/me", token=token).status, 401)
+            self.assertEqual(svc.stop(), 0)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 # --- secrets never leak --------------------------------------------------------------------------
