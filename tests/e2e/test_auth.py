@@ -473,7 +473,8 @@ class RegistrationTest(AuthCase):
     def test_malformed_json_is_400_without_internals(self):
         before = self.participants()
         for raw in (b'{"email": "a@b.co", "password": ', b"", b"null", b"[]", b'"text"', b"42",
-                    b"{'email': 'a@b.co'}", b'{"email": "a@b.co",}', b"\xff\xfe{}", b'{"a":1}{"b":2}'):
+                    b"{'email': 'a@b.co'}", b'{"email": "a@b.co",}', b"\xff\xfe{}", b'{"a":1}{"b":2}',
+                    b"[" * 32000 + b"]" * 32000, b'{"email":' + b"[" * 32000 + b"]" * 32000 + b"}"):
             with self.subTest(raw=raw):
                 r = self.client.post("/api/auth/register", raw_body=raw)
                 body = self.assertProblem(r, 400)
@@ -481,6 +482,7 @@ class RegistrationTest(AuthCase):
                     self.assertNotIn(leak, r.text)
                 self.assertTrue(body["detail"])
         self.assertEqual(self.participants(), before)
+        self.assertIsNone(self.service.proc.poll(), "deep nesting did not crash the service")
 
     def test_unknown_fields_are_ignored(self):
         r = self.register(self.body(nickname="annie", role="USER", id=1, createdAt="x", passwordHash="$argon2id$x"))
