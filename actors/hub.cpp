@@ -69,8 +69,7 @@ domain::reply<domain::unit> invalidating(const hub_context& ctx, std::int64_t ev
 struct login_record {
   std::int64_t id = 0;
   domain::role role = domain::role::user;
-  std::string hash;        // empty for an unknown email
-  logins::attempt attempt; // already counted as a failure
+  std::string hash; // empty for an unknown email
 };
 
 domain::error bad_credentials() {
@@ -91,7 +90,6 @@ domain::result<login_record> begin_login(persistence::tx& t, const domain::login
   if (!attempt.admitted)
     return throttled(attempt.retry_after_seconds);
   login_record who;
-  who.attempt = attempt;
   if (auto rec = participants::find_login(t, req.email)) {
     who.id = rec->id;
     who.role = rec->role;
@@ -100,18 +98,26 @@ domain::result<login_record> begin_login(persistence::tx& t, const domain::login
   return who;
 }
 
-/// Step 3, after the credential worker's verdict. A failure was counted in step 1 and needs no
-/// database work; a success forgets the email's failures and gets a token.
+/// Step 3, after the credential worker's verdict: a failure is counted against the client
+/// address (the email counted it in step 1); a success ends the email's run of failures and gets
+/// a token.
+domain::result<domain::access_token> settle_login(persistence::tx& t, const hub_context& ctx,
+                                                  const domain::login_request& req,
+                                                  const login_record& who, bool verified) {
+  if (!verified) {
+    logins::failed(t, req.client_address, ctx.throttle);
+    return bad_credentials();
+  }
+  logins::succeeded(t, req.email);
+  return ctx.tokens->issue(who.id, who.role, domain::now());
+}
+
 void finish_login(std::shared_ptr<const hub_context> ctx, domain::login_request req,
                   login_record who, bool verified, domain::reply<domain::access_token> done) {
-  if (!verified)
-    return done(bad_credentials());
-  transact<domain::access_token>(
-      *ctx, std::move(done),
-      [ctx, req = std::move(req), who](persistence::tx& t) -> domain::result<domain::access_token> {
-        logins::succeeded(t, req.email, req.client_address, who.attempt);
-        return ctx->tokens->issue(who.id, who.role, domain::now());
-      });
+  transact<domain::access_token>(*ctx, std::move(done),
+                                 [ctx, req = std::move(req), who, verified](persistence::tx& t) {
+                                   return settle_login(t, *ctx, req, who, verified);
+                                 });
 }
 
 } // namespace

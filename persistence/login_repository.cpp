@@ -8,39 +8,27 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 namespace eventhub::persistence::logins {
 namespace {
 
-struct claim {
-  bool admitted = false;
-  std::optional<std::int64_t> own_lock;
-};
-
-claim claim_attempt(tx& t, const std::string& subject, int max_failures,
-                    const throttle_policy& policy) {
-  auto rows =
-      t.exec(sql::claim_login_attempt, subject, static_cast<std::int64_t>(policy.window.count()),
-             max_failures, static_cast<std::int64_t>(policy.lockout.count()));
-  if (rows.empty())
-    return {};
-  claim c{true, std::nullopt};
-  if (!rows[0][0].is_null())
-    c.own_lock = rows[0][0].as<std::int64_t>();
-  return c;
+std::int64_t milliseconds(std::chrono::milliseconds d) {
+  return static_cast<std::int64_t>(d.count());
 }
 
-void release(tx& t, const std::string& subject, const std::optional<std::int64_t>& own_lock) {
-  t.exec(sql::release_login_attempt, subject, own_lock);
-}
-
-std::int64_t seconds_locked(tx& t, const std::vector<std::string>& subjects) {
+/// Seconds until the longest lock among `subjects` ends, if any is locked.
+std::optional<std::int64_t> locked_for(tx& t, const std::vector<std::string>& subjects) {
   std::vector<std::optional<std::string>> values(subjects.begin(), subjects.end());
   auto rows = t.exec(sql::login_lock_remaining, text_array(values));
   if (rows.empty() || rows[0][0].is_null())
-    return 1; // the lock ended between the claim and now: retry at once
+    return std::nullopt;
   return std::max<std::int64_t>(1, rows[0][0].as<std::int64_t>());
+}
+
+attempt refused(std::int64_t seconds) {
+  return {false, seconds};
 }
 
 } // namespace
@@ -70,30 +58,24 @@ attempt begin_attempt(tx& t, const std::string& email, const std::string& addres
   std::vector<std::string> subjects{email_subject(email)};
   if (!address.empty())
     subjects.push_back(address_subject(address));
-  attempt a;
-  const auto by_email = claim_attempt(t, subjects[0], policy.max_failures_per_email, policy);
-  if (!by_email.admitted) {
-    a.retry_after_seconds = seconds_locked(t, subjects);
-    return a;
-  }
-  if (subjects.size() > 1) {
-    const auto by_address = claim_attempt(t, subjects[1], policy.max_failures_per_address, policy);
-    if (!by_address.admitted) {
-      release(t, subjects[0], by_email.own_lock); // refused attempts never count
-      a.retry_after_seconds = seconds_locked(t, subjects);
-      return a;
-    }
-    a.address_lock = by_address.own_lock;
-  }
-  a.admitted = true;
-  a.email_lock = by_email.own_lock;
-  return a;
+  if (auto wait = locked_for(t, subjects))
+    return refused(*wait);
+  // Locked meanwhile by a concurrent attempt: no row, refused like above.
+  if (t.exec(sql::claim_login_attempt, subjects[0], milliseconds(policy.window),
+             policy.max_failures_per_email, milliseconds(policy.lockout))
+          .empty())
+    return refused(locked_for(t, subjects).value_or(1));
+  return {true, 0};
 }
 
-void succeeded(tx& t, const std::string& email, const std::string& address, const attempt& a) {
-  t.exec(sql::clear_login_failures, email_subject(email));
+void failed(tx& t, const std::string& address, const throttle_policy& policy) {
   if (!address.empty())
-    release(t, address_subject(address), a.address_lock);
+    t.exec(sql::record_login_failure, address_subject(address), milliseconds(policy.window),
+           policy.max_failures_per_address, milliseconds(policy.lockout));
+}
+
+void succeeded(tx& t, const std::string& email) {
+  t.exec(sql::clear_login_failures, email_subject(email));
 }
 
 } // namespace eventhub::persistence::logins

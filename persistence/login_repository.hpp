@@ -1,13 +1,13 @@
 // Login throttling state in the database, so every node sees the same failure counts.
-// An attempt is counted as a failure when it starts (before the slow password check) and taken
-// back if it succeeds: concurrent guesses are limited exactly like sequential ones.
+// An email's attempt is counted as a failure when it starts (before the slow password check) and
+// forgotten if it succeeds, so concurrent guesses are limited exactly like sequential ones. A
+// client address counts only attempts found wrong: many people may sign in at once behind one.
 #pragma once
 
 #include "persistence/session.hpp"
 
 #include <chrono>
 #include <cstdint>
-#include <optional>
 #include <string>
 
 namespace eventhub::persistence::logins {
@@ -26,21 +26,21 @@ std::string email_subject(const std::string& email);
 /// address, any other IPv6 address as its /64 network (one host usually holds a whole /64).
 std::string address_subject(const std::string& address);
 
-/// A login attempt counted against its email and client address.
+/// Whether a login attempt may go on to the password check.
 struct attempt {
   bool admitted = false;
-  std::int64_t retry_after_seconds = 0;   // when refused: until the longest lock ends
-  std::optional<std::int64_t> email_lock; // locks this attempt set itself (epoch µs)
-  std::optional<std::int64_t> address_lock;
+  std::int64_t retry_after_seconds = 0; // when refused: until the longest lock ends
 };
 
-/// Counts the attempt as a failure unless its email or address is locked (then it is refused
-/// and not counted). `address` may be empty (not throttled by address).
+/// Refuses the attempt (uncounted) while its address or email is locked; otherwise counts it
+/// against the email. `address` may be empty (not throttled by address).
 attempt begin_attempt(tx& t, const std::string& email, const std::string& address,
                       const throttle_policy& policy);
 
-/// The password was right: the email's failures are forgotten and the address's count of this
-/// attempt taken back. A wrong password needs no call: the attempt already counted.
-void succeeded(tx& t, const std::string& email, const std::string& address, const attempt& a);
+/// The password was wrong: the address counts a failure (the email already did).
+void failed(tx& t, const std::string& address, const throttle_policy& policy);
+
+/// The password was right: the email's run of failures ends.
+void succeeded(tx& t, const std::string& email);
 
 } // namespace eventhub::persistence::logins
