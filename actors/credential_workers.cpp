@@ -44,6 +44,9 @@ caf::behavior credential_worker(caf::event_based_actor*, security::argon2_cost c
 
 std::vector<caf::actor> spawn_credential_workers(caf::actor_system& sys, int count,
                                                  security::argon2_cost cost) {
+  // The decoy is made now, at start-up: made on first use, it would double the time of the
+  // first login for an unknown email, which is exactly what it exists to hide.
+  security::decoy_hash(cost);
   std::vector<caf::actor> workers;
   for (int i = 0; i < count; ++i)
     workers.push_back(sys.spawn<caf::detached>(credential_worker, cost));

@@ -45,7 +45,7 @@ void run_job(persistence::session& session, db_job& job) {
   } catch (const persistence::db_unavailable& e) {
     job.fail(domain::unavailable("The database is unavailable."));
   } catch (const std::exception& e) {
-    log::error("db.job_failed", {{"error", e.what()}});
+    log::error("db.job_failed", {{"error", persistence::loggable_error(e)}});
     job.fail(domain::make_error(domain::error_code::internal, "Internal error."));
   }
 }

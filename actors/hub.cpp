@@ -105,19 +105,47 @@ domain::error bad_credentials() {
   return make_error(error_code::unauthenticated, "Invalid email or password.");
 }
 
-/// Records the outcome of a login attempt, then answers.
+domain::error throttled(std::int64_t retry_after_seconds) {
+  auto e = make_error(error_code::throttled, "Too many failed logins; try again later.");
+  e.retry_after_seconds = static_cast<int>(retry_after_seconds);
+  return e;
+}
+
+/// Step 1, one transaction: the attempt is counted (or refused while locked) and the account
+/// looked up. An unknown email goes on like a known one, so both answer alike.
+domain::result<login_record> begin_login(persistence::tx& t, const domain::login_request& req,
+                                         const logins::throttle_policy& policy) {
+  auto attempt = logins::begin_attempt(t, req.email, req.client_address, policy);
+  if (!attempt.admitted)
+    return throttled(attempt.retry_after_seconds);
+  login_record who;
+  if (auto rec = participants::find_login(t, req.email)) {
+    who.id = rec->id;
+    who.role = rec->role;
+    who.hash = std::move(rec->password_hash);
+  }
+  return who;
+}
+
+/// Step 3, after the credential worker's verdict: a failure is counted against the client
+/// address (the email counted it in step 1); a success ends the email's run of failures and gets
+/// a token.
+domain::result<domain::access_token> settle_login(persistence::tx& t, const hub_context& ctx,
+                                                  const domain::login_request& req,
+                                                  const login_record& who, bool verified) {
+  if (!verified) {
+    logins::failed(t, req.client_address, ctx.throttle);
+    return bad_credentials();
+  }
+  logins::succeeded(t, req.email);
+  return ctx.tokens->issue(who.id, who.role, domain::now());
+}
+
 void finish_login(std::shared_ptr<const hub_context> ctx, domain::login_request req,
                   login_record who, bool verified, domain::reply<domain::access_token> done) {
   transact<domain::access_token>(*ctx, std::move(done),
-                                 [ctx, req = std::move(req), who, verified](
-                                     persistence::tx& t) -> domain::result<domain::access_token> {
-                                   if (!verified) {
-                                     logins::record_failure(t, req.email, req.client_address,
-                                                            ctx->throttle);
-                                     return bad_credentials();
-                                   }
-                                   logins::record_success(t, req.email);
-                                   return ctx->tokens->issue(who.id, who.role, domain::now());
+                                 [ctx, req = std::move(req), who, verified](persistence::tx& t) {
+                                   return settle_login(t, *ctx, req, who, verified);
                                  });
 }
 
@@ -146,6 +174,7 @@ void hub::register_participant(domain::new_participant p, domain::reply<domain::
 
 void hub::login(domain::login_request req, domain::reply<domain::access_token> done) {
   auto ctx = ctx_;
+  // Step 2: argon2id on a credential worker, never on this (HTTP) thread or an actor's.
   domain::reply<login_record> looked_up = [ctx, req, done](domain::result<login_record> who) {
     if (!who.ok())
       return done(who.err());
@@ -157,20 +186,9 @@ void hub::login(domain::login_request req, domain::reply<domain::access_token> d
     caf::anon_send(ctx->hasher(), verify_atom::value,
                    verify_request{who->hash, req.password, std::move(verified), due(*ctx)});
   };
-  transact<login_record>(
-      *ctx, std::move(looked_up), [req](persistence::tx& t) -> domain::result<login_record> {
-        const std::vector<std::string> subjects{logins::email_subject(req.email),
-                                                logins::address_subject(req.client_address)};
-        if (auto wait = logins::locked_for(t, subjects)) {
-          auto e = make_error(error_code::throttled, "Too many failed logins; try again later.");
-          e.retry_after_seconds = static_cast<int>(*wait);
-          return e;
-        }
-        auto rec = participants::find_login(t, req.email);
-        if (!rec)
-          return login_record{};
-        return login_record{rec->id, rec->role, rec->password_hash};
-      });
+  transact<login_record>(*ctx, std::move(looked_up), [ctx, req](persistence::tx& t) {
+    return begin_login(t, req, ctx->throttle);
+  });
 }
 
 void hub::find_participant(std::int64_t id, domain::reply<domain::participant> done) {

@@ -41,11 +41,18 @@ void ensure_first_admin(const config::settings& s, const std::string& conninfo) 
   admin.full_name = "Administrator";
   admin.role = domain::role::admin;
   persistence::session session(options(s, conninfo));
-  const bool exists = session.transact([&](persistence::tx& t) {
-    return persistence::participants::find_login(t, admin.email).has_value();
-  });
-  if (exists)
+  const auto existing = session.transact(
+      [&](persistence::tx& t) { return persistence::participants::find_login(t, admin.email); });
+  if (existing) {
+    // Never promoted: whoever registered the address first does not become ADMIN by it.
+    if (existing->role != domain::role::admin)
+      log::warn("admin.email_taken",
+                {{"participant_id", existing->id},
+                 {"role", domain::to_string(existing->role)},
+                 {"hint", "admin.email belongs to a USER account; no ADMIN "
+                          "was created. Use another admin.email or the CLI."}});
     return;
+  }
   auto created = create_account(s, conninfo, admin);
   if (created.ok())
     log::info("admin.created", {{"participant_id", created->id}});

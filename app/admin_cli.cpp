@@ -4,6 +4,7 @@
 #include "app/accounts.hpp"
 #include "app/database.hpp"
 #include "observability/log.hpp"
+#include "persistence/session.hpp"
 
 #include <cstdlib>
 #include <iostream>
@@ -88,7 +89,7 @@ int run_admin(const config::settings& s, const admin_command& cmd) {
               << domain::to_string(created->role) << ")\n";
     return 0;
   } catch (const std::exception& e) {
-    std::cerr << "eventhub admin: " << e.what() << "\n";
+    std::cerr << "eventhub admin: " << persistence::loggable_error(e) << "\n";
     return 1;
   }
 }

@@ -10,6 +10,7 @@
 #include "observability/log.hpp"
 #include "observability/process_metrics.hpp"
 #include "persistence/migrator.hpp"
+#include "persistence/session.hpp"
 
 #include <csignal>
 #include <fstream>
@@ -91,7 +92,7 @@ int run_service(const config::settings& s) {
   } catch (const persistence::migration_error& e) {
     log::error("service.refused_to_start", {{"reason", e.what()}});
   } catch (const std::exception& e) {
-    log::error("service.failed_to_start", {{"reason", e.what()}});
+    log::error("service.failed_to_start", {{"reason", persistence::loggable_error(e)}});
   }
   log::flush();
   return 1;

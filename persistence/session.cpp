@@ -3,6 +3,10 @@
 
 #include "observability/log.hpp"
 
+#include <pqxx/except>
+
+#include <algorithm>
+
 namespace eventhub::persistence {
 namespace {
 
@@ -10,6 +14,14 @@ constexpr std::chrono::milliseconds first_backoff{100};
 constexpr std::chrono::milliseconds max_backoff{5000};
 
 } // namespace
+
+std::string loggable_error(const std::exception& e) {
+  std::string_view text = e.what();
+  text = text.substr(0, std::min(text.find('\n'), std::size_t{300}));
+  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e))
+    return "SQLSTATE " + sql->sqlstate() + ": " + std::string(text);
+  return std::string(text);
+}
 
 std::string with_client_options(const std::string& conninfo, std::chrono::milliseconds timeout) {
   const long seconds = std::max<long>(1, static_cast<long>((timeout.count() + 999) / 1000));

@@ -85,6 +85,11 @@ class session {
   std::chrono::milliseconds backoff_{0};
 };
 
+/// What may be logged of an exception from a transaction: the SQLSTATE and the first line of
+/// the message. PostgreSQL's DETAIL line can quote a whole row (a password hash included), so it
+/// is never logged.
+std::string loggable_error(const std::exception& e);
+
 /// Builds the conninfo with connect_timeout and application_name added.
 std::string with_client_options(const std::string& conninfo, std::chrono::milliseconds timeout);
 

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 
@@ -40,6 +41,13 @@ std::optional<long> integer_claim(jwt_t* j, const char* name) {
   if (errno != 0)
     return std::nullopt;
   return v;
+}
+
+bool has_header(jwt_t* j, const char* name) {
+  char* json = jwt_get_headers_json(j, name); // NULL when absent
+  const bool found = json != nullptr;
+  std::free(json);
+  return found;
 }
 
 } // namespace
@@ -80,8 +88,12 @@ std::optional<token_claims> token_service::verify(std::string_view token,
     return std::nullopt;
   jwt_ptr j(raw);
   // jwt_decode accepts whatever algorithm the token names if the key verifies it (HS384/512 too)
-  // and, with some versions, "none": only HS256 is ours.
-  if (jwt_get_alg(j.get()) != JWT_ALG_HS256)
+  // and, with some versions, "none"; it also reads the name case-insensitively ("hs256"), while
+  // JWA names are case-sensitive (RFC 7515 §4.1.1). Only the exact "HS256" is ours. A "crit"
+  // header names extensions we would have to understand (RFC 7515 §4.1.11): we understand none.
+  const char* alg = jwt_get_header(j.get(), "alg");
+  if (jwt_get_alg(j.get()) != JWT_ALG_HS256 || !alg || std::strcmp(alg, "HS256") != 0 ||
+      has_header(j.get(), "crit"))
     return std::nullopt;
   const char* iss = jwt_get_grant(j.get(), "iss");
   if (!iss || issuer_ != iss)

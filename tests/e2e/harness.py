@@ -148,8 +148,9 @@ class Response:
 class Client:
     """HTTP/1.1 client on one keep-alive connection (reconnects when the server closes it)."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=30):
+    def __init__(self, port, host="127.0.0.1", timeout=30, source_address=None):
         self.host, self.port, self.timeout = host, port, timeout
+        self.source_address = (source_address, 0) if source_address else None  # e.g. "127.0.0.2"
         self.conn = None
 
     def request(self, method, path, body=None, token=None, headers=None, raw_body=None,
@@ -164,7 +165,8 @@ class Client:
             hdrs["Authorization"] = f"Bearer {token}"
         for attempt in (1, 2):
             if self.conn is None:
-                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout,
+                                                       source_address=self.source_address)
             try:
                 self.conn.request(method, path, body=data, headers=hdrs)
                 r = self.conn.getresponse()
@@ -263,8 +265,8 @@ class Service:
             time.sleep(0.05)
         raise AssertionError(f"eventhub did not become ready:\n{self.output()}")
 
-    def client(self):
-        return Client(self.port)
+    def client(self, source_address=None):
+        return Client(self.port, source_address=source_address)
 
     def stop(self, timeout=30):
         if self.proc and self.proc.poll() is None:

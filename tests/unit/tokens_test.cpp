@@ -5,8 +5,10 @@
 #include <catch2/catch.hpp>
 
 #include <jwt.h>
+#include <sodium.h>
 
 #include <cstdlib>
+#include <cstring>
 
 using namespace eventhub;
 using security::token_service;
@@ -35,6 +37,30 @@ std::string forge(jwt_alg_t alg, const std::string& key, const char* role = "USE
   std::free(s);
   jwt_free(j);
   return out;
+}
+
+/// A token whose header is written by hand (libjwt only writes headers it likes), signed with
+/// HMAC-SHA256 through libsodium.
+std::string hand_signed(const std::string& header_json, const std::string& key) {
+  const long iat = static_cast<long>(domain::to_micros(now) / 1000000);
+  const std::string payload = R"({"sub":"7","role":"USER","iss":"eventhub","iat":)" +
+                              std::to_string(iat) + R"(,"exp":)" + std::to_string(iat + 3600) + "}";
+  auto b64 = [](const std::string& bytes) {
+    std::string out(
+        sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                      bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    out.resize(std::strlen(out.c_str()));
+    return out;
+  };
+  const std::string input = b64(header_json) + "." + b64(payload);
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(input.data()),
+                                input.size());
+  crypto_auth_hmacsha256_final(&st, mac);
+  return input + "." + b64(std::string(reinterpret_cast<const char*>(mac), sizeof mac));
 }
 
 } // namespace
@@ -76,6 +102,16 @@ TEST_CASE("tokens are rejected when they are not exactly ours") {
   SECTION("another algorithm with the right key") {
     CHECK_FALSE(tokens.verify(forge(JWT_ALG_HS512, secret), now));
     CHECK_FALSE(tokens.verify(forge(JWT_ALG_HS384, secret), now));
+  }
+  SECTION("the algorithm named exactly HS256, and no critical extension") {
+    security::init_crypto();
+    REQUIRE(tokens.verify(hand_signed(R"({"alg":"HS256","typ":"JWT"})", secret),
+                          now)); // the forger works
+    CHECK_FALSE(tokens.verify(hand_signed(R"({"alg":"hs256","typ":"JWT"})", secret), now));
+    CHECK_FALSE(tokens.verify(hand_signed(R"({"alg":"Hs256"})", secret), now));
+    CHECK_FALSE(tokens.verify(hand_signed(R"({"typ":"JWT"})", secret), now));
+    CHECK_FALSE(
+        tokens.verify(hand_signed(R"({"alg":"HS256","crit":["exp"],"exp":1})", secret), now));
   }
   SECTION("the wrong key") {
     CHECK_FALSE(tokens.verify(forge(JWT_ALG_HS256, std::string(48, 'x')), now));
