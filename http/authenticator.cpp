@@ -1,6 +1,8 @@
 // Bearer authentication; see authenticator.hpp.
 #include "http/authenticator.hpp"
 
+#include "http/decoders.hpp"
+
 #include <cctype>
 
 namespace eventhub::http {
@@ -10,35 +12,7 @@ domain::error unauthenticated(const char* why) {
   return domain::make_error(domain::error_code::unauthenticated, why);
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
 } // namespace
-
-std::optional<std::string_view> bearer_token(const request& req) {
-  auto header = req.header("authorization");
-  if (!header)
-    return std::nullopt;
-  std::string_view v = *header;
-  auto space = v.find(' ');
-  if (space == std::string_view::npos || !iequals(v.substr(0, space), "bearer"))
-    return std::nullopt;
-  auto token = v.substr(space + 1);
-  while (!token.empty() && token.front() == ' ')
-    token.remove_prefix(1);
-  while (!token.empty() && token.back() == ' ')
-    token.remove_suffix(1);
-  if (token.empty())
-    return std::nullopt;
-  return token;
-}
 
 bool authenticator::known(std::int64_t id) {
   std::lock_guard<std::mutex> guard(known_mutex_);
@@ -51,7 +25,7 @@ void authenticator::remember(std::int64_t id) {
 }
 
 void authenticator::authenticate(const request& req, domain::reply<domain::principal> done) {
-  auto token = bearer_token(req);
+  auto token = bearer_token(req.header("authorization"));
   if (!token)
     return done(unauthenticated("A bearer token is required."));
   auto claims = tokens_->verify(*token, domain::now());

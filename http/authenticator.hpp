@@ -35,7 +35,4 @@ class authenticator {
   std::unordered_set<std::int64_t> known_ids_;
 };
 
-/// The token of an `Authorization: Bearer <token>` header, if well-formed.
-std::optional<std::string_view> bearer_token(const request& req);
-
 } // namespace eventhub::http

@@ -1,36 +1,9 @@
 // POST /api/auth/register, POST /api/auth/login, GET /api/me.
+#include "http/decoders.hpp"
 #include "http/handlers/handlers.hpp"
-#include "http/handlers/participant_body.hpp"
 #include "http/handlers/support.hpp"
 
-#include <algorithm>
-#include <cctype>
-
 namespace eventhub::http {
-
-std::string lower_case(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](char c) {
-    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  });
-  return s;
-}
-
-std::optional<domain::new_participant> read_new_participant(validator& v, bool allow_role) {
-  auto email = v.text("email", presence::required, {not_blank(), size(3, 254), email_address()});
-  auto password = v.text("password", presence::required, {size(8, 128)});
-  auto full_name = v.text("fullName", presence::required, {not_blank(), size(1, 100)});
-  std::optional<std::string> role;
-  if (allow_role)
-    role = v.text("role", presence::optional, {one_of({"USER", "ADMIN"})});
-  if (!v.ok())
-    return std::nullopt;
-  domain::new_participant p;
-  p.email = lower_case(*email);
-  p.password = *password;
-  p.full_name = *full_name;
-  p.role = role ? *domain::parse_role(*role) : domain::role::user;
-  return p;
-}
 
 namespace handlers {
 

@@ -1,6 +1,6 @@
 // GET /api/participants, GET /api/participants/{id}, POST /api/participants (ADMIN).
+#include "http/decoders.hpp"
 #include "http/handlers/handlers.hpp"
-#include "http/handlers/participant_body.hpp"
 #include "http/handlers/support.hpp"
 
 namespace eventhub::http::handlers {

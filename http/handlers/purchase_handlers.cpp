@@ -1,48 +1,27 @@
 // POST /api/events/{id}/purchases (USER), GET /api/purchases/{id}, GET /api/me/purchases.
+#include "http/decoders.hpp"
 #include "http/handlers/handlers.hpp"
 #include "http/handlers/support.hpp"
 
 #include <algorithm>
 
 namespace eventhub::http::handlers {
-namespace {
-
-/// Idempotency-Key: 1..64 visible ASCII characters.
-std::optional<std::string> idempotency_key(const call& c, bool& bad) {
-  auto key = c.req->header("idempotency-key");
-  bad = false;
-  if (!key)
-    return std::nullopt;
-  const bool ok =
-      !key->empty() && key->size() <= 64 &&
-      std::all_of(key->begin(), key->end(), [](char ch) { return ch >= 0x21 && ch <= 0x7e; });
-  if (!ok) {
-    bad = true;
-    c.fail(invalid_field("Idempotency-Key", "must be 1 to 64 printable characters"));
-    return std::nullopt;
-  }
-  return std::string(*key);
-}
-
-} // namespace
-
 handler_fn purchase(const handler_context& ctx) {
   return [&ctx](const call& c) {
     auto event_id = path_id(c, 0, "id");
     if (!event_id)
       return;
-    bool bad_key = false;
-    auto key = idempotency_key(c, bad_key);
-    if (bad_key)
-      return;
+    auto key = decode_idempotency_key(c.req->header("idempotency-key"));
+    if (auto* e = std::get_if<domain::error>(&key))
+      return c.fail(*e);
     auto body = json_body(c);
     if (!body)
       return;
     auto quantity = body->integer("quantity", presence::required, 1, ctx.max_per_order);
     if (!body->ok())
       return c.fail(body->error());
-    domain::purchase_request req{*event_id, c.caller->id, static_cast<std::int32_t>(*quantity), key,
-                                 c.req->request_id};
+    domain::purchase_request req{*event_id, c.caller->id, static_cast<std::int32_t>(*quantity),
+                                 std::get<std::optional<std::string>>(key), c.req->request_id};
     ctx.services.purchases.purchase(
         std::move(req), answer<domain::purchase_outcome>(c, [](const domain::purchase_outcome& o) {
           auto r = json_response(o.replayed ? 200 : 201, domain::to_json(o.purchase))

@@ -17,13 +17,6 @@ std::optional<std::int64_t> path_id(const call& c, std::size_t index, const char
 /// `page` and `size` from the query (defaults 0 and 20); answers 400 naming the parameter.
 std::optional<domain::page_request> paging(const call& c, const query_params& query);
 
-/// `page` and `size` from the query; each bad one adds an entry to `errors`.
-domain::page_request read_paging(const query_params& query,
-                                 std::vector<domain::field_error>& errors);
-
-/// The 400 for bad query parameters, one entry per parameter.
-domain::error invalid_parameters(std::vector<domain::field_error> errors);
-
 /// The body as a JSON object: 415 unless the content type is JSON, 400 when malformed.
 std::optional<validator> json_body(const call& c);
 

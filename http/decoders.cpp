@@ -1,0 +1,199 @@
+// Request decoding; see decoders.hpp.
+#include "http/decoders.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace eventhub::http {
+namespace {
+
+std::optional<int> small_integer(const std::string& text) {
+  int v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
+    return std::nullopt;
+  return v;
+}
+
+bool is_blank(const std::string& text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char ch) { return std::isspace(static_cast<unsigned char>(ch)); });
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size())
+    return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+} // namespace
+
+std::string lower_case(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  });
+  return s;
+}
+
+std::optional<domain::new_participant> read_new_participant(validator& v, bool allow_role) {
+  auto email = v.text("email", presence::required, {not_blank(), size(3, 254), email_address()});
+  auto password = v.text("password", presence::required, {size(8, 128)});
+  auto full_name = v.text("fullName", presence::required, {not_blank(), size(1, 100)});
+  std::optional<std::string> role;
+  if (allow_role)
+    role = v.text("role", presence::optional, {one_of({"USER", "ADMIN"})});
+  if (!v.ok())
+    return std::nullopt;
+  domain::new_participant p;
+  p.email = lower_case(*email);
+  p.password = *password;
+  p.full_name = *full_name;
+  p.role = role ? *domain::parse_role(*role) : domain::role::user;
+  return p;
+}
+
+/// The event body of POST and PUT, with the contract's constraints.
+std::optional<domain::event_draft> read_event_draft(validator& v) {
+  auto name = v.text("name", presence::required, {not_blank(), size(1, 200)});
+  auto description = v.text("description", presence::optional, {size(0, 5000)});
+  auto venue = v.text("venue", presence::required, {not_blank(), size(1, 200)});
+  auto starts_at = v.time("startsAt", presence::required, {in_future()});
+  auto ends_at = v.time("endsAt", presence::optional);
+  auto capacity = v.integer("capacity", presence::required, 1, 1000000);
+  if (starts_at && ends_at && *ends_at <= *starts_at)
+    v.reject("endsAt", "must be after startsAt");
+  if (!v.ok())
+    return std::nullopt;
+  return domain::event_draft{*name, description, *venue, *starts_at, ends_at, *capacity};
+}
+
+std::variant<domain::event_query, domain::error> decode_event_query(std::string_view raw_query) {
+  const auto query = parse_query(raw_query);
+  std::vector<domain::field_error> errors;
+  domain::event_query q;
+  q.paging = read_paging(query, errors);
+  // A blank q (absent, empty or only white space) filters nothing, as StringUtils.hasText would.
+  if (const auto* text = query.get("q"); text && !is_blank(*text)) {
+    if (utf8_length(*text) > 200)
+      errors.push_back({"q", "size must be between 0 and 200"});
+    q.text = *text;
+  }
+  for (const char* name : {"from", "to"}) {
+    const auto* value = query.get(name);
+    if (!value)
+      continue;
+    auto t = domain::parse_iso8601(*value);
+    if (!t)
+      errors.push_back(
+          {name, "must be an ISO-8601 date-time with offset, e.g. 2027-03-01T19:30:00Z"});
+    else
+      (std::string(name) == "from" ? q.from : q.to) = t;
+  }
+  for (const auto& name : query.malformed)
+    if (name == "q" || name == "from" || name == "to")
+      errors.push_back({name, "is not a valid percent-encoded value"});
+  if (!errors.empty())
+    return invalid_parameters(std::move(errors));
+  return q;
+}
+
+/// If-None-Match: a list of entity tags or "*"; weak comparison as RFC 9110 asks for GET.
+bool etag_matches(std::string_view if_none_match, const std::string& etag) {
+  if (if_none_match.find('*') != std::string_view::npos)
+    return true;
+  std::size_t pos = 0;
+  while (pos < if_none_match.size()) {
+    auto comma = if_none_match.find(',', pos);
+    auto tag = if_none_match.substr(pos, comma == std::string_view::npos ? std::string_view::npos
+                                                                         : comma - pos);
+    while (!tag.empty() && tag.front() == ' ')
+      tag.remove_prefix(1);
+    while (!tag.empty() && tag.back() == ' ')
+      tag.remove_suffix(1);
+    if (tag.rfind("W/", 0) == 0)
+      tag.remove_prefix(2);
+    if (tag == etag)
+      return true;
+    if (comma == std::string_view::npos)
+      break;
+    pos = comma + 1;
+  }
+  return false;
+}
+
+domain::page_request read_paging(const query_params& query,
+                                 std::vector<domain::field_error>& errors) {
+  domain::page_request p;
+  if (const auto* page = query.get("page")) {
+    auto v = small_integer(*page);
+    if (!v || *v < 0)
+      errors.push_back({"page", "must be an integer greater than or equal to 0"});
+    else
+      p.page = *v;
+  }
+  if (const auto* size = query.get("size")) {
+    auto v = small_integer(*size);
+    if (!v || *v < 1 || *v > 100)
+      errors.push_back({"size", "must be an integer between 1 and 100"});
+    else
+      p.size = *v;
+  }
+  for (const auto& name : query.malformed)
+    if (name == "page" || name == "size")
+      errors.push_back({name, "is not a valid percent-encoded value"});
+  return p;
+}
+
+domain::error invalid_parameters(std::vector<domain::field_error> errors) {
+  auto e = domain::make_error(domain::error_code::invalid, "The request has invalid parameters.");
+  e.field_errors = std::move(errors);
+  return e;
+}
+
+bool is_json_media_type(std::string_view content_type) {
+  std::string type(content_type.substr(0, content_type.find(';')));
+  type.erase(std::remove_if(type.begin(), type.end(),
+                            [](char ch) { return std::isspace(static_cast<unsigned char>(ch)); }),
+             type.end());
+  std::transform(type.begin(), type.end(), type.begin(), [](char ch) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  });
+  return type == "application/json" || (type.rfind("application/", 0) == 0 && type.size() > 5 &&
+                                        type.compare(type.size() - 5, 5, "+json") == 0);
+}
+
+std::variant<std::optional<std::string>, domain::error>
+decode_idempotency_key(std::optional<std::string_view> key) {
+  if (!key)
+    return std::optional<std::string>{};
+  const bool ok =
+      !key->empty() && key->size() <= 64 &&
+      std::all_of(key->begin(), key->end(), [](char ch) { return ch >= 0x21 && ch <= 0x7e; });
+  if (!ok)
+    return invalid_field("Idempotency-Key", "must be 1 to 64 printable characters");
+  return std::optional<std::string>{std::string(*key)};
+}
+
+std::optional<std::string_view> bearer_token(std::optional<std::string_view> header) {
+  if (!header)
+    return std::nullopt;
+  std::string_view v = *header;
+  auto space = v.find(' ');
+  if (space == std::string_view::npos || !iequals(v.substr(0, space), "bearer"))
+    return std::nullopt;
+  auto token = v.substr(space + 1);
+  while (!token.empty() && token.front() == ' ')
+    token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ')
+    token.remove_suffix(1);
+  if (token.empty())
+    return std::nullopt;
+  return token;
+}
+
+} // namespace eventhub::http
