@@ -148,7 +148,6 @@ std::optional<std::string> apply_networks(settings& s, const std::string& v) {
   return std::nullopt;
 }
 
-const milliseconds ms1{1};
 const milliseconds day{24LL * 3600 * 1000};
 
 std::vector<option> make_options() {

@@ -262,6 +262,8 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space
         return std::nullopt;
       out += static_cast<char>(hi * 16 + lo);
       i += 2;
+    } else if (s[i] == '\0') {
+      return std::nullopt; // a raw NUL, like %00, would end the value in libpq
     } else if (s[i] == '+' && plus_is_space) {
       out += ' ';
     } else {
