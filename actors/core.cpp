@@ -67,7 +67,8 @@ core::core(const config::settings& s, const std::string& conninfo,
       sys, impl_->db_pool,
       listing_cache_options{s.listing_max_age, s.http_request_timeout,
                             static_cast<std::size_t>(s.listing_max_memory_mib) << 20,
-                            static_cast<std::size_t>(std::max(1, s.db_pool_size / 2))});
+                            static_cast<std::size_t>(std::max(1, s.db_pool_size / 2)),
+                            static_cast<std::size_t>(s.listing_max_queued_reads)});
   event_actor_options event_options{s.purchase_batch_max, s.purchase_idle_timeout,
                                     s.notify_redelivery_delay};
   impl_->registry =

@@ -10,6 +10,9 @@
 //   they still answer the requests that joined them (those arrived before the invalidation,
 //   concurrently with the write), but are never kept, so requests that arrive after it never see
 //   data read before it.
+// - Listing reads never take more than max_fills of the DB pool's connections (half of it), so a
+//   flood of distinct queries cannot starve purchases: further misses queue here (bounded by
+//   max_queued_fills; beyond it they answer 503 at once).
 // - Memory is bounded by max_bytes: a page is kept only if it fits; expired pages go first (they
 //   can never be served again), then the oldest reads.
 #include "actors/listing_cache.hpp"
@@ -26,6 +29,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include <algorithm>
+#include <deque>
 #include <unordered_map>
 
 namespace eventhub::actors {
@@ -68,8 +72,9 @@ struct entry {
 
 struct fill {
   std::string key;
+  domain::event_query query;
   std::uint64_t generation = 0;
-  clock::time_point started;
+  clock::time_point started; // when its database read was handed to the pool
   std::vector<domain::reply<domain::rendered_page>> waiters;
 };
 
@@ -82,6 +87,8 @@ struct cache_state {
   std::size_t bytes = 0;                                  // sum of pages' entry::bytes
   std::unordered_map<std::uint64_t, fill> fills;          // by fill id
   std::unordered_map<std::string, std::uint64_t> filling; // key -> fill id, current generation
+  std::size_t running = 0;          // fills whose database read is in the pool
+  std::deque<std::uint64_t> queued; // fills waiting for one of the max_fills slots
 
   void publish() const {
     stats().pages.set(static_cast<double>(pages.size()));
@@ -153,17 +160,16 @@ void keep(cache_state& st, const std::string& key, const domain::rendered_page& 
   st.bytes += bytes;
 }
 
-void start_fill(cache_actor* self, const std::string& key, const domain::event_query& query,
-                std::vector<domain::reply<domain::rendered_page>> waiters) {
+void launch(cache_actor* self, std::uint64_t id) {
   auto& st = self->state;
-  const std::uint64_t id = ++st.next_fill;
-  st.fills[id] = fill{key, st.generation, clock::now(), std::move(waiters)};
-  st.filling[key] = id;
+  auto& f = st.fills[id];
+  f.started = clock::now();
+  ++st.running;
   stats().fills.inc();
   auto me = caf::actor_cast<caf::actor>(self);
   db_job job;
   job.due = clock::now() + st.options.fill_timeout;
-  job.run = [me, id, query](persistence::session& s) {
+  job.run = [me, id, query = f.query](persistence::session& s) {
     auto page = s.transact([&](persistence::tx& t) { return persistence::events::list(t, query); });
     caf::anon_send(me, filled_atom::value, listing_fill{id, render(page), {}});
   };
@@ -171,6 +177,24 @@ void start_fill(cache_actor* self, const std::string& key, const domain::event_q
     caf::anon_send(me, filled_atom::value, listing_fill{id, std::nullopt, e});
   };
   submit(st.db_pool, std::move(job));
+}
+
+/// Registers a fill of `key` and runs it, or queues it while max_fills reads are running (so
+/// listings never take more of the DB pool than that). False when the queue is full too.
+bool start_fill(cache_actor* self, const std::string& key, const domain::event_query& query,
+                std::vector<domain::reply<domain::rendered_page>> waiters) {
+  auto& st = self->state;
+  const bool slot = st.running < st.options.max_fills;
+  if (!slot && st.queued.size() >= st.options.max_queued_fills)
+    return false;
+  const std::uint64_t id = ++st.next_fill;
+  st.fills[id] = fill{key, query, st.generation, clock::now(), std::move(waiters)};
+  st.filling[key] = id;
+  if (slot)
+    launch(self, id);
+  else
+    st.queued.push_back(id);
+  return true;
 }
 
 void on_list(cache_actor* self, listing_request& req) {
@@ -182,8 +206,8 @@ void on_list(cache_actor* self, listing_request& req) {
     stats().hits.inc();
     req.reply(it->second.page);
     if (now - it->second.read_at >= st.options.max_age / 2 && !st.filling.count(key) &&
-        st.fills.size() < st.options.max_fills)
-      start_fill(self, key, req.query, {}); // refresh ahead: nobody waits for it
+        st.running < st.options.max_fills && st.queued.empty())
+      start_fill(self, key, req.query, {}); // refresh ahead: nobody waits for it, never queued
     return;
   }
   stats().misses.inc();
@@ -192,16 +216,13 @@ void on_list(cache_actor* self, listing_request& req) {
     st.fills[active->second].waiters.push_back(std::move(req.reply));
     return;
   }
-  if (st.fills.size() >= st.options.max_fills) {
-    // Many distinct queries missing at once (a crawler, an attack): they must not fill the DB
-    // pool's queue and starve purchases. Only max_fills database reads run for listings.
+  std::vector<domain::reply<domain::rendered_page>> waiters{req.reply};
+  if (!start_fill(self, key, req.query, std::move(waiters))) {
+    // Thousands of distinct queries missing at once (a crawler, an attack): the bounded queue
+    // is full, so answer now rather than wait without bound.
     stats().refused.inc();
     req.reply(domain::unavailable("Too many listing queries at once; try again."));
-    return;
   }
-  std::vector<domain::reply<domain::rendered_page>> waiters;
-  waiters.push_back(std::move(req.reply));
-  start_fill(self, key, req.query, std::move(waiters));
 }
 
 void on_filled(cache_actor* self, listing_fill& result) {
@@ -211,6 +232,12 @@ void on_filled(cache_actor* self, listing_fill& result) {
     return;
   fill f = std::move(it->second);
   st.fills.erase(it);
+  --st.running;
+  while (st.running < st.options.max_fills && !st.queued.empty()) {
+    const auto next = st.queued.front();
+    st.queued.pop_front();
+    launch(self, next);
+  }
   if (f.generation == st.generation) {
     // Only this generation's fill of the key can be registered: invalidations clear `filling`.
     st.filling.erase(f.key);

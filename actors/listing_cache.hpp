@@ -13,8 +13,9 @@ struct listing_cache_options {
   std::chrono::milliseconds fill_timeout{10000}; // deadline of one database read
   std::size_t max_bytes = std::size_t{64} << 20; // kept pages (bodies, ETags, keys) beyond this
                                                  // are evicted, expired and oldest first
-  std::size_t max_fills = 2; // database reads in flight (half the pool, so purchases always find
-                             // connections); a miss beyond them answers 503
+  std::size_t max_fills = 2;          // database reads in flight (half the pool, so purchases
+                                      // always find connections); more misses wait in a queue
+  std::size_t max_queued_fills = 256; // distinct keys waiting; a miss beyond them answers 503
 };
 
 /// Send it `list_atom, listing_request`; `invalidate_atom` (answers when done) drops all pages.

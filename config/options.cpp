@@ -259,6 +259,11 @@ std::vector<option> make_options() {
        "Memory for cached listing pages (MiB); beyond it expired, then oldest pages are dropped.",
        false, integer(&S::listing_max_memory_mib, 1, 65536)},
 
+      {"listing.max-queued-reads", "256",
+       "Distinct listing queries waiting for a database read (listings use at most half of "
+       "db.pool-size connections); a miss beyond them answers 503.",
+       false, integer(&S::listing_max_queued_reads, 1, 1000000)},
+
       {"notify.webhook-url", "",
        "If set, each purchase confirmation is POSTed here (at least once).", false,
        url(&S::notify_webhook_url, {"http", "https"})},

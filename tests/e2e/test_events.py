@@ -627,27 +627,30 @@ class SingleFlightTest(EventsCase):
 
 
 class FillCapTest(EventsCase):
-    """Listing misses never take more than half of the database pool (2 of 4 connections)."""
+    """Listing misses never take more than half of the database pool (2 of 4 connections): more
+    distinct misses wait in a bounded queue, and beyond it answer 503."""
 
-    service_args = ("--db.lock-timeout", "5s", "--db.pool-size", "4")
+    service_args = ("--db.lock-timeout", "5s", "--db.pool-size", "4", "--listing.max-queued-reads", "3")
 
-    def test_distinct_misses_beyond_the_cap_answer_503_and_other_work_goes_on(self):
+    def send(self, path):
+        c = Client(self.service.port)
+        c.conn = http.client.HTTPConnection("127.0.0.1", self.service.port, timeout=30)
+        c.conn.request("GET", path)
+        return c
+
+    def test_misses_beyond_the_reads_in_flight_wait_and_beyond_the_queue_answer_503(self):
         token_, _ = self.api.user_token()
         lock = self.db.connect()
         lock.autocommit = False
         lock.cursor().execute("LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
         try:
-            blocked = []
-            for i in range(2):  # two fills now wait for the lock
-                c = Client(self.service.port)
-                c.conn = http.client.HTTPConnection("127.0.0.1", self.service.port, timeout=30)
-                c.conn.request("GET", "/api/events" + qs(q=f"capped-{i}-{token()}"))
-                blocked.append(c)
+            waiting = [self.send("/api/events" + qs(q=f"capped-{i}-{token()}")) for i in range(5)]
             deadline = time.monotonic() + 3
-            while metric(self.client, "eventhub_listing_cache_fills_total") < 2:
+            while metric(self.client, "eventhub_listing_cache_requests_total", result="miss") < 5:
                 self.assertLess(time.monotonic(), deadline)
                 time.sleep(0.01)
-            for i in range(5):
+            self.assertEqual(metric(self.client, "eventhub_listing_cache_fills_total"), 2)  # 3 queued
+            for i in range(3):
                 r = self.client.get("/api/events" + qs(q=f"refused-{i}-{token()}"))
                 self.assertProblem(r, 503)
                 self.assertIsNotNone(r.header("retry-after"))
@@ -657,9 +660,10 @@ class FillCapTest(EventsCase):
         finally:
             lock.rollback()
             lock.close()
-        for c in blocked:
+        for c in waiting:
             self.assertEqual(c.conn.getresponse().status, 200)
             c.close()
+        self.assertEqual(metric(self.client, "eventhub_listing_cache_fills_total"), 5)
 
 
 class CacheMemoryBoundTest(EventsCase):
