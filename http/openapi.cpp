@@ -149,8 +149,8 @@ void complete_operation(Value& op, const route& r, allocator& a,
 
 /// The configured purchase limit, so the document states what the service enforces.
 void set_purchase_maximum(Document& doc, int max_per_order, std::vector<std::string>& problems) {
-  Value* quantity = rapidjson::Pointer("/components/schemas/PurchaseRequest/properties/quantity")
-                        .Get(doc);
+  Value* quantity =
+      rapidjson::Pointer("/components/schemas/PurchaseRequest/properties/quantity").Get(doc);
   if (!quantity || !quantity->IsObject())
     return problems.push_back("components.schemas.PurchaseRequest.properties.quantity is missing");
   member(*quantity, "maximum", rapidjson::kNumberType, doc.GetAllocator()).SetInt(max_per_order);

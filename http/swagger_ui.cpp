@@ -31,12 +31,16 @@ std::shared_ptr<const std::string> read_regular_file(const std::filesystem::path
 } // namespace
 
 const std::vector<std::string>& swagger_ui_file_names() {
-  static const std::vector<std::string> names = {
-      "index.html",          "index.css",
-      "swagger-ui.css",      "swagger-ui-bundle.js",
-      "swagger-ui-standalone-preset.js", initializer_name,
-      "favicon-16x16.png",   "favicon-32x32.png",
-      "oauth2-redirect.html", "oauth2-redirect.js"};
+  static const std::vector<std::string> names = {"index.html",
+                                                 "index.css",
+                                                 "swagger-ui.css",
+                                                 "swagger-ui-bundle.js",
+                                                 "swagger-ui-standalone-preset.js",
+                                                 initializer_name,
+                                                 "favicon-16x16.png",
+                                                 "favicon-32x32.png",
+                                                 "oauth2-redirect.html",
+                                                 "oauth2-redirect.js"};
   return names;
 }
 

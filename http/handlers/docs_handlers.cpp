@@ -6,9 +6,8 @@
 namespace eventhub::http::handlers {
 
 handler_fn api_docs(std::shared_ptr<const std::string> document) {
-  return [document = std::move(document)](const call& c) {
-    c.respond(json_response(200, *document));
-  };
+  return
+      [document = std::move(document)](const call& c) { c.respond(json_response(200, *document)); };
 }
 
 handler_fn swagger_ui_redirect() {
