@@ -25,7 +25,7 @@ const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
-const STEP_TIMEOUT_MS = 20000;
+const STEP_TIMEOUT_MS = 30000; // per step; generous for a loaded 2-core CI machine
 
 function parseArgs(argv) {
   const args = {};
