@@ -42,6 +42,18 @@ http::server_options server_options(const config::settings& s) {
   return o;
 }
 
+/// Swagger UI's files; the service runs without them, /swagger-ui/ then answers 404.
+std::shared_ptr<const http::swagger_ui_files> load_swagger_ui(const std::string& dir) {
+  auto files = http::swagger_ui_files::load(dir);
+  if (!files->missing().empty()) {
+    std::string names;
+    for (const auto& name : files->missing())
+      names += (names.empty() ? "" : ",") + name;
+    log::warn("docs.swagger_ui_incomplete", {{"dir", dir}, {"missing", names}});
+  }
+  return files;
+}
+
 void write_port_file(const std::string& path, std::uint16_t port) {
   if (path.empty())
     return;
@@ -60,7 +72,8 @@ int serve(const config::settings& configured, const sigset_t& stop_signals) {
       s.jwt_secret, s.jwt_issuer, std::chrono::duration_cast<std::chrono::seconds>(s.jwt_ttl));
   actors::core core(s, db.conninfo, tokens);
 
-  http::handler_context context{core.services(), s.purchase_max_per_order};
+  http::handler_context context{core.services(), s.purchase_max_per_order,
+                                load_swagger_ui(s.docs_swagger_ui_dir)};
   auto auth = std::make_shared<http::authenticator>(tokens, context.services.participants);
   const http::router router(http::make_routes(context), auth, s.http_trusted_proxies);
   http::server server(server_options(s), [&router](http::request req, http::respond_fn respond) {

@@ -297,10 +297,19 @@ std::vector<option> make_options() {
        duration(&S::cluster_connection_timeout, milliseconds{100}, milliseconds{600000})},
       {"cluster.forward-timeout", "3s", "Wait for an owner node before selling locally.", false,
        duration(&S::cluster_forward_timeout, milliseconds{10}, milliseconds{600000})},
+
+      {"docs.swagger-ui-dir", default_swagger_ui_dir(),
+       "Directory of the npm package swagger-ui-dist served at /swagger-ui/ (the build installs "
+       "it here; without it /swagger-ui/ answers 404).",
+       false, text(&S::docs_swagger_ui_dir)},
   };
 }
 
 } // namespace
+
+std::string default_swagger_ui_dir() {
+  return EVENTHUB_SWAGGER_UI_DIR; // set by config/CMakeLists.txt
+}
 
 const std::vector<option>& options() {
   static const std::vector<option> table = make_options();

@@ -15,6 +15,9 @@ using std::chrono::milliseconds;
 enum class log_format { text, json };
 enum class purchase_mode { actor, lock_per_request };
 
+/// Where the build installs Swagger UI (swagger-ui-dist), the default of docs.swagger-ui-dir.
+std::string default_swagger_ui_dir();
+
 struct settings {
   // http
   std::string http_host = "0.0.0.0";
@@ -80,6 +83,9 @@ struct settings {
   milliseconds cluster_heartbeat_interval{500};
   milliseconds cluster_connection_timeout{2000};
   milliseconds cluster_forward_timeout{3000};
+
+  // documentation
+  std::string docs_swagger_ui_dir = default_swagger_ui_dir();
 
   bool embedded_database() const { return db_url.empty(); }
   bool cluster_enabled() const { return cluster_port > 0 || !cluster_seeds.empty(); }

@@ -1,13 +1,17 @@
 // Every route of shared/api.md with the role it requires. 404, 405 + Allow, 401 and 403 are
-// derived from this table by the router; the OpenAPI document is checked against it.
+// derived from this table by the router; the OpenAPI document is built from it (openapi.cpp).
 #include "http/routes.hpp"
+
+#include "http/embedded_docs.hpp"
+#include "http/openapi.hpp"
 
 namespace eventhub::http {
 
 std::vector<route> make_routes(const handler_context& ctx) {
   namespace h = handlers;
   using a = access;
-  return {
+  auto api_docs = std::make_shared<std::string>(); // filled below, before anyone can ask
+  std::vector<route> routes = {
       {"POST", "/api/auth/register", a::anyone, h::register_participant(ctx),
        "Register a USER account"},
       {"POST", "/api/auth/login", a::anyone, h::login(ctx), "Log in and get a bearer token"},
@@ -36,7 +40,15 @@ std::vector<route> make_routes(const handler_context& ctx) {
       {"GET", "/actuator/health", a::anyone, h::health(ctx), "Health of the node and its database"},
       {"GET", "/actuator/prometheus", a::anyone, h::prometheus(ctx),
        "Metrics in Prometheus text format"},
+
+      {"GET", "/v3/api-docs", a::anyone, h::api_docs(api_docs), "This OpenAPI document"},
+      {"GET", "/swagger-ui", a::anyone, h::swagger_ui_redirect(), "Redirect to Swagger UI"},
+      {"GET", "/swagger-ui/", a::anyone, h::swagger_ui_file(ctx), "Swagger UI"},
+      {"GET", "/swagger-ui/{file}", a::anyone, h::swagger_ui_file(ctx), "A file of Swagger UI"},
   };
+  // Throws when a route is undocumented or an operation has no route: the service won't start.
+  *api_docs = openapi_document(routes, embedded_openapi_json(), {ctx.max_per_order});
+  return routes;
 }
 
 } // namespace eventhub::http

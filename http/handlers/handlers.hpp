@@ -4,8 +4,10 @@
 
 #include "domain/services.hpp"
 #include "http/router.hpp"
+#include "http/swagger_ui.hpp"
 
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace eventhub::http {
@@ -13,6 +15,7 @@ namespace eventhub::http {
 struct handler_context {
   domain::services services;
   int max_per_order = 10;
+  std::shared_ptr<const swagger_ui_files> swagger_ui; // null: /swagger-ui/ answers 404
 };
 
 namespace handlers {
@@ -43,6 +46,11 @@ handler_fn my_purchases(const handler_context& ctx);
 // ops_handlers.cpp
 handler_fn health(const handler_context& ctx);
 handler_fn prometheus(const handler_context& ctx);
+
+// docs_handlers.cpp
+handler_fn api_docs(std::shared_ptr<const std::string> document);
+handler_fn swagger_ui_redirect();
+handler_fn swagger_ui_file(const handler_context& ctx);
 
 } // namespace handlers
 } // namespace eventhub::http
