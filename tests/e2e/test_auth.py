@@ -1062,8 +1062,9 @@ class HashingOffTheHotPathTest(ServiceTestCase):
         for p in probers:
             p.join(60)
         self.assertEqual([r.status for r in results], [200] * burst)
-        # The burst really queued on the hashing thread (else this test could not fail) ...
-        self.assertGreater(ended - started, burst * one_login * 0.6, (ended - started, one_login))
+        # The burst really queued on the hashing thread (else this test could not fail): 16 hashes in
+        # a row take far longer than 4, however noisy the machine ...
+        self.assertGreater(ended - started, burst * one_login * 0.25, (ended - started, one_login))
         # ... and meanwhile nothing else waited for a hash.
         for name, all_samples in samples.items():
             during = [s for t, s in all_samples if started <= t <= ended]
