@@ -208,14 +208,19 @@ def free_port():
 
 
 _running = []
+_workdirs = []
 
 
 @atexit.register
 def _kill_leftovers():
-    """A failed test must not leave a server behind (CI machines run many tests in a row)."""
+    """A failed test must not leave a server behind (CI machines run many tests in a row), nor
+    its files (EVENTHUB_KEEP_TEST_DIRS=1 keeps them for a post-mortem; failures print the log)."""
     for proc in _running:
         if proc.poll() is None:
             proc.kill()
+    if not os.environ.get("EVENTHUB_KEEP_TEST_DIRS"):
+        for d in _workdirs:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 class Service:
@@ -223,6 +228,7 @@ class Service:
 
     def __init__(self, db_url, *extra, admin=True, secret=None, env=None, name="eventhub"):
         self.workdir = tempfile.mkdtemp(prefix="eventhub-e2e-")
+        _workdirs.append(self.workdir)
         self.port_file = os.path.join(self.workdir, "port")
         self.log_path = os.path.join(self.workdir, f"{name}.log")
         self.secret = secret or secrets.token_hex(32)
