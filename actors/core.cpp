@@ -97,6 +97,7 @@ core::core(const config::settings& s, const std::string& conninfo,
   ctx->throttle = {s.login_max_failures, s.login_max_failures_per_address, s.login_failure_window,
                    s.login_lockout};
   ctx->cluster_enabled = s.cluster_enabled();
+  ctx->health_ttl = s.health_cache_ttl;
   impl_->services_impl = std::make_unique<hub>(std::move(ctx));
 }
 

@@ -283,8 +283,11 @@ void hub::list_purchases(std::int64_t participant_id, domain::page_request pagin
 
 // operations --------------------------------------------------------------------------------
 
-void hub::health(domain::reply<domain::health_report> done) {
-  auto ctx = ctx_;
+namespace {
+
+/// Checks the database (a real round trip) and asks the cluster node for its view.
+void check_health(std::shared_ptr<const hub_context> ctx,
+                  domain::reply<domain::health_report> done) {
   db_job job;
   job.due = clock::now() + std::min(ctx->request_timeout, std::chrono::milliseconds{3000});
   auto report = [ctx, done](bool db_up) {
@@ -303,6 +306,36 @@ void hub::health(domain::reply<domain::health_report> done) {
   };
   job.fail = [report](const domain::error&) { report(false); };
   submit(ctx->db_pool, std::move(job));
+}
+
+} // namespace
+
+void hub::health(domain::reply<domain::health_report> done) {
+  // Like Spring Boot's management.endpoint.health.cache.time-to-live: a report younger than
+  // health.cache-ttl is answered at once; a load balancer polling every node many times a second
+  // costs one database round trip per ttl, and the report lags the truth by at most that.
+  auto& cache = ctx_->health;
+  {
+    std::lock_guard<std::mutex> guard(cache.mutex);
+    const bool fresh = cache.report && clock::now() - cache.checked_at < ctx_->health_ttl;
+    if (fresh || (cache.refreshing && cache.report)) {
+      auto r = *cache.report;
+      return done(std::move(r));
+    }
+    cache.refreshing = true;
+  }
+  auto ctx = ctx_;
+  check_health(ctx, [ctx, done](domain::result<domain::health_report> r) {
+    {
+      std::lock_guard<std::mutex> guard(ctx->health.mutex);
+      ctx->health.refreshing = false;
+      if (r.ok()) {
+        ctx->health.report = *r;
+        ctx->health.checked_at = clock::now();
+      }
+    }
+    done(std::move(r));
+  });
 }
 
 } // namespace eventhub::actors

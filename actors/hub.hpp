@@ -11,9 +11,20 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <vector>
 
 namespace eventhub::actors {
+
+/// The last health report, shared by the HTTP I/O threads that call hub::health (the mutex is held
+/// only to copy the report in or out); at most one check of the database runs at a time.
+struct health_cache {
+  std::mutex mutex;
+  std::optional<domain::health_report> report;
+  std::chrono::steady_clock::time_point checked_at;
+  bool refreshing = false;
+};
 
 struct hub_context {
   caf::actor db_pool, registry, cache, cluster, notifier;
@@ -24,6 +35,8 @@ struct hub_context {
   std::chrono::milliseconds redelivery_delay{10000};
   persistence::logins::throttle_policy throttle;
   bool cluster_enabled = false;
+  std::chrono::milliseconds health_ttl{1000};
+  mutable health_cache health;
   mutable std::atomic<std::size_t> next_hasher{0};
 
   const caf::actor& hasher() const;

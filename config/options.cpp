@@ -264,6 +264,11 @@ std::vector<option> make_options() {
        "db.pool-size connections); a miss beyond them answers 503.",
        false, integer(&S::listing_max_queued_reads, 1, 1000000)},
 
+      {"health.cache-ttl", "1s",
+       "GET /actuator/health answers from a report at most this old "
+       "(as Spring Boot's management.endpoint.health.cache.time-to-live); 0ms checks every time.",
+       false, duration(&S::health_cache_ttl, milliseconds{0}, milliseconds{60000})},
+
       {"notify.webhook-url", "",
        "If set, each purchase confirmation is POSTed here (at least once).", false,
        url(&S::notify_webhook_url, {"http", "https"})},

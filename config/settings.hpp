@@ -65,6 +65,7 @@ struct settings {
   int purchase_batch_max = 512;
   milliseconds purchase_idle_timeout{60000};
   milliseconds listing_max_age{1000};
+  milliseconds health_cache_ttl{1000};
   int listing_max_queued_reads = 256;
   int listing_max_memory_mib = 64;
 
