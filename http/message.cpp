@@ -18,4 +18,12 @@ response json_response(int status, std::string body) {
   return r;
 }
 
+response json_response(int status, std::shared_ptr<const std::string> body) {
+  response r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.shared_body = std::move(body);
+  return r;
+}
+
 } // namespace eventhub::http

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,7 +30,12 @@ struct response {
   int status = 200;
   std::string content_type; // empty: no body
   std::string body;
+  /// A body kept elsewhere and shared (a cached listing page): written without a copy.
+  std::shared_ptr<const std::string> shared_body;
   std::vector<std::pair<std::string, std::string>> headers;
+
+  /// The body, wherever it is kept.
+  const std::string& body_text() const { return shared_body ? *shared_body : body; }
 
   response& with_header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
@@ -41,5 +47,6 @@ struct response {
 using respond_fn = std::function<void(response)>;
 
 response json_response(int status, std::string body);
+response json_response(int status, std::shared_ptr<const std::string> body);
 
 } // namespace eventhub::http

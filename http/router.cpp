@@ -5,6 +5,7 @@
 #include "observability/metrics.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace eventhub::http {
 namespace {
@@ -13,28 +14,61 @@ bool is_param(const std::string& segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
+/// The label of a request's method: unmatched requests may carry any method name, which must not
+/// become a new metrics series each (a cardinality attack), so unknown ones read "OTHER".
+const char* method_label(const std::string& method) {
+  static const char* known[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
+  for (const char* k : known)
+    if (method == k)
+      return k;
+  return "OTHER";
+}
+
+struct http_series {
+  metrics::counter* requests;
+  metrics::histogram* latency;
+};
+
+/// The series of (method, route, status). Each thread keeps the ones it has used (handlers
+/// answer on I/O and actor threads), so the registry's mutex is taken once per series and
+/// thread, not per request.
+const http_series& series_of(const char* method, const std::string& route, int status) {
+  thread_local std::unordered_map<std::string, http_series> cache;
+  std::string key = route;
+  key += ' ';
+  key += method;
+  key += ' ';
+  key += std::to_string(status);
+  auto it = cache.find(key);
+  if (it != cache.end())
+    return it->second;
+  auto& registry = metrics::registry::global();
+  const metrics::labels labels{
+      {"method", method}, {"route", route}, {"status", std::to_string(status)}};
+  http_series s{&registry.get_counter("eventhub_http_requests_total",
+                                      "HTTP requests by route and status", labels),
+                &registry.get_histogram("eventhub_http_request_duration_seconds",
+                                        "HTTP request latency by route and status",
+                                        metrics::latency_buckets(), labels)};
+  return cache.emplace(std::move(key), s).first->second;
+}
+
 /// Wraps `respond` so that each answer is counted, timed and logged once.
 respond_fn observed(const request& req, std::string route_label, respond_fn respond) {
-  return [respond = std::move(respond), route_label = std::move(route_label), method = req.method,
-          request_id = req.request_id, started = req.received_at](response res) {
+  return [respond = std::move(respond), route_label = std::move(route_label),
+          method = method_label(req.method), request_id = req.request_id,
+          started = req.received_at](response res) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const std::string status = std::to_string(res.status);
-    auto& registry = metrics::registry::global();
-    const metrics::labels labels{{"method", method}, {"route", route_label}, {"status", status}};
-    registry
-        .get_counter("eventhub_http_requests_total", "HTTP requests by route and status", labels)
-        .inc();
-    registry
-        .get_histogram("eventhub_http_request_duration_seconds",
-                       "HTTP request latency by route and status", metrics::latency_buckets(),
-                       labels)
-        .observe(seconds);
-    log::info("http.request", {{"method", method},
-                               {"route", route_label},
-                               {"status", res.status},
-                               {"duration_ms", seconds * 1000.0},
-                               {"request_id", request_id}});
+    const auto& series = series_of(method, route_label, res.status);
+    series.requests->inc();
+    series.latency->observe(seconds);
+    if (log::enabled(log::level::info))
+      log::info("http.request", {{"method", method},
+                                 {"route", route_label},
+                                 {"status", res.status},
+                                 {"duration_ms", seconds * 1000.0},
+                                 {"request_id", request_id}});
     respond(std::move(res));
   };
 }

@@ -27,21 +27,24 @@ struct server::impl {
   }
 
   void accept() {
-    acceptor.async_accept(
-        net::make_strand(ioc), [this](boost::system::error_code ec, tcp::socket socket) {
-          if (ec == net::error::operation_aborted || !acceptor.is_open())
-            return;
-          if (!ec) {
-            if (state->connections.load() >= state->options.max_connections || state->stopping) {
-              boost::system::error_code ignored;
-              socket.close(ignored);
-              refused.inc();
-            } else {
-              std::make_shared<session>(std::move(socket), state)->start();
-            }
-          }
-          accept();
-        });
+    // A strand per connection only when several threads run the io_context: with one, the
+    // thread itself serialises a session's handlers and a strand would only cost time.
+    auto executor = state->options.threads > 1 ? net::any_io_executor(net::make_strand(ioc))
+                                               : net::any_io_executor(ioc.get_executor());
+    acceptor.async_accept(executor, [this](boost::system::error_code ec, tcp::socket socket) {
+      if (ec == net::error::operation_aborted || !acceptor.is_open())
+        return;
+      if (!ec) {
+        if (state->connections.load() >= state->options.max_connections || state->stopping) {
+          boost::system::error_code ignored;
+          socket.close(ignored);
+          refused.inc();
+        } else {
+          std::make_shared<session>(std::move(socket), state)->start();
+        }
+      }
+      accept();
+    });
   }
 
   net::io_context ioc;

@@ -155,16 +155,12 @@ void session::handle(request req) {
   const std::uint64_t seq = ++seq_;
   answered_ = false;
   ++state_->in_flight;
-  request_timer_.expires_after(state_->options.request_timeout);
-  request_timer_.async_wait([self = shared_from_this(), seq](beast::error_code ec) {
-    if (ec)
-      return; // cancelled: answered in time
-    auto e = domain::unavailable("The request took too long; try again.");
-    self->answer(seq, problem(e, self->path_));
-  });
+  // dispatch: a handler that answers at once (on this thread) is answered inline; a reply from
+  // another thread (an actor) is posted onto this session's executor.
   respond_fn respond = [self = shared_from_this(), seq](response res) {
-    net::post(self->stream_.get_executor(),
-              [self, seq, res = std::move(res)]() mutable { self->answer(seq, std::move(res)); });
+    net::dispatch(self->stream_.get_executor(), [self, seq, res = std::move(res)]() mutable {
+      self->answer(seq, std::move(res));
+    });
   };
   try {
     state_->handler(std::move(req), std::move(respond));
@@ -172,6 +168,18 @@ void session::handle(request req) {
     log::error("http.handler_failed", {{"error", e.what()}, {"request_id", request_id_}});
     answer(seq, problem(domain::make_error(domain::error_code::internal, ""), path_));
   }
+  if (answered_)
+    return; // answered inline: no timer needed
+  // Replies from other threads are posted to this executor, so none can run before the timer
+  // is armed.
+  timer_armed_ = true;
+  request_timer_.expires_after(state_->options.request_timeout);
+  request_timer_.async_wait([self = shared_from_this(), seq](beast::error_code ec) {
+    if (ec)
+      return; // cancelled: answered in time
+    auto e = domain::unavailable("The request took too long; try again.");
+    self->answer(seq, problem(e, self->path_));
+  });
 }
 
 void session::answer(std::uint64_t seq, response res) {
@@ -179,7 +187,10 @@ void session::answer(std::uint64_t seq, response res) {
     return; // a reply after the timeout's 503, or a duplicate: never written anywhere
   answered_ = true;
   --state_->in_flight;
-  request_timer_.cancel();
+  if (timer_armed_) {
+    timer_armed_ = false;
+    request_timer_.cancel();
+  }
   write(std::move(res), !keep_alive_ || state_->stopping);
 }
 
@@ -191,9 +202,17 @@ void session::write(response r, bool close_after) {
   res_.set("X-Request-Id", request_id_);
   for (auto& [name, value] : r.headers)
     res_.insert(name, value);
+  shared_body_.reset();
+  body_.clear();
   if (!r.content_type.empty()) {
     res_.set(bhttp::field::content_type, r.content_type);
-    res_.body() = std::move(r.body);
+    if (r.shared_body) {
+      shared_body_ = std::move(r.shared_body);
+      res_.body() = {shared_body_->data(), shared_body_->size()};
+    } else {
+      body_ = std::move(r.body);
+      res_.body() = {body_.data(), body_.size()};
+    }
   }
   res_.keep_alive(!close_after);
   res_.prepare_payload();

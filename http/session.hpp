@@ -9,6 +9,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/span_body.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include <atomic>
@@ -60,9 +61,13 @@ class session : public std::enable_shared_from_this<session> {
   std::string path_;
   std::uint64_t seq_ = 0;
   bool answered_ = true;
+  bool timer_armed_ = false;
   bool keep_alive_ = false;
   bool first_request_ = true;
-  boost::beast::http::response<boost::beast::http::string_body> res_;
+  // The response being written; its body is a view of body_ or of shared_body_.
+  boost::beast::http::response<boost::beast::http::span_body<const char>> res_;
+  std::string body_;
+  std::shared_ptr<const std::string> shared_body_;
 };
 
 } // namespace eventhub::http

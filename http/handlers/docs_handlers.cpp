@@ -7,7 +7,7 @@ namespace eventhub::http::handlers {
 
 handler_fn api_docs(std::shared_ptr<const std::string> document) {
   return
-      [document = std::move(document)](const call& c) { c.respond(json_response(200, *document)); };
+      [document = std::move(document)](const call& c) { c.respond(json_response(200, document)); };
 }
 
 handler_fn swagger_ui_redirect() {
@@ -33,7 +33,7 @@ handler_fn swagger_ui_file(const handler_context& ctx) {
     response r;
     r.status = 200;
     r.content_type = file->content_type;
-    r.body = *file->body;
+    r.shared_body = file->body;
     c.respond(std::move(r.with_header("X-Content-Type-Options", "nosniff")));
   };
 }

@@ -26,7 +26,7 @@ handler_fn list_events(const handler_context& ctx) {
             return c.respond(
                 not_modified.with_header("ETag", r->etag).with_header("Cache-Control", "no-cache"));
           }
-          c.respond(json_response(200, *r->body)
+          c.respond(json_response(200, r->body)
                         .with_header("ETag", r->etag)
                         .with_header("Cache-Control", "no-cache"));
         });

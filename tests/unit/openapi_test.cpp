@@ -65,7 +65,7 @@ std::string served_document(const std::vector<route>& routes) {
   docs->handle(c);
   REQUIRE(out.status == 200);
   REQUIRE(out.content_type == "application/json");
-  return out.body;
+  return out.body_text();
 }
 
 rapidjson::Document parse(const std::string& text) {
