@@ -6,6 +6,7 @@
 #include "actors/db_pool.hpp"
 #include "actors/event_registry.hpp"
 #include "actors/hub.hpp"
+#include "actors/listing_board.hpp"
 #include "actors/listing_cache.hpp"
 #include "actors/messages.hpp"
 #include "actors/notifier.hpp"
@@ -63,12 +64,14 @@ core::core(const config::settings& s, const std::string& conninfo,
   impl_->notifier = spawn_notifier(
       sys, impl_->db_pool,
       notifier_options{s.notify_webhook_url, s.notify_sweep_interval, s.notify_retry_max});
+  auto listings = std::make_shared<listing_board>(s.listing_max_age);
   impl_->cache = spawn_listing_cache(
       sys, impl_->db_pool,
       listing_cache_options{s.listing_max_age, s.http_request_timeout,
                             static_cast<std::size_t>(s.listing_max_memory_mib) << 20,
                             static_cast<std::size_t>(std::max(1, s.db_pool_size / 2)),
-                            static_cast<std::size_t>(s.listing_max_queued_reads)});
+                            static_cast<std::size_t>(s.listing_max_queued_reads)},
+      listings);
   event_actor_options event_options{s.purchase_batch_max, s.purchase_idle_timeout,
                                     s.notify_redelivery_delay};
   impl_->registry =
@@ -96,6 +99,7 @@ core::core(const config::settings& s, const std::string& conninfo,
   ctx->redelivery_delay = s.notify_redelivery_delay;
   ctx->throttle = {s.login_max_failures, s.login_max_failures_per_address, s.login_failure_window,
                    s.login_lockout};
+  ctx->listings = listings;
   ctx->cluster_enabled = s.cluster_enabled();
   ctx->health_ttl = s.health_cache_ttl;
   impl_->services_impl = std::make_unique<hub>(std::move(ctx));

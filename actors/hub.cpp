@@ -207,6 +207,12 @@ void hub::list_participants(domain::page_request paging,
 // events ------------------------------------------------------------------------------------
 
 void hub::list_events(domain::event_query query, domain::reply<domain::rendered_page> done) {
+  bool refresh = false;
+  if (auto page = ctx_->listings->lookup(query.cache_key(), refresh)) {
+    if (refresh)
+      caf::anon_send(ctx_->cache, refresh_atom::value, listing_request{std::move(query), nullptr});
+    return done(std::move(*page));
+  }
   caf::anon_send(ctx_->cache, list_atom::value, listing_request{std::move(query), std::move(done)});
 }
 

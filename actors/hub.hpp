@@ -2,6 +2,7 @@
 // Called on HTTP I/O threads; it never blocks: every call returns after sending a message.
 #pragma once
 
+#include "actors/listing_board.hpp"
 #include "config/settings.hpp"
 #include "domain/services.hpp"
 #include "persistence/login_repository.hpp"
@@ -30,6 +31,7 @@ struct hub_context {
   caf::actor db_pool, registry, cache, cluster, notifier;
   std::vector<caf::actor> hashers;
   std::shared_ptr<const security::token_service> tokens;
+  std::shared_ptr<const listing_board> listings; // fresh pages, read without a message
   config::purchase_mode mode = config::purchase_mode::actor;
   std::chrono::milliseconds request_timeout{10000};
   std::chrono::milliseconds redelivery_delay{10000};

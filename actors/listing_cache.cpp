@@ -13,9 +13,14 @@
 // - Listing reads never take more than max_fills of the DB pool's connections (half of it), so a
 //   flood of distinct queries cannot starve purchases: further misses queue here (bounded by
 //   max_queued_fills; beyond it they answer 503 at once).
+// - Fresh pages are also published as an immutable snapshot (listing_board) that HTTP threads
+//   read without a message: a hit costs no thread hop. Only this actor writes it; an
+//   invalidation publishes the empty snapshot before it is acknowledged.
 // - Memory is bounded by max_bytes: a page is kept only if it fits; expired pages go first (they
 //   can never be served again), then the oldest reads.
 #include "actors/listing_cache.hpp"
+
+#include "actors/listing_board.hpp"
 
 #include "actors/db_pool.hpp"
 #include "actors/messages.hpp"
@@ -68,6 +73,7 @@ struct entry {
   domain::rendered_page page;
   clock::time_point read_at; // when the database read was queued (before its snapshot)
   std::size_t bytes = 0;     // what this entry counts against max_bytes
+  std::shared_ptr<std::atomic<bool>> refresh_asked = std::make_shared<std::atomic<bool>>(false);
 };
 
 struct fill {
@@ -89,6 +95,8 @@ struct cache_state {
   std::unordered_map<std::string, std::uint64_t> filling; // key -> fill id, current generation
   std::size_t running = 0;          // fills whose database read is in the pool
   std::deque<std::uint64_t> queued; // fills waiting for one of the max_fills slots
+  std::shared_ptr<listing_board> board;
+  bool snapshot_due = false; // a publish of the pages is scheduled
 
   void publish() const {
     stats().pages.set(static_cast<double>(pages.size()));
@@ -97,6 +105,27 @@ struct cache_state {
 };
 
 using cache_actor = caf::stateful_actor<cache_state>;
+using publish_atom = caf::atom_constant<caf::atom("publish")>;
+
+/// Builds and publishes the snapshot of the kept pages now.
+void publish_snapshot(cache_actor* self) {
+  auto& st = self->state;
+  st.snapshot_due = false;
+  auto snapshot = std::make_shared<published_pages>();
+  snapshot->reserve(st.pages.size());
+  for (const auto& [key, e] : st.pages)
+    snapshot->emplace(key, published_page{e.page, e.read_at, e.refresh_asked});
+  st.board->publish(std::move(snapshot));
+}
+
+/// Publishes soon: fills arrive in bursts, and one copy of the map serves them all. Readers
+/// that miss meanwhile are answered by the actor itself.
+void schedule_snapshot(cache_actor* self) {
+  if (!self->state.snapshot_due) {
+    self->state.snapshot_due = true;
+    self->delayed_send(self, std::chrono::milliseconds{2}, publish_atom::value);
+  }
+}
 
 /// Map and string overhead of one entry, on top of its body, ETag and key bytes.
 constexpr std::size_t entry_overhead = 160;
@@ -244,6 +273,7 @@ void on_filled(cache_actor* self, listing_fill& result) {
     if (result.page)
       keep(st, f.key, *result.page, f.started);
     st.publish();
+    schedule_snapshot(self);
   }
   for (auto& waiter : f.waiters) {
     if (result.page)
@@ -261,14 +291,30 @@ void on_invalidate(cache_actor* self) {
   st.filling.clear(); // fills in flight still answer their waiters, but are not kept
   stats().invalidations.inc();
   st.publish();
+  publish_snapshot(self); // before the acknowledgement: no reader sees a page from before it
 }
 
-caf::behavior cache_behavior(cache_actor* self, caf::actor db_pool, listing_cache_options options) {
+/// A reader found a published page past half its age: refresh it unless already under way.
+void on_refresh(cache_actor* self, const domain::event_query& query) {
+  auto& st = self->state;
+  const std::string key = query.cache_key();
+  auto it = st.pages.find(key);
+  if (it == st.pages.end() || st.filling.count(key) || st.running >= st.options.max_fills ||
+      !st.queued.empty())
+    return;
+  start_fill(self, key, query, {});
+}
+
+caf::behavior cache_behavior(cache_actor* self, caf::actor db_pool, listing_cache_options options,
+                             std::shared_ptr<listing_board> board) {
   self->state.db_pool = std::move(db_pool);
   self->state.options = options;
+  self->state.board = std::move(board);
   self->state.publish();
   return {
       [=](list_atom, listing_request& req) { on_list(self, req); },
+      [=](refresh_atom, listing_request& req) { on_refresh(self, req.query); },
+      [=](publish_atom) { publish_snapshot(self); },
       [=](filled_atom, listing_fill& result) { on_filled(self, result); },
       [=](invalidate_atom) {
         on_invalidate(self);
@@ -280,8 +326,9 @@ caf::behavior cache_behavior(cache_actor* self, caf::actor db_pool, listing_cach
 } // namespace
 
 caf::actor spawn_listing_cache(caf::actor_system& sys, caf::actor db_pool,
-                               const listing_cache_options& options) {
-  return sys.spawn(cache_behavior, std::move(db_pool), options);
+                               const listing_cache_options& options,
+                               std::shared_ptr<listing_board> board) {
+  return sys.spawn(cache_behavior, std::move(db_pool), options, std::move(board));
 }
 
 } // namespace eventhub::actors

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 
 namespace eventhub::actors {
 
@@ -18,8 +19,13 @@ struct listing_cache_options {
   std::size_t max_queued_fills = 256; // distinct keys waiting; a miss beyond them answers 503
 };
 
-/// Send it `list_atom, listing_request`; `invalidate_atom` (answers when done) drops all pages.
+class listing_board;
+
+/// Send it `list_atom, listing_request` (a miss), `refresh_atom, listing_request` (a published
+/// page past half its age) and `invalidate_atom` (answers when done: drops all pages). It
+/// publishes its fresh pages on `board` for readers on other threads.
 caf::actor spawn_listing_cache(caf::actor_system& sys, caf::actor db_pool,
-                               const listing_cache_options& options);
+                               const listing_cache_options& options,
+                               std::shared_ptr<listing_board> board);
 
 } // namespace eventhub::actors

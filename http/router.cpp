@@ -29,16 +29,30 @@ struct http_series {
   metrics::histogram* latency;
 };
 
+/// (route label, method label, status): the labels are strings with a stable address (the
+/// route table's patterns, literals), so the key needs no allocation.
+struct series_key {
+  const std::string* route;
+  const char* method;
+  int status;
+  bool operator==(const series_key& o) const {
+    return route == o.route && method == o.method && status == o.status;
+  }
+};
+
+struct series_key_hash {
+  std::size_t operator()(const series_key& k) const {
+    return std::hash<const void*>()(k.route) ^ (std::hash<const void*>()(k.method) << 1) ^
+           (static_cast<std::size_t>(k.status) << 3);
+  }
+};
+
 /// The series of (method, route, status). Each thread keeps the ones it has used (handlers
 /// answer on I/O and actor threads), so the registry's mutex is taken once per series and
 /// thread, not per request.
 const http_series& series_of(const char* method, const std::string& route, int status) {
-  thread_local std::unordered_map<std::string, http_series> cache;
-  std::string key = route;
-  key += ' ';
-  key += method;
-  key += ' ';
-  key += std::to_string(status);
+  thread_local std::unordered_map<series_key, http_series, series_key_hash> cache;
+  const series_key key{&route, method, status};
   auto it = cache.find(key);
   if (it != cache.end())
     return it->second;
@@ -50,22 +64,22 @@ const http_series& series_of(const char* method, const std::string& route, int s
                 &registry.get_histogram("eventhub_http_request_duration_seconds",
                                         "HTTP request latency by route and status",
                                         metrics::latency_buckets(), labels)};
-  return cache.emplace(std::move(key), s).first->second;
+  return cache.emplace(key, s).first->second;
 }
 
-/// Wraps `respond` so that each answer is counted, timed and logged once.
-respond_fn observed(const request& req, std::string route_label, respond_fn respond) {
-  return [respond = std::move(respond), route_label = std::move(route_label),
-          method = method_label(req.method), request_id = req.request_id,
-          started = req.received_at](response res) {
+/// Wraps `respond` so that each answer is counted, timed and logged once. `route_label` must
+/// outlive the router (a pattern of the route table, or the static "unmatched").
+respond_fn observed(const request& req, const std::string& route_label, respond_fn respond) {
+  return [respond = std::move(respond), route = &route_label, method = method_label(req.method),
+          request_id = req.request_id, started = req.received_at](response res) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const auto& series = series_of(method, route_label, res.status);
+    const auto& series = series_of(method, *route, res.status);
     series.requests->inc();
     series.latency->observe(seconds);
     if (log::enabled(log::level::info))
       log::info("http.request", {{"method", method},
-                                 {"route", route_label},
+                                 {"route", *route},
                                  {"status", res.status},
                                  {"duration_ms", seconds * 1000.0},
                                  {"request_id", request_id}});
@@ -146,7 +160,8 @@ void router::dispatch(request req, respond_fn respond) const {
   auto m = find(req.method, req.path);
   if (!m.found) {
     const bool known_path = !m.allowed.empty();
-    auto answer = observed(req, "unmatched", std::move(respond));
+    static const std::string unmatched = "unmatched";
+    auto answer = observed(req, unmatched, std::move(respond));
     if (!known_path)
       return answer(problem(404, "not-found", "No resource at this path.", req.path));
     std::string allow;
