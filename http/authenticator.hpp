@@ -6,6 +6,7 @@
 #include "http/message.hpp"
 #include "security/tokens.hpp"
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <unordered_set>
@@ -16,7 +17,7 @@ class authenticator {
  public:
   authenticator(std::shared_ptr<const security::token_service> tokens,
                 domain::participant_service& participants)
-      : tokens_(std::move(tokens)), participants_(participants) {}
+      : tokens_(std::move(tokens)), participants_(participants), generation_(next_generation()) {}
 
   /// The caller, or unauthenticated (401): missing/malformed header, bad token, unknown `sub`.
   /// Answers synchronously when the participant is already known.
@@ -25,9 +26,13 @@ class authenticator {
  private:
   bool known(std::int64_t id);
   void remember(std::int64_t id);
+  static std::uint64_t next_generation();
 
   std::shared_ptr<const security::token_service> tokens_;
   domain::participant_service& participants_;
+  // Names this authenticator in the per-thread cache of verified tokens, which must never
+  // answer for tokens another authenticator (another secret) verified.
+  const std::uint64_t generation_;
   // Ids of participants seen to exist. Participants are never deleted, so an id, once
   // confirmed, stays valid; the mutex guards the set against the HTTP I/O threads (the only
   // users), and is held for a hash lookup only.

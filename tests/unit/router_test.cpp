@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 using namespace eventhub;
 using namespace eventhub::http;
 
@@ -103,4 +105,25 @@ TEST_CASE_METHOD(fixture, "401 without or with a bad token, 403 with the wrong r
   CHECK(send(r, "GET", "/api/me", token(domain::role::user)).status == 200);
   CHECK(send(r, "GET", "/api/me", token(domain::role::admin)).status == 200);
   CHECK(handled == std::vector<std::string>{"create", "buy/3", "me", "me"});
+}
+
+TEST_CASE_METHOD(fixture, "a token verified once is not trusted by an authenticator with another key") {
+  auto first = make();
+  const auto admin = token(domain::role::admin);
+  CHECK(send(first, "POST", "/api/events", admin).status == 200); // verified and cached
+  tokens = std::make_shared<security::token_service>(std::string(40, 'k'), "eventhub",
+                                                     std::chrono::seconds(60));
+  auto second = make();
+  CHECK(send(second, "POST", "/api/events", admin).status == 401);
+  CHECK(send(first, "POST", "/api/events", admin).status == 200);
+}
+
+TEST_CASE_METHOD(fixture, "a cached token stops working when it expires") {
+  auto r = make();
+  // issued 59 s ago with a 60 s lifetime: valid now, expired two seconds from now
+  const auto issued = domain::now() - std::chrono::seconds(59);
+  const auto soon_expired = tokens->issue(5, domain::role::admin, issued).token;
+  CHECK(send(r, "POST", "/api/events", soon_expired).status == 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  CHECK(send(r, "POST", "/api/events", soon_expired).status == 401);
 }
