@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Talks to the service compose started, over HTTP (stdlib only).
     check_api.py URL seed     register a user, log in as the configured admin, create an event,
                               buy a ticket; prints the ids as JSON
