@@ -5,8 +5,6 @@
 #include "persistence/queries/purchase_queries.hpp"
 #include "persistence/rows.hpp"
 
-#include <map>
-
 namespace eventhub::persistence::purchases {
 namespace {
 
@@ -64,6 +62,8 @@ struct inserted {
   std::vector<domain::confirmation> confirmations;
 };
 
+/// Writes the confirmed requests of a batch in one statement (queries/purchase_queries.hpp).
+/// The events_not_oversold CHECK on tickets_sold is the last guard.
 inserted insert_confirmed(tx& t, std::int64_t event_id, const domain::event_stock& stock,
                           const std::vector<domain::purchase_request>& batch,
                           const std::vector<domain::decision>& decisions,
@@ -71,53 +71,34 @@ inserted insert_confirmed(tx& t, std::int64_t event_id, const domain::event_stoc
   inserted out;
   out.purchases.resize(batch.size());
   std::vector<std::size_t> confirmed;
-  for (std::size_t i = 0; i < batch.size(); ++i)
-    if (decisions[i].verdict == domain::verdict::confirm)
-      confirmed.push_back(i);
-  if (confirmed.empty())
-    return out;
-
-  auto id_rows = t.exec(sql::allocate_purchase_ids, static_cast<std::int64_t>(confirmed.size()));
-  std::vector<std::int64_t> ids, participants, quantities, key_participants, key_quantities,
-      key_ids;
-  std::vector<std::optional<std::string>> keys, request_ids;
-  std::int64_t total = 0;
-  for (std::size_t n = 0; n < confirmed.size(); ++n) {
-    const auto& req = batch[confirmed[n]];
-    const std::int64_t id = id_rows[static_cast<int>(n)][0].as<std::int64_t>();
-    ids.push_back(id);
+  std::vector<std::int64_t> participants, quantities;
+  std::vector<std::optional<std::string>> request_ids, keys;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (decisions[i].verdict != domain::verdict::confirm)
+      continue;
+    const auto& req = batch[i];
+    confirmed.push_back(i);
     participants.push_back(req.participant_id);
     quantities.push_back(req.quantity);
     request_ids.push_back(req.request_id);
-    total += req.quantity;
-    out.purchases[confirmed[n]] = {id, event_id, req.participant_id, req.quantity, stock.now};
-    if (req.idempotency_key) {
-      key_participants.push_back(req.participant_id);
-      keys.push_back(req.idempotency_key);
-      key_quantities.push_back(req.quantity);
-      key_ids.push_back(id);
-    }
+    keys.push_back(req.idempotency_key);
   }
-  t.exec(sql::insert_purchases, event_id, int_array(ids), int_array(participants),
-         int_array(quantities));
-  if (!keys.empty()) {
-    auto taken = t.exec(sql::insert_idempotency_keys, event_id, int_array(key_participants),
-                        text_array(keys), int_array(key_quantities), int_array(key_ids));
-    if (taken.size() != keys.size())
-      throw key_race{};
-  }
-  auto outbox = t.exec(sql::insert_confirmations, event_id, int_array(ids), int_array(participants),
-                       int_array(quantities), text_array(request_ids),
-                       static_cast<std::int64_t>(redelivery_delay.count()));
-  std::map<std::int64_t, std::int64_t> outbox_ids; // purchase id -> confirmation id
-  for (const auto& r : outbox)
-    outbox_ids[r[1].as<std::int64_t>()] = r[0].as<std::int64_t>();
+  if (confirmed.empty())
+    return out;
+
+  auto rows = t.exec(sql::record_purchases, event_id, int_array(participants),
+                     int_array(quantities), text_array(request_ids), text_array(keys),
+                     static_cast<std::int64_t>(redelivery_delay.count()));
   for (std::size_t n = 0; n < confirmed.size(); ++n) {
+    const auto& r = rows[static_cast<int>(n)];
+    if (r[2].as<bool>())
+      throw key_race{};
     const auto& req = batch[confirmed[n]];
-    out.confirmations.push_back({outbox_ids[ids[n]], ids[n], event_id, req.participant_id,
+    const auto id = r[0].as<std::int64_t>();
+    out.purchases[confirmed[n]] = {id, event_id, req.participant_id, req.quantity, stock.now};
+    out.confirmations.push_back({r[1].as<std::int64_t>(), id, event_id, req.participant_id,
                                  req.quantity, req.request_id, 0});
   }
-  t.exec(sql::add_tickets_sold, event_id, total); // CHECK events_not_oversold is the last guard
   return out;
 }
 

@@ -24,39 +24,33 @@ inline constexpr statement find_keyed_purchases{
                           "WHERE (k.participant_id, k.idempotency_key) IN "
                           "(SELECT * FROM unnest($1::bigint[], $2::text[]))"};
 
-inline constexpr statement allocate_purchase_ids{
-    "allocate_purchase_ids",
-    "SELECT nextval(pg_get_serial_sequence('purchases', 'id')) FROM generate_series(1, $1)"};
-
-// $1 event, $2 ids, $3 participants, $4 quantities (parallel arrays)
-inline constexpr statement insert_purchases{
-    "insert_purchases",
-    "INSERT INTO purchases (id, event_id, participant_id, quantity) "
-    "SELECT t.id, $1, t.participant_id, t.quantity "
-    "FROM unnest($2::bigint[], $3::bigint[], $4::int[]) AS t(id, participant_id, quantity)"};
-
-// Returns the rows inserted: fewer than given means another transaction took a key meanwhile.
-inline constexpr statement insert_idempotency_keys{
-    "insert_idempotency_keys",
-    "INSERT INTO idempotency_keys (participant_id, idempotency_key, event_id, quantity, "
-    "purchase_id) "
-    "SELECT t.participant_id, t.idempotency_key, $1, t.quantity, t.purchase_id "
-    "FROM unnest($2::bigint[], $3::text[], $4::int[], $5::bigint[]) "
-    "AS t(participant_id, idempotency_key, quantity, purchase_id) "
-    "ON CONFLICT DO NOTHING RETURNING purchase_id"};
-
-// Outbox rows; $6 delays the sweeper so the fresh delivery path gets the first try.
-inline constexpr statement insert_confirmations{
-    "insert_confirmations",
-    "INSERT INTO purchase_confirmations (purchase_id, event_id, participant_id, quantity, "
-    "request_id, next_attempt_at) "
-    "SELECT t.purchase_id, $1, t.participant_id, t.quantity, t.request_id, "
-    "now() + $6::bigint * interval '1 millisecond' "
-    "FROM unnest($2::bigint[], $3::bigint[], $4::int[], $5::text[]) "
-    "AS t(purchase_id, participant_id, quantity, request_id) RETURNING id, purchase_id"};
-
-inline constexpr statement add_tickets_sold{
-    "add_tickets_sold", "UPDATE events SET tickets_sold = tickets_sold + $2 WHERE id = $1"};
+// Everything a batch writes, in one round trip: purchases with ids drawn up front (so each
+// row maps back to its request), their idempotency keys, their outbox rows, and tickets_sold.
+// $1 event; parallel arrays $2 participants, $3 quantities, $4 request ids, $5 keys (NULL for
+// none); $6 delays the sweeper so the fresh delivery path gets the first try. One row per
+// request in order: purchase id, confirmation id, and whether its key was taken by another
+// transaction meanwhile (the batch is then retried and sees it). Foreign keys are checked at
+// the end of the statement, when all of it has been written.
+inline constexpr statement record_purchases{
+    "record_purchases",
+    "WITH t AS MATERIALIZED ("
+    "  SELECT nextval(pg_get_serial_sequence('purchases', 'id')) AS id, t.* "
+    "  FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[]) WITH ORDINALITY "
+    "  AS t(participant_id, quantity, request_id, idempotency_key, ord)), "
+    "p AS (INSERT INTO purchases (id, event_id, participant_id, quantity) "
+    "  SELECT id, $1, participant_id, quantity FROM t), "
+    "k AS (INSERT INTO idempotency_keys (participant_id, idempotency_key, event_id, quantity, "
+    "  purchase_id) "
+    "  SELECT participant_id, idempotency_key, $1, quantity, id FROM t "
+    "  WHERE idempotency_key IS NOT NULL ON CONFLICT DO NOTHING RETURNING purchase_id), "
+    "c AS (INSERT INTO purchase_confirmations (purchase_id, event_id, participant_id, quantity, "
+    "  request_id, next_attempt_at) "
+    "  SELECT id, $1, participant_id, quantity, request_id, "
+    "  now() + $6::bigint * interval '1 millisecond' FROM t RETURNING id, purchase_id), "
+    "s AS (UPDATE events SET tickets_sold = tickets_sold + (SELECT sum(quantity) FROM t) "
+    "  WHERE id = $1) "
+    "SELECT t.id, c.id, t.idempotency_key IS NOT NULL AND k.purchase_id IS NULL "
+    "FROM t JOIN c ON c.purchase_id = t.id LEFT JOIN k ON k.purchase_id = t.id ORDER BY t.ord"};
 
 inline constexpr statement find_purchase{"find_purchase", "SELECT " EVENTHUB_PURCHASE_COLUMNS
                                                           " FROM purchases WHERE id = $1"};

@@ -35,9 +35,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step "tools: podman, buildah, debootstrap, docker-compose"
+step "tools: podman, runc, buildah, debootstrap, docker-compose"
+# runc: see containers.conf below; dnsname: compose's services find each other by name on
+# podman's CNI networks only through this plugin.
 missing=()
-for p in podman buildah debootstrap docker-compose uidmap; do
+for p in podman runc golang-github-containernetworking-plugin-dnsname buildah debootstrap \
+  docker-compose uidmap; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then

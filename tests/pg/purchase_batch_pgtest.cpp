@@ -6,6 +6,7 @@
 #include "tests/support/pg_fixture.hpp"
 
 #include <catch2/catch.hpp>
+#include <pqxx/pqxx>
 
 #include <atomic>
 #include <thread>
@@ -24,8 +25,9 @@ struct fixture {
 
   explicit fixture(std::int64_t capacity = 5, int user_count = 4) {
     s.transact([&](tx& t) {
-      domain::event_draft d{"Show", std::nullopt, "Hall", domain::now() + std::chrono::hours(24), std::nullopt,
-                            capacity};
+      domain::event_draft d{"Show",       std::nullopt,
+                            "Hall",       domain::now() + std::chrono::hours(24),
+                            std::nullopt, capacity};
       event_id = events::insert(t, d).id;
       for (int i = 0; i < user_count; ++i) {
         domain::new_participant p{"u" + std::to_string(i) + "@x.io", "", "U", domain::role::user};
@@ -35,7 +37,8 @@ struct fixture {
   }
 
   domain::purchase_request buy(int user, int qty, std::optional<std::string> key = {}) const {
-    return {event_id, users[static_cast<std::size_t>(user)], qty, std::move(key), "req-" + std::to_string(user)};
+    return {event_id, users[static_cast<std::size_t>(user)], qty, std::move(key),
+            "req-" + std::to_string(user)};
   }
 
   purchases::batch_outcome commit(const std::vector<domain::purchase_request>& batch) {
@@ -59,8 +62,10 @@ SCENARIO("a batch sells what is left, in order, and writes one outbox row per pu
   CHECK(f.db.scalar("SELECT tickets_sold FROM events") == 5);
   CHECK(f.db.scalar("SELECT sum(quantity) FROM purchases") == 5);
   CHECK(f.db.scalar("SELECT count(*) FROM purchase_confirmations") == 2);
-  CHECK(f.db.scalar("SELECT count(*) FROM purchase_confirmations c JOIN purchases p ON p.id = c.purchase_id "
-                    "WHERE c.request_id = 'req-0' AND p.quantity = 2") == 1);
+  CHECK(
+      f.db.scalar(
+          "SELECT count(*) FROM purchase_confirmations c JOIN purchases p ON p.id = c.purchase_id "
+          "WHERE c.request_id = 'req-0' AND p.quantity = 2") == 1);
 }
 
 SCENARIO("idempotency keys replay the original purchase across batches") {
@@ -87,11 +92,53 @@ SCENARIO("a key used on another event is refused with 422") {
   f.commit({f.buy(0, 1, "shared")});
   std::int64_t other = 0;
   f.s.transact([&](tx& t) {
-    other = events::insert(t, {"Other", std::nullopt, "Hall", domain::now() + std::chrono::hours(1), std::nullopt, 5}).id;
+    other = events::insert(t, {"Other", std::nullopt, "Hall", domain::now() + std::chrono::hours(1),
+                               std::nullopt, 5})
+                .id;
   });
   domain::purchase_request req{other, f.users[0], 1, std::string("shared"), "r"};
   auto out = purchases::commit_batch(f.s, other, {req}, milliseconds{10000});
   CHECK(out.results[0].err().code == domain::error_code::idempotency_mismatch);
+}
+
+SCENARIO("a key another transaction takes between our read and our insert is seen on retry") {
+  fixture f(5);
+  std::int64_t other = 0;
+  f.s.transact([&](tx& t) {
+    other = events::insert(t, {"Other", std::nullopt, "Hall", domain::now() + std::chrono::hours(1),
+                               std::nullopt, 5})
+                .id;
+  });
+  GIVEN("another transaction has inserted the key for another event and not yet committed") {
+    pqxx::connection rival(f.db.conninfo());
+    pqxx::work w(rival);
+    const auto uid = std::to_string(f.users[0]), eid = std::to_string(other);
+    w.exec("INSERT INTO purchases (id, event_id, participant_id, quantity) VALUES "
+           "(nextval(pg_get_serial_sequence("
+           "'purchases', 'id')), " +
+           eid + ", " + uid + ", 1)");
+    w.exec("INSERT INTO idempotency_keys (participant_id, idempotency_key, event_id, quantity, "
+           "purchase_id) VALUES (" +
+           uid + ", 'raced', " + eid + ", 1, currval(pg_get_serial_sequence('purchases', 'id')))");
+    WHEN("our batch with that key commits while the rival commits") {
+      std::thread committer([&] {
+        std::this_thread::sleep_for(milliseconds{300}); // our insert is waiting on the key by then
+        w.exec("UPDATE events SET tickets_sold = 1 WHERE id = " + eid);
+        w.commit();
+      });
+      auto out = f.commit({f.buy(0, 1, "raced"), f.buy(1, 1)});
+      committer.join();
+      THEN("the batch is retried, sees the rival's purchase and sells nothing for the key") {
+        CHECK(out.results[0].err().code == domain::error_code::idempotency_mismatch);
+        CHECK(out.results[1].ok());
+        CHECK(f.db.scalar("SELECT count(*) FROM purchases WHERE event_id = " +
+                          std::to_string(f.event_id)) == 1);
+        CHECK(f.db.scalar("SELECT tickets_sold FROM events WHERE id = " +
+                          std::to_string(f.event_id)) == 1);
+        CHECK(f.db.scalar("SELECT count(*) FROM purchase_confirmations") == 1);
+      }
+    }
+  }
 }
 
 SCENARIO("sales close at startsAt and unknown events are not found") {
@@ -122,7 +169,8 @@ SCENARIO("the row lock protects against a writer that is not this actor") {
       writers.emplace_back([&, w] {
         session mine(db.options());
         for (int i = 0; i < 5; ++i) {
-          auto out = purchases::commit_batch(mine, f.event_id, {f.buy(w % 4, 1)}, milliseconds{1000});
+          auto out =
+              purchases::commit_batch(mine, f.event_id, {f.buy(w % 4, 1)}, milliseconds{1000});
           if (out.results[0].ok())
             ++sold;
         }
