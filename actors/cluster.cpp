@@ -34,6 +34,7 @@ constexpr std::chrono::seconds reconnect_period{1};
 struct member {
   caf::actor node; // null while down
   bool up = false;
+  caf::actor_addr went_down; // the handle this node had when it was last seen going down
 };
 
 struct cluster_state {
@@ -75,7 +76,16 @@ void publish_members(cluster_actor* self) {
   self->send(self->state.registry, members_atom::value, self->state.self_name, std::move(entries));
 }
 
+/// True when the current message comes from `node` itself, not from a member speaking of it.
+bool first_hand(cluster_actor* self, const caf::actor& node) {
+  return caf::actor_cast<caf::actor_addr>(self->current_sender()) == node.address();
+}
+
 /// Adds or refreshes a member; true if it was new (or came back, or restarted).
+/// A member this node saw go down comes back only on its own word: hearsay from a member that
+/// has not noticed yet (gossip) would otherwise revive it, and the two could keep a stopped
+/// node alive for each other. Hearsay about it gets a join sent to it instead; if it is alive,
+/// its answer is first-hand.
 bool learn(cluster_actor* self, const std::string& name, const caf::actor& node) {
   auto& st = self->state;
   if (name == st.self_name || !node)
@@ -83,6 +93,10 @@ bool learn(cluster_actor* self, const std::string& name, const caf::actor& node)
   auto& m = st.members[name];
   if (m.up && m.node == node)
     return false;
+  if (!m.up && m.went_down == node.address() && !first_hand(self, node)) {
+    self->send(node, join_atom::value, st.self_name, caf::actor_cast<caf::actor>(self));
+    return false;
+  }
   m.node = node;
   m.up = true;
   self->monitor(node);
@@ -113,6 +127,7 @@ void on_down(cluster_actor* self, const caf::down_msg& down) {
     if (m.up && m.node.address() == down.source) {
       m.up = false;
       m.node = nullptr;
+      m.went_down = down.source;
       log::warn("cluster.member_down", {{"node", name}});
       publish_members(self);
       return;

@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
-#include <optional>
 #include <map>
+#include <optional>
 
 namespace eventhub::persistence {
 namespace {

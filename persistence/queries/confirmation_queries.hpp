@@ -16,15 +16,18 @@ inline constexpr statement claim_due_confirmations{
     "FOR UPDATE SKIP LOCKED) "
     "RETURNING id, purchase_id, event_id, participant_id, quantity, request_id, attempts"};
 
+// The ids are joined (one primary-key probe each) rather than tested with = ANY: with ANY the
+// planner ANDs a bitmap of the primary key with one of the whole pending index, which under
+// purchase load cost a third of the database's CPU (docs/benchmarks.md).
 inline constexpr statement mark_confirmations_delivered{
     "mark_confirmations_delivered",
-    "UPDATE purchase_confirmations SET delivered_at = now(), claimed_until = NULL "
-    "WHERE id = ANY($1::bigint[]) AND delivered_at IS NULL"};
+    "UPDATE purchase_confirmations c SET delivered_at = now(), claimed_until = NULL "
+    "FROM unnest($1::bigint[]) AS d(id) WHERE c.id = d.id AND c.delivered_at IS NULL"};
 
 inline constexpr statement postpone_confirmations{
     "postpone_confirmations",
-    "UPDATE purchase_confirmations SET next_attempt_at = now() + $2::bigint * interval '1 "
-    "millisecond', "
-    "claimed_until = NULL, last_error = $3 WHERE id = ANY($1::bigint[]) AND delivered_at IS NULL"};
+    "UPDATE purchase_confirmations c SET next_attempt_at = now() + $2::bigint * interval '1 "
+    "millisecond', claimed_until = NULL, last_error = $3 "
+    "FROM unnest($1::bigint[]) AS d(id) WHERE c.id = d.id AND c.delivered_at IS NULL"};
 
 } // namespace eventhub::persistence::sql

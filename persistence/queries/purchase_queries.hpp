@@ -25,16 +25,16 @@ inline constexpr statement find_keyed_purchases{
                           "(SELECT * FROM unnest($1::bigint[], $2::text[]))"};
 
 // Everything a batch writes, in one round trip: purchases with ids drawn up front (so each
-// row maps back to its request), their idempotency keys, their outbox rows, and tickets_sold.
-// $1 event; parallel arrays $2 participants, $3 quantities, $4 request ids, $5 keys (NULL for
-// none); $6 delays the sweeper so the fresh delivery path gets the first try. One row per
-// request in order: purchase id, confirmation id, and whether its key was taken by another
-// transaction meanwhile (the batch is then retried and sees it). Foreign keys are checked at
-// the end of the statement, when all of it has been written.
+// row maps back to its request; the sequence is named, not looked up per row), their idempotency
+// keys, their outbox rows, and tickets_sold. $1 event; parallel arrays $2 participants, $3
+// quantities, $4 request ids, $5 keys (NULL for none); $6 delays the sweeper so the fresh delivery
+// path gets the first try. One row per request in order: purchase id, confirmation id, and whether
+// its key was taken by another transaction meanwhile (the batch is then retried and sees it).
+// Foreign keys are checked at the end of the statement, when all of it has been written.
 inline constexpr statement record_purchases{
     "record_purchases",
     "WITH t AS MATERIALIZED ("
-    "  SELECT nextval(pg_get_serial_sequence('purchases', 'id')) AS id, t.* "
+    "  SELECT nextval('purchases_id_seq') AS id, t.* "
     "  FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[]) WITH ORDINALITY "
     "  AS t(participant_id, quantity, request_id, idempotency_key, ord)), "
     "p AS (INSERT INTO purchases (id, event_id, participant_id, quantity) "
