@@ -113,13 +113,13 @@ SCENARIO("a key another transaction takes between our read and our insert is see
     pqxx::connection rival(f.db.conninfo());
     pqxx::work w(rival);
     const auto uid = std::to_string(f.users[0]), eid = std::to_string(other);
-    w.exec("INSERT INTO purchases (id, event_id, participant_id, quantity) VALUES "
-           "(nextval(pg_get_serial_sequence("
-           "'purchases', 'id')), " +
-           eid + ", " + uid + ", 1)");
+    const auto purchase_id = std::to_string(
+        w.exec1("INSERT INTO purchases (event_id, participant_id, quantity) VALUES (" + eid + ", " +
+                uid + ", 1) RETURNING id")[0]
+            .as<std::int64_t>());
     w.exec("INSERT INTO idempotency_keys (participant_id, idempotency_key, event_id, quantity, "
            "purchase_id) VALUES (" +
-           uid + ", 'raced', " + eid + ", 1, currval(pg_get_serial_sequence('purchases', 'id')))");
+           uid + ", 'raced', " + eid + ", 1, " + purchase_id + ")");
     WHEN("our batch with that key commits while the rival commits") {
       std::thread committer([&] {
         std::this_thread::sleep_for(milliseconds{300}); // our insert is waiting on the key by then
