@@ -45,7 +45,8 @@ void body(std::string_view text) {
       auto d = http::read_event_draft(v);
       check(d.has_value() == v.ok());
       if (d)
-        check(d->capacity >= 1 && d->capacity <= 1000000 && (!d->ends_at || *d->ends_at > d->starts_at));
+        check(d->capacity >= 1 && d->capacity <= 1000000 &&
+              (!d->ends_at || *d->ends_at > d->starts_at));
     } else {
       auto q = v.integer("quantity", http::presence::required, 1, 10);
       check(!q || (*q >= 1 && *q <= 10));
@@ -74,7 +75,7 @@ void headers(std::string_view text) {
   check(!token || !token->empty());
   http::etag_matches(text, "\"abc\"");
   static const std::vector<config::network> trusted{*config::network::parse("10.0.0.0/8"),
-                                                     *config::network::parse("fd00::/8")};
+                                                    *config::network::parse("fd00::/8")};
   auto client = http::client_address("10.1.2.3", text, trusted);
   check(!client.empty());
 }
@@ -99,11 +100,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   const std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
   switch (data[0] % 5) {
-    case 0: body(input); break;
-    case 1: query(input); break;
-    case 2: headers(input); break;
-    case 3: times(input); break;
-    default: percent(input); break;
+  case 0:
+    body(input);
+    break;
+  case 1:
+    query(input);
+    break;
+  case 2:
+    headers(input);
+    break;
+  case 3:
+    times(input);
+    break;
+  default:
+    percent(input);
+    break;
   }
   return 0;
 }

@@ -10,7 +10,8 @@
 using namespace eventhub;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const security::token_service tokens(std::string(48, 'k'), "eventhub", std::chrono::seconds(3600));
+  static const security::token_service tokens(std::string(48, 'k'), "eventhub",
+                                              std::chrono::seconds(3600));
   static const domain::timestamp now = domain::from_micros(1900000000LL * 1000000);
   const std::string input(reinterpret_cast<const char*>(data), size);
   auto claims = tokens.verify(input, now);

@@ -12,7 +12,9 @@ using namespace eventhub::persistence;
 namespace {
 
 domain::event_draft draft(std::int64_t capacity) {
-  return {"Show", std::string("desc"), "Hall", domain::now() + std::chrono::hours(48), std::nullopt, capacity};
+  return {"Show",       std::string("desc"),
+          "Hall",       domain::now() + std::chrono::hours(48),
+          std::nullopt, capacity};
 }
 
 } // namespace
@@ -28,12 +30,14 @@ SCENARIO("capacity cannot drop below tickets sold, and sold events cannot be del
   auto lowered = s.transact([&](tx& t) { return events::update(t, ev.id, draft(4)); });
   REQUIRE(lowered.ok());
   CHECK(lowered->capacity == 4);
-  CHECK(s.transact([&](tx& t) { return events::remove(t, ev.id); }).err().code == domain::error_code::conflict);
+  CHECK(s.transact([&](tx& t) { return events::remove(t, ev.id); }).err().code ==
+        domain::error_code::conflict);
   CHECK(db.scalar("SELECT count(*) FROM events") == 1);
 
   CHECK(s.transact([&](tx& t) { return events::update(t, 424242, draft(4)); }).err().code ==
         domain::error_code::not_found);
-  CHECK(s.transact([&](tx& t) { return events::remove(t, 424242); }).err().code == domain::error_code::not_found);
+  CHECK(s.transact([&](tx& t) { return events::remove(t, 424242); }).err().code ==
+        domain::error_code::not_found);
 
   auto unsold = s.transact([&](tx& t) { return events::insert(t, draft(5)); });
   CHECK(s.transact([&](tx& t) { return events::remove(t, unsold.id); }).ok());

@@ -14,7 +14,8 @@ using namespace eventhub::persistence;
 SCENARIO("migrations apply once and are recorded with checksums") {
   testing::pg_database db; // already migrated by the fixture
   CHECK(db.scalar("SELECT count(*) FROM flyway_schema_history") == 1);
-  CHECK(db.scalar("SELECT count(*) FROM flyway_schema_history WHERE version = '1' AND success") == 1);
+  CHECK(db.scalar("SELECT count(*) FROM flyway_schema_history WHERE version = '1' AND success") ==
+        1);
   const auto expected = load_migrations(embedded_migrations()).front().checksum;
   CHECK(db.scalar("SELECT checksum FROM flyway_schema_history WHERE version = '1'") == expected);
 
@@ -84,5 +85,6 @@ SCENARIO("nodes starting together apply each migration exactly once") {
     t.join();
   CHECK(failures == 0);
   CHECK(applied == static_cast<int>(migrations.size()));
-  CHECK(db.scalar("SELECT count(*) FROM flyway_schema_history") == static_cast<long long>(migrations.size()));
+  CHECK(db.scalar("SELECT count(*) FROM flyway_schema_history") ==
+        static_cast<long long>(migrations.size()));
 }

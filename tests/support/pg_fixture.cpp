@@ -23,7 +23,9 @@ std::string replace_dbname(std::string conninfo, const std::string& db) {
 
 } // namespace
 
-bool have_test_server() { return std::getenv("EVENTHUB_TEST_PG") != nullptr; }
+bool have_test_server() {
+  return std::getenv("EVENTHUB_TEST_PG") != nullptr;
+}
 
 pg_database::pg_database() {
   const char* base = std::getenv("EVENTHUB_TEST_PG");
@@ -46,7 +48,8 @@ pg_database::~pg_database() {
   try {
     pqxx::connection c(admin_);
     pqxx::nontransaction n(c);
-    n.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = " + n.quote(name_));
+    n.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = " +
+           n.quote(name_));
     n.exec("DROP DATABASE IF EXISTS " + name_);
   } catch (const std::exception&) {
   }

@@ -8,7 +8,7 @@
 namespace eventhub::testing {
 
 class pg_database {
-public:
+ public:
   pg_database();  // skips the test (Catch2 SKIP-like failure message) when no server is configured
   ~pg_database(); // drops the database
 
@@ -19,7 +19,7 @@ public:
   void exec(const std::string& sql) const;
   long long scalar(const std::string& sql) const;
 
-private:
+ private:
   std::string admin_;
   std::string name_;
   std::string conninfo_;

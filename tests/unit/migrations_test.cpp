@@ -24,8 +24,8 @@ TEST_CASE("migrations are ordered by version and named V<n>__<what>.sql") {
   CHECK_THROWS_AS(load_migrations({{"V1_schema.sql", ""}}), migration_error);
   CHECK_THROWS_AS(load_migrations({{"schema.sql", ""}}), migration_error);
   CHECK_THROWS_AS(load_migrations({{"V1__a.sql", ""}, {"V1__b.sql", ""}}), migration_error);
-  for (const char* bad : {"V__x.sql", "Vx__y.sql", "V1__.sql", "V1__a-b.sql", "V1__a.SQL", "v1__a.sql",
-                          "V1__a.sql.bak", "V1234567890__a.sql"})
+  for (const char* bad : {"V__x.sql", "Vx__y.sql", "V1__.sql", "V1__a-b.sql", "V1__a.SQL",
+                          "v1__a.sql", "V1__a.sql.bak", "V1234567890__a.sql"})
     CHECK_THROWS_AS(load_migrations({{bad, ""}}), migration_error);
 }
 

@@ -107,7 +107,8 @@ TEST_CASE_METHOD(fixture, "401 without or with a bad token, 403 with the wrong r
   CHECK(handled == std::vector<std::string>{"create", "buy/3", "me", "me"});
 }
 
-TEST_CASE_METHOD(fixture, "a token verified once is not trusted by an authenticator with another key") {
+TEST_CASE_METHOD(fixture,
+                 "a token verified once is not trusted by an authenticator with another key") {
   auto first = make();
   const auto admin = token(domain::role::admin);
   CHECK(send(first, "POST", "/api/events", admin).status == 200); // verified and cached

@@ -90,7 +90,7 @@ TEST_CASE("query strings are percent-decoded") {
   CHECK(q.malformed[0] == "bad");
   CHECK_FALSE(percent_decode("%", false));
   CHECK_FALSE(percent_decode("%4", false));
-  CHECK_FALSE(percent_decode("%ff", false)); // not UTF-8
+  CHECK_FALSE(percent_decode("%ff", false));   // not UTF-8
   CHECK_FALSE(percent_decode("a%00b", false)); // NUL would truncate the value in libpq
 }
 
