@@ -1,10 +1,10 @@
-// The notifier actor. Owns the set of confirmation ids delivered but not yet marked in the
-// outbox; only its handlers touch it. Webhook POSTs block, so they run on a detached poster
+// The notifier actor. Owns the purchase ids whose confirmations were delivered but whose outbox
+// rows are not yet deleted; only its handlers touch them. Webhook POSTs block, so they run on a detached poster
 // actor that owns the HTTP client; the notifier itself never blocks and never delays a
 // purchase reply (event actors only send it a message after answering).
 //
-// At least once: a row is marked delivered only after its log line (and webhook) succeeded; a
-// row whose delivery or marking was lost (crash, database down) is claimed again by a sweep.
+// At least once: a row is deleted only after its log line (and webhook) succeeded; a row whose
+// delivery or deletion was lost (crash, database down) is claimed again by a sweep.
 #include "actors/notifier.hpp"
 
 #include "actors/db_pool.hpp"
@@ -26,9 +26,9 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 constexpr int sweep_batch = 200;
-constexpr std::chrono::milliseconds mark_delay{20};
+constexpr std::chrono::milliseconds forget_delay{20};
 constexpr std::chrono::milliseconds claim_lease{60000};
-using mark_atom = caf::atom_constant<caf::atom("mark")>;
+using forget_atom = caf::atom_constant<caf::atom("forget")>;
 
 metrics::counter& delivered_total() {
   static auto& c = metrics::registry::global().get_counter("eventhub_confirmations_delivered_total",
@@ -48,8 +48,6 @@ std::string webhook_body(const domain::confirmation& c) {
   w.StartObject();
   w.Key("type");
   w.String("purchase.confirmed");
-  w.Key("confirmationId");
-  w.Int64(c.id);
   w.Key("purchaseId");
   w.Int64(c.purchase_id);
   w.Key("eventId");
@@ -69,8 +67,7 @@ void log_confirmation(const domain::confirmation& c) {
                                    {"event_id", c.event_id},
                                    {"participant_id", c.participant_id},
                                    {"quantity", static_cast<std::int64_t>(c.quantity)},
-                                   {"request_id", c.request_id},
-                                   {"confirmation_id", c.id}});
+                                   {"request_id", c.request_id}});
 }
 
 /// Detached: owns the libcurl handle and blocks on POSTs.
@@ -84,10 +81,10 @@ caf::behavior webhook_poster(caf::event_based_actor* self, std::string url,
         int max_attempts = 0;
         for (const auto& c : list.items) {
           std::string error;
-          if (client->post(webhook_body(c), "confirmation-" + std::to_string(c.id), error)) {
-            ok.push_back(c.id);
+          if (client->post(webhook_body(c), "confirmation-" + std::to_string(c.purchase_id), error)) {
+            ok.push_back(c.purchase_id);
           } else {
-            failed.push_back(c.id);
+            failed.push_back(c.purchase_id);
             last_error = error;
             max_attempts = std::max(max_attempts, c.attempts);
           }
@@ -101,8 +98,8 @@ caf::behavior webhook_poster(caf::event_based_actor* self, std::string url,
 struct notifier_state {
   notifier_options options;
   caf::actor db_pool, poster;
-  std::vector<std::int64_t> to_mark;
-  bool mark_scheduled = false;
+  std::vector<std::int64_t> to_forget;
+  bool forget_scheduled = false;
 };
 
 using notifier_actor = caf::stateful_actor<notifier_state>;
@@ -112,27 +109,27 @@ std::chrono::milliseconds backoff(const notifier_options& o, int attempts) {
   return std::min(delay, o.retry_max);
 }
 
-void schedule_mark(notifier_actor* self) {
-  if (!self->state.mark_scheduled) {
-    self->state.mark_scheduled = true;
-    self->delayed_send(self, mark_delay, mark_atom::value);
+void schedule_forget(notifier_actor* self) {
+  if (!self->state.forget_scheduled) {
+    self->state.forget_scheduled = true;
+    self->delayed_send(self, forget_delay, forget_atom::value);
   }
 }
 
-void mark_delivered(notifier_actor* self) {
+void forget_delivered(notifier_actor* self) {
   auto& st = self->state;
-  st.mark_scheduled = false;
-  if (st.to_mark.empty())
+  st.forget_scheduled = false;
+  if (st.to_forget.empty())
     return;
   db_job job;
   job.due = clock::now() + std::chrono::seconds(30);
-  job.run = [ids = std::move(st.to_mark)](persistence::session& s) {
-    s.transact([&](persistence::tx& t) { persistence::confirmations::mark_delivered(t, ids); });
+  job.run = [ids = std::move(st.to_forget)](persistence::session& s) {
+    s.transact([&](persistence::tx& t) { persistence::confirmations::forget_delivered(t, ids); });
   };
   job.fail = [](const domain::error&) {
-    log::warn("notify.mark_failed"); // the sweeper delivers those rows again: at least once
+    log::warn("notify.forget_failed"); // the sweeper delivers those rows again: at least once
   };
-  st.to_mark.clear();
+  st.to_forget.clear();
   submit(st.db_pool, std::move(job));
 }
 
@@ -154,9 +151,9 @@ void deliver(notifier_actor* self, confirmation_list& list) {
     log_confirmation(c);
   if (!st.poster) {
     for (const auto& c : list.items)
-      st.to_mark.push_back(c.id);
+      st.to_forget.push_back(c.purchase_id);
     delivered_total().inc(list.items.size());
-    schedule_mark(self);
+    schedule_forget(self);
     return;
   }
   self->send(st.poster, notify_atom::value, std::move(list));
@@ -191,7 +188,7 @@ caf::behavior notifier_behavior(notifier_actor* self, caf::actor db_pool,
     self->link_to(st.poster);
   }
   self->set_exit_handler([=](caf::exit_msg& msg) {
-    mark_delivered(self); // spares a second delivery after restart
+    forget_delivered(self); // spares a second delivery after restart
     self->quit(msg.reason);
   });
   self->send(self, sweep_atom::value); // deliver what a previous run left behind
@@ -202,8 +199,8 @@ caf::behavior notifier_behavior(notifier_actor* self, caf::actor db_pool,
           std::string& error, int attempts) {
         auto& st = self->state;
         delivered_total().inc(ok.size());
-        st.to_mark.insert(st.to_mark.end(), ok.begin(), ok.end());
-        schedule_mark(self);
+        st.to_forget.insert(st.to_forget.end(), ok.begin(), ok.end());
+        schedule_forget(self);
         if (!failed.empty()) {
           failed_total().inc(failed.size());
           log::warn("notify.webhook_failed",
@@ -211,7 +208,7 @@ caf::behavior notifier_behavior(notifier_actor* self, caf::actor db_pool,
           postpone(self, std::move(failed), backoff(st.options, attempts), error);
         }
       },
-      [=](mark_atom) { mark_delivered(self); },
+      [=](forget_atom) { forget_delivered(self); },
       [=](sweep_atom) { sweep(self); },
       [=](tick_atom) {
         sweep(self);

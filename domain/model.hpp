@@ -97,9 +97,8 @@ struct health_report {
 
 namespace eventhub::domain {
 
-/// A purchase confirmation event (a row of the transactional outbox).
+/// A purchase confirmation event (a row of the transactional outbox, keyed by its purchase).
 struct confirmation {
-  std::int64_t id = 0;
   std::int64_t purchase_id = 0;
   std::int64_t event_id = 0;
   std::int64_t participant_id = 0;

@@ -10,20 +10,19 @@ std::vector<domain::confirmation> claim_due(tx& t, int limit, std::chrono::milli
   for (const auto& r :
        t.exec(sql::claim_due_confirmations, limit, static_cast<std::int64_t>(lease.count())))
     out.push_back({r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::int64_t>(),
-                   r[3].as<std::int64_t>(), r[4].as<std::int32_t>(), r[5].as<std::string>(),
-                   r[6].as<int>()});
+                   r[3].as<std::int32_t>(), r[4].as<std::string>(), r[5].as<int>()});
   return out;
 }
 
-void mark_delivered(tx& t, const std::vector<std::int64_t>& ids) {
-  if (!ids.empty())
-    t.exec(sql::mark_confirmations_delivered, int_array(ids));
+void forget_delivered(tx& t, const std::vector<std::int64_t>& purchase_ids) {
+  if (!purchase_ids.empty())
+    t.exec(sql::forget_delivered_confirmations, int_array(purchase_ids));
 }
 
-void postpone(tx& t, const std::vector<std::int64_t>& ids, std::chrono::milliseconds delay,
-              const std::string& reason) {
-  if (!ids.empty())
-    t.exec(sql::postpone_confirmations, int_array(ids), static_cast<std::int64_t>(delay.count()),
+void postpone(tx& t, const std::vector<std::int64_t>& purchase_ids,
+              std::chrono::milliseconds delay, const std::string& reason) {
+  if (!purchase_ids.empty())
+    t.exec(sql::postpone_confirmations, int_array(purchase_ids), static_cast<std::int64_t>(delay.count()),
            reason.substr(0, 500));
 }
 

@@ -1,5 +1,5 @@
-// The confirmation outbox as the notifier sees it: claim due rows, mark them delivered or due
-// later.
+// The confirmation outbox as the notifier sees it: claim due rows, forget delivered ones, put
+// failed ones off. Rows are keyed by their purchase id.
 #pragma once
 
 #include "domain/model.hpp"
@@ -13,9 +13,10 @@ namespace eventhub::persistence::confirmations {
 /// Up to `limit` undelivered rows whose time has come, claimed for `lease` against other sweepers.
 std::vector<domain::confirmation> claim_due(tx& t, int limit, std::chrono::milliseconds lease);
 
-void mark_delivered(tx& t, const std::vector<std::int64_t>& ids);
+/// Deletes the rows of these delivered confirmations.
+void forget_delivered(tx& t, const std::vector<std::int64_t>& purchase_ids);
 
-void postpone(tx& t, const std::vector<std::int64_t>& ids, std::chrono::milliseconds delay,
-              const std::string& reason);
+void postpone(tx& t, const std::vector<std::int64_t>& purchase_ids,
+              std::chrono::milliseconds delay, const std::string& reason);
 
 } // namespace eventhub::persistence::confirmations

@@ -91,13 +91,13 @@ inserted insert_confirmed(tx& t, std::int64_t event_id, const domain::event_stoc
                      static_cast<std::int64_t>(redelivery_delay.count()));
   for (std::size_t n = 0; n < confirmed.size(); ++n) {
     const auto& r = rows[static_cast<int>(n)];
-    if (r[2].as<bool>())
+    if (r[1].as<bool>())
       throw key_race{};
     const auto& req = batch[confirmed[n]];
     const auto id = r[0].as<std::int64_t>();
     out.purchases[confirmed[n]] = {id, event_id, req.participant_id, req.quantity, stock.now};
-    out.confirmations.push_back({r[1].as<std::int64_t>(), id, event_id, req.participant_id,
-                                 req.quantity, req.request_id, 0});
+    out.confirmations.push_back(
+        {id, event_id, req.participant_id, req.quantity, req.request_id, 0});
   }
   return out;
 }

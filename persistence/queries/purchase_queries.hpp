@@ -28,9 +28,9 @@ inline constexpr statement find_keyed_purchases{
 // row maps back to its request; the sequence is named, not looked up per row), their idempotency
 // keys, their outbox rows, and tickets_sold. $1 event; parallel arrays $2 participants, $3
 // quantities, $4 request ids, $5 keys (NULL for none); $6 delays the sweeper so the fresh delivery
-// path gets the first try. One row per request in order: purchase id, confirmation id, and whether
-// its key was taken by another transaction meanwhile (the batch is then retried and sees it).
-// Foreign keys are checked at the end of the statement, when all of it has been written.
+// path gets the first try. One row per request in order: purchase id, and whether its key was
+// taken by another transaction meanwhile (the batch is then retried and sees it). Foreign keys are
+// checked at the end of the statement, when all of it has been written.
 inline constexpr statement record_purchases{
     "record_purchases",
     "WITH t AS MATERIALIZED ("
@@ -43,14 +43,14 @@ inline constexpr statement record_purchases{
     "  purchase_id) "
     "  SELECT participant_id, idempotency_key, $1, quantity, id FROM t "
     "  WHERE idempotency_key IS NOT NULL ON CONFLICT DO NOTHING RETURNING purchase_id), "
-    "c AS (INSERT INTO purchase_confirmations (purchase_id, event_id, participant_id, quantity, "
+    "c AS (INSERT INTO pending_confirmations (purchase_id, event_id, participant_id, quantity, "
     "  request_id, next_attempt_at) "
     "  SELECT id, $1, participant_id, quantity, request_id, "
-    "  now() + $6::bigint * interval '1 millisecond' FROM t RETURNING id, purchase_id), "
+    "  now() + $6::bigint * interval '1 millisecond' FROM t), "
     "s AS (UPDATE events SET tickets_sold = tickets_sold + (SELECT sum(quantity) FROM t) "
     "  WHERE id = $1) "
-    "SELECT t.id, c.id, t.idempotency_key IS NOT NULL AND k.purchase_id IS NULL "
-    "FROM t JOIN c ON c.purchase_id = t.id LEFT JOIN k ON k.purchase_id = t.id ORDER BY t.ord"};
+    "SELECT t.id, t.idempotency_key IS NOT NULL AND k.purchase_id IS NULL "
+    "FROM t LEFT JOIN k ON k.purchase_id = t.id ORDER BY t.ord"};
 
 inline constexpr statement find_purchase{"find_purchase", "SELECT " EVENTHUB_PURCHASE_COLUMNS
                                                           " FROM purchases WHERE id = $1"};

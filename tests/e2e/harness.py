@@ -122,6 +122,9 @@ class PrivatePostgres:
         finally:
             conn.close()
 
+    def scalar(self, sql, *args):
+        return self.query(sql, *args)[0][0]
+
     def destroy(self):
         subprocess.run([os.path.join(SUPPORT, "test-postgres"), "stop", self.dir], capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -312,6 +315,17 @@ class Service:
                 if event is None or obj.get("event") == event:
                     lines.append(obj)
         return lines
+
+
+def metric(client, name, **labels):
+    """The value of one Prometheus series from GET /actuator/prometheus (0 when absent)."""
+    r = client.get("/actuator/prometheus")
+    assert r.status == 200, r
+    series = name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}" if labels else "")
+    for line in r.text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.split()[-1])
+    return 0.0
 
 
 class Api:

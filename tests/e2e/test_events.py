@@ -10,7 +10,7 @@ import unittest
 import urllib.parse
 import uuid
 
-from harness import Api, Client, Service, ServiceTestCase, TestDatabase
+from harness import Api, Client, Service, ServiceTestCase, TestDatabase, metric
 
 UTC = datetime.timezone.utc
 
@@ -34,17 +34,6 @@ def token():
 
 def qs(**params):
     return "?" + urllib.parse.urlencode(params)
-
-
-def metric(client, name, **labels):
-    """The value of one Prometheus series from GET /actuator/prometheus (0 when absent)."""
-    r = client.get("/actuator/prometheus")
-    assert r.status == 200, r
-    series = name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}" if labels else "")
-    for line in r.text.splitlines():
-        if line.startswith(series + " "):
-            return float(line.split()[-1])
-    return 0.0
 
 
 class EventsCase(ServiceTestCase):

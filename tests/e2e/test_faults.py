@@ -4,14 +4,14 @@ import time
 import unittest
 
 from harness import Api, Client, PrivatePostgres, Service, ServiceTestCase
-from test_purchases import buy, concurrently, wait_until
+from test_purchases import assert_confirmations_delivered, buy, concurrently, wait_until
 
 
 class PostgresRestartUnderLoadTest(unittest.TestCase):
     def test_503_while_down_then_recovery_without_a_restart_and_nothing_confirmed_lost(self):
         pg = PrivatePostgres()
         svc = Service(pg.url(), "--db.connect-timeout", "1s", "--notify.sweep-interval", "200ms",
-                      "--notify.redelivery-delay", "1s")
+                      "--notify.redelivery-delay", "1s", "--log.format", "json")
         try:
             svc.start()
             api = Api(svc.client())
@@ -54,9 +54,7 @@ class PostgresRestartUnderLoadTest(unittest.TestCase):
             sold, total = pg.query("SELECT tickets_sold, (SELECT sum(quantity) FROM purchases) FROM events "
                                    "WHERE id = %s", event["id"])[0]
             self.assertEqual(sold, total)
-            self.assertEqual(pg.query("SELECT count(*) FROM purchase_confirmations")[0][0], len(ids))
-            self.assertTrue(wait_until(lambda: pg.query(
-                "SELECT count(*) FROM purchase_confirmations WHERE delivered_at IS NULL")[0][0] == 0, 30))
+            assert_confirmations_delivered(self, pg, [svc])
             self.assertEqual(svc.stop(), 0)
         finally:
             svc.kill()

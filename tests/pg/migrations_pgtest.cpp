@@ -11,33 +11,41 @@
 using namespace eventhub;
 using namespace eventhub::persistence;
 
+namespace {
+// Every embedded migration is one version: V1 .. Vn.
+const long long shipped = static_cast<long long>(embedded_migrations().size());
+const std::string next_version = std::to_string(shipped + 1);
+} // namespace
+
 SCENARIO("migrations apply once and are recorded with checksums") {
   testing::pg_database db; // already migrated by the fixture
-  CHECK(db.scalar("SELECT count(*) FROM flyway_schema_history") == 1);
-  CHECK(db.scalar("SELECT count(*) FROM flyway_schema_history WHERE version = '1' AND success") ==
-        1);
-  const auto expected = load_migrations(embedded_migrations()).front().checksum;
-  CHECK(db.scalar("SELECT checksum FROM flyway_schema_history WHERE version = '1'") == expected);
+  CHECK(db.scalar("SELECT count(*) FROM flyway_schema_history") == shipped);
+  CHECK(db.scalar("SELECT count(*) FROM flyway_schema_history WHERE success") == shipped);
+  for (const auto& m : load_migrations(embedded_migrations()))
+    CHECK(db.scalar("SELECT checksum FROM flyway_schema_history WHERE version = '" +
+                    std::to_string(m.version) + "'") == m.checksum);
 
   WHEN("migrate runs again") {
     pqxx::connection c(db.conninfo());
     auto report = migrate(c, load_migrations(embedded_migrations()));
     THEN("nothing is applied twice") {
       CHECK(report.applied == 0);
-      CHECK(report.schema_version == 1);
-      CHECK(db.scalar("SELECT count(*) FROM flyway_schema_history") == 1);
+      CHECK(report.schema_version == shipped);
+      CHECK(db.scalar("SELECT count(*) FROM flyway_schema_history") == shipped);
     }
   }
   WHEN("a new migration appears") {
     auto files = embedded_migrations();
-    files.push_back({"V2__add_note.sql", "ALTER TABLE events ADD COLUMN note text;"});
+    files.push_back({"V" + next_version + "__add_note.sql",
+                     "ALTER TABLE events ADD COLUMN note text;"});
     pqxx::connection c(db.conninfo());
     auto report = migrate(c, load_migrations(files));
     THEN("only it runs") {
       CHECK(report.applied == 1);
-      CHECK(report.schema_version == 2);
-      CHECK(db.scalar("SELECT count(*) FROM flyway_schema_history") == 2);
-      CHECK(db.scalar("SELECT installed_rank FROM flyway_schema_history WHERE version = '2'") == 2);
+      CHECK(report.schema_version == shipped + 1);
+      CHECK(db.scalar("SELECT count(*) FROM flyway_schema_history") == shipped + 1);
+      CHECK(db.scalar("SELECT installed_rank FROM flyway_schema_history WHERE version = '" +
+                      next_version + "'") == shipped + 1);
     }
   }
 }
@@ -58,11 +66,11 @@ SCENARIO("an applied migration whose file changed is refused, naming the file") 
 SCENARIO("a failing migration changes nothing") {
   testing::pg_database db;
   auto files = embedded_migrations();
-  files.push_back({"V2__ok.sql", "CREATE TABLE t2 (id int);"});
-  files.push_back({"V3__broken.sql", "CREATE TABLE oops (;"});
+  files.push_back({"V" + next_version + "__ok.sql", "CREATE TABLE t2 (id int);"});
+  files.push_back({"V" + std::to_string(shipped + 2) + "__broken.sql", "CREATE TABLE oops (;"});
   pqxx::connection c(db.conninfo());
   CHECK_THROWS_AS(migrate(c, load_migrations(files)), migration_error);
-  CHECK(db.scalar("SELECT count(*) FROM flyway_schema_history") == 1);
+  CHECK(db.scalar("SELECT count(*) FROM flyway_schema_history") == shipped);
   CHECK(db.scalar("SELECT count(*) FROM pg_tables WHERE tablename = 't2'") == 0);
 }
 
@@ -87,4 +95,29 @@ SCENARIO("nodes starting together apply each migration exactly once") {
   CHECK(applied == static_cast<int>(migrations.size()));
   CHECK(db.scalar("SELECT count(*) FROM flyway_schema_history") ==
         static_cast<long long>(migrations.size()));
+}
+
+SCENARIO("V2 keeps the undelivered confirmations of a V1 database and only those") {
+  testing::pg_database db;
+  db.exec("DROP TABLE flyway_schema_history; DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
+  auto files = embedded_migrations();
+  {
+    pqxx::connection c(db.conninfo());
+    migrate(c, load_migrations({files.front()}));
+  }
+  db.exec("INSERT INTO participants (email, full_name, role, password_hash) "
+          "VALUES ('u@x.io', 'U', 'USER', '$argon2id$x');"
+          "INSERT INTO events (name, venue, starts_at, capacity, tickets_sold) "
+          "VALUES ('Show', 'Hall', now() + interval '1 day', 10, 2);"
+          "INSERT INTO purchases (event_id, participant_id, quantity) VALUES (1, 1, 1), (1, 1, 1);"
+          "INSERT INTO purchase_confirmations (purchase_id, event_id, participant_id, quantity, "
+          "request_id, attempts, last_error, delivered_at) VALUES "
+          "(1, 1, 1, 1, 'req-delivered', 1, NULL, now()), (2, 1, 1, 1, 'req-due', 3, 'HTTP 503', NULL)");
+  pqxx::connection c(db.conninfo());
+  migrate(c, load_migrations(files));
+  CHECK(db.scalar("SELECT count(*) FROM pending_confirmations") == 1);
+  CHECK(db.scalar("SELECT count(*) FROM pending_confirmations WHERE purchase_id = 2 AND "
+                  "request_id = 'req-due' AND attempts = 3 AND last_error = 'HTTP 503'") == 1);
+  CHECK(db.scalar("SELECT count(*) FROM pg_tables WHERE tablename = 'purchase_confirmations'") ==
+        0);
 }

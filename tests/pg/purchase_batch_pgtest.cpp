@@ -1,5 +1,6 @@
 // The purchase batch transaction against a real database: capacity, idempotency, outbox,
 // and the row lock as the backstop against a concurrent writer.
+#include "persistence/confirmation_repository.hpp"
 #include "persistence/event_repository.hpp"
 #include "persistence/participant_repository.hpp"
 #include "persistence/purchase_repository.hpp"
@@ -41,8 +42,9 @@ struct fixture {
             "req-" + std::to_string(user)};
   }
 
-  purchases::batch_outcome commit(const std::vector<domain::purchase_request>& batch) {
-    return purchases::commit_batch(s, event_id, batch, milliseconds{10000});
+  purchases::batch_outcome commit(const std::vector<domain::purchase_request>& batch,
+                                  milliseconds redelivery_delay = milliseconds{10000}) {
+    return purchases::commit_batch(s, event_id, batch, redelivery_delay);
   }
 };
 
@@ -61,11 +63,40 @@ SCENARIO("a batch sells what is left, in order, and writes one outbox row per pu
   CHECK(out.confirmations.size() == 2);
   CHECK(f.db.scalar("SELECT tickets_sold FROM events") == 5);
   CHECK(f.db.scalar("SELECT sum(quantity) FROM purchases") == 5);
-  CHECK(f.db.scalar("SELECT count(*) FROM purchase_confirmations") == 2);
+  CHECK(f.db.scalar("SELECT count(*) FROM pending_confirmations") == 2);
   CHECK(
       f.db.scalar(
-          "SELECT count(*) FROM purchase_confirmations c JOIN purchases p ON p.id = c.purchase_id "
+          "SELECT count(*) FROM pending_confirmations c JOIN purchases p ON p.id = c.purchase_id "
           "WHERE c.request_id = 'req-0' AND p.quantity = 2") == 1);
+}
+
+SCENARIO("the outbox: due rows are claimed once, delivered ones deleted, failed ones put off") {
+  fixture f(5);
+  auto out = f.commit({f.buy(0, 1), f.buy(1, 1), f.buy(2, 1)}, milliseconds{0});
+  REQUIRE(out.confirmations.size() == 3);
+  auto claim = [&] {
+    return f.s.transact(
+        [](tx& t) { return confirmations::claim_due(t, 10, std::chrono::seconds(60)); });
+  };
+  auto claimed = claim();
+  REQUIRE(claimed.size() == 3);
+  CHECK(claimed[0].attempts == 1);
+  CHECK(claimed[0].request_id == "req-0");
+  CHECK(claim().empty()); // leased to the first sweeper
+
+  std::vector<std::int64_t> delivered{claimed[0].purchase_id, claimed[1].purchase_id};
+  f.s.transact([&](tx& t) { confirmations::forget_delivered(t, delivered); });
+  CHECK(f.db.scalar("SELECT count(*) FROM pending_confirmations") == 1);
+
+  const auto failed = claimed[2].purchase_id;
+  f.s.transact([&](tx& t) { confirmations::postpone(t, {failed}, milliseconds{0}, "HTTP 500"); });
+  auto again = claim(); // the lease ends with the postponement
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].purchase_id == failed);
+  CHECK(again[0].attempts == 2);
+  CHECK(f.db.scalar("SELECT count(*) FROM pending_confirmations WHERE last_error = 'HTTP 500'") ==
+        1);
+  CHECK(f.db.scalar("SELECT count(*) FROM purchases") == 3); // the purchases stay
 }
 
 SCENARIO("idempotency keys replay the original purchase across batches") {
@@ -135,7 +166,7 @@ SCENARIO("a key another transaction takes between our read and our insert is see
                           std::to_string(f.event_id)) == 1);
         CHECK(f.db.scalar("SELECT tickets_sold FROM events WHERE id = " +
                           std::to_string(f.event_id)) == 1);
-        CHECK(f.db.scalar("SELECT count(*) FROM purchase_confirmations") == 1);
+        CHECK(f.db.scalar("SELECT count(*) FROM pending_confirmations") == 1);
       }
     }
   }
