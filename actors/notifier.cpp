@@ -1,7 +1,7 @@
 // The notifier actor. Owns the purchase ids whose confirmations were delivered but whose outbox
-// rows are not yet deleted; only its handlers touch them. Webhook POSTs block, so they run on a detached poster
-// actor that owns the HTTP client; the notifier itself never blocks and never delays a
-// purchase reply (event actors only send it a message after answering).
+// rows are not yet deleted; only its handlers touch them. Webhook POSTs block, so they run on a
+// detached poster actor that owns the HTTP client; the notifier itself never blocks and never
+// delays a purchase reply (event actors only send it a message after answering).
 //
 // At least once: a row is deleted only after its log line (and webhook) succeeded; a row whose
 // delivery or deletion was lost (crash, database down) is claimed again by a sweep.
@@ -81,7 +81,8 @@ caf::behavior webhook_poster(caf::event_based_actor* self, std::string url,
         int max_attempts = 0;
         for (const auto& c : list.items) {
           std::string error;
-          if (client->post(webhook_body(c), "confirmation-" + std::to_string(c.purchase_id), error)) {
+          if (client->post(webhook_body(c), "confirmation-" + std::to_string(c.purchase_id),
+                           error)) {
             ok.push_back(c.purchase_id);
           } else {
             failed.push_back(c.purchase_id);

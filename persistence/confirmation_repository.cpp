@@ -19,11 +19,11 @@ void forget_delivered(tx& t, const std::vector<std::int64_t>& purchase_ids) {
     t.exec(sql::forget_delivered_confirmations, int_array(purchase_ids));
 }
 
-void postpone(tx& t, const std::vector<std::int64_t>& purchase_ids,
-              std::chrono::milliseconds delay, const std::string& reason) {
+void postpone(tx& t, const std::vector<std::int64_t>& purchase_ids, std::chrono::milliseconds delay,
+              const std::string& reason) {
   if (!purchase_ids.empty())
-    t.exec(sql::postpone_confirmations, int_array(purchase_ids), static_cast<std::int64_t>(delay.count()),
-           reason.substr(0, 500));
+    t.exec(sql::postpone_confirmations, int_array(purchase_ids),
+           static_cast<std::int64_t>(delay.count()), reason.substr(0, 500));
 }
 
 } // namespace eventhub::persistence::confirmations

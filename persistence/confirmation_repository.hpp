@@ -16,7 +16,7 @@ std::vector<domain::confirmation> claim_due(tx& t, int limit, std::chrono::milli
 /// Deletes the rows of these delivered confirmations.
 void forget_delivered(tx& t, const std::vector<std::int64_t>& purchase_ids);
 
-void postpone(tx& t, const std::vector<std::int64_t>& purchase_ids,
-              std::chrono::milliseconds delay, const std::string& reason);
+void postpone(tx& t, const std::vector<std::int64_t>& purchase_ids, std::chrono::milliseconds delay,
+              const std::string& reason);
 
 } // namespace eventhub::persistence::confirmations

@@ -36,8 +36,8 @@ SCENARIO("migrations apply once and are recorded with checksums") {
   }
   WHEN("a new migration appears") {
     auto files = embedded_migrations();
-    files.push_back({"V" + next_version + "__add_note.sql",
-                     "ALTER TABLE events ADD COLUMN note text;"});
+    files.push_back(
+        {"V" + next_version + "__add_note.sql", "ALTER TABLE events ADD COLUMN note text;"});
     pqxx::connection c(db.conninfo());
     auto report = migrate(c, load_migrations(files));
     THEN("only it runs") {
@@ -112,7 +112,8 @@ SCENARIO("V2 keeps the undelivered confirmations of a V1 database and only those
           "INSERT INTO purchases (event_id, participant_id, quantity) VALUES (1, 1, 1), (1, 1, 1);"
           "INSERT INTO purchase_confirmations (purchase_id, event_id, participant_id, quantity, "
           "request_id, attempts, last_error, delivered_at) VALUES "
-          "(1, 1, 1, 1, 'req-delivered', 1, NULL, now()), (2, 1, 1, 1, 'req-due', 3, 'HTTP 503', NULL)");
+          "(1, 1, 1, 1, 'req-delivered', 1, NULL, now()), (2, 1, 1, 1, 'req-due', 3, 'HTTP 503', "
+          "NULL)");
   pqxx::connection c(db.conninfo());
   migrate(c, load_migrations(files));
   CHECK(db.scalar("SELECT count(*) FROM pending_confirmations") == 1);

@@ -64,10 +64,9 @@ SCENARIO("a batch sells what is left, in order, and writes one outbox row per pu
   CHECK(f.db.scalar("SELECT tickets_sold FROM events") == 5);
   CHECK(f.db.scalar("SELECT sum(quantity) FROM purchases") == 5);
   CHECK(f.db.scalar("SELECT count(*) FROM pending_confirmations") == 2);
-  CHECK(
-      f.db.scalar(
-          "SELECT count(*) FROM pending_confirmations c JOIN purchases p ON p.id = c.purchase_id "
-          "WHERE c.request_id = 'req-0' AND p.quantity = 2") == 1);
+  CHECK(f.db.scalar(
+            "SELECT count(*) FROM pending_confirmations c JOIN purchases p ON p.id = c.purchase_id "
+            "WHERE c.request_id = 'req-0' AND p.quantity = 2") == 1);
 }
 
 SCENARIO("the outbox: due rows are claimed once, delivered ones deleted, failed ones put off") {
