@@ -1,5 +1,5 @@
 // The cluster node actor. Owns the member list of this node's view (name -> node actor, up or
-// down) and the promises of purchases forwarded to it; only its handlers touch them.
+// down); only its handlers touch it.
 //
 // Membership: a node joins by sending (join, name, actor) to a seed; whoever learns of a new
 // member monitors it, gossips the join to the others and answers with its member list; every
@@ -8,12 +8,10 @@
 // (middleman.heartbeat-interval / connection-timeout). Seeds are watched by detached actors that
 // reconnect whenever their seed goes away, so a restarted node rejoins and is rejoined.
 //
-// Broadcasts: an admin write's callback runs once every live member's listing cache and event
-// registry acknowledged the invalidation (or timed out).
+// Broadcasts: an admin write is answered (a response message to the asking service) once every
+// live member's listing cache and event registry acknowledged the invalidation (or timed out).
 #include "actors/cluster.hpp"
 
-#include "actors/messages.hpp"
-#include "actors/wire.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
 
@@ -21,6 +19,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include <map>
 #include <stdexcept>
@@ -40,14 +39,18 @@ struct member {
 struct cluster_state {
   cluster_options options;
   std::string self_name;
-  caf::actor cache, registry;
+  invalidation_handler cache;
+  cluster_registry registry;
   std::map<std::string, member> members; // other nodes
   std::vector<caf::actor> watchers;
-  std::map<std::uint64_t, caf::response_promise> forwarded; // purchases owed to other nodes
-  std::uint64_t next_promise = 0;
 };
 
-using cluster_actor = caf::stateful_actor<cluster_state>;
+using cluster_pointer = cluster_node_actor::stateful_pointer<cluster_state>;
+
+/// Other nodes address this one through its untyped handle (member_entry, join).
+caf::actor untyped(cluster_pointer self) {
+  return caf::actor_cast<caf::actor>(self);
+}
 
 metrics::gauge& member_gauge() {
   static auto& g = metrics::registry::global().get_gauge(
@@ -62,23 +65,32 @@ metrics::counter& served_for_others() {
   return c;
 }
 
-std::vector<member_entry> live_entries(cluster_actor* self) {
-  std::vector<member_entry> out{{self->state.self_name, caf::actor_cast<caf::actor>(self)}};
+std::vector<member_entry> live_entries(cluster_pointer self) {
+  std::vector<member_entry> out{{self->state.self_name, untyped(self)}};
   for (const auto& [name, m] : self->state.members)
     if (m.up)
       out.push_back({name, m.node});
   return out;
 }
 
-void publish_members(cluster_actor* self) {
+void publish_members(cluster_pointer self) {
   auto entries = live_entries(self);
   member_gauge().set(static_cast<double>(entries.size()));
   self->send(self->state.registry, members_atom::value, self->state.self_name, std::move(entries));
 }
 
+/// A member's node actor as this node talks to it.
+cluster_node_actor typed(const caf::actor& node) {
+  return caf::actor_cast<cluster_node_actor>(node);
+}
+
 /// True when the current message comes from `node` itself, not from a member speaking of it.
-bool first_hand(cluster_actor* self, const caf::actor& node) {
+bool first_hand(cluster_pointer self, const caf::actor& node) {
   return caf::actor_cast<caf::actor_addr>(self->current_sender()) == node.address();
+}
+
+void announce_to(cluster_pointer self, const caf::actor& node) {
+  self->send(typed(node), join_atom::value, self->state.self_name, untyped(self));
 }
 
 /// Adds or refreshes a member; true if it was new (or came back, or restarted).
@@ -86,7 +98,7 @@ bool first_hand(cluster_actor* self, const caf::actor& node) {
 /// has not noticed yet (gossip) would otherwise revive it, and the two could keep a stopped
 /// node alive for each other. Hearsay about it gets a join sent to it instead; if it is alive,
 /// its answer is first-hand.
-bool learn(cluster_actor* self, const std::string& name, const caf::actor& node) {
+bool learn(cluster_pointer self, const std::string& name, const caf::actor& node) {
   auto& st = self->state;
   if (name == st.self_name || !node)
     return false;
@@ -94,7 +106,7 @@ bool learn(cluster_actor* self, const std::string& name, const caf::actor& node)
   if (m.up && m.node == node)
     return false;
   if (!m.up && m.went_down == node.address() && !first_hand(self, node)) {
-    self->send(node, join_atom::value, st.self_name, caf::actor_cast<caf::actor>(self));
+    announce_to(self, node);
     return false;
   }
   m.node = node;
@@ -105,24 +117,23 @@ bool learn(cluster_actor* self, const std::string& name, const caf::actor& node)
   return true;
 }
 
-void on_join(cluster_actor* self, const std::string& name, const caf::actor& node) {
+void on_join(cluster_pointer self, const std::string& name, const caf::actor& node) {
   auto& st = self->state;
   if (learn(self, name, node))
     for (const auto& [other, m] : st.members)
       if (m.up && other != name)
-        self->send(m.node, join_atom::value, name, node); // gossip
+        self->send(typed(m.node), join_atom::value, name, node); // gossip
   if (name != st.self_name && node)
-    self->send(node, members_atom::value, live_entries(self));
+    self->send(typed(node), roster_atom::value, live_entries(self));
 }
 
-void on_members(cluster_actor* self, const std::vector<member_entry>& list) {
+void on_roster(cluster_pointer self, const std::vector<member_entry>& list) {
   for (const auto& e : list)
     if (learn(self, e.name, e.node))
-      self->send(e.node, join_atom::value, self->state.self_name,
-                 caf::actor_cast<caf::actor>(self));
+      announce_to(self, e.node);
 }
 
-void on_down(cluster_actor* self, const caf::down_msg& down) {
+void on_down(cluster_pointer self, const caf::down_msg& down) {
   for (auto& [name, m] : self->state.members)
     if (m.up && m.node.address() == down.source) {
       m.up = false;
@@ -134,91 +145,118 @@ void on_down(cluster_actor* self, const caf::down_msg& down) {
     }
 }
 
-/// Invalidates this node's cache and event actor, then runs `done`.
-void invalidate_locally(cluster_actor* self, std::int64_t event_id, std::function<void()> done) {
+/// Counts down the acknowledgements of one broadcast; answers its promise at zero.
+struct pending_acks {
+  int remaining = 0;
+  caf::typed_response_promise<invalidated_atom> promise;
+
+  void ack() {
+    if (--remaining == 0)
+      promise.deliver(invalidated_atom::value);
+  }
+};
+
+/// Invalidates this node's event actor and cache, then acknowledges to `acks`.
+void invalidate_locally(cluster_pointer self, std::int64_t event_id,
+                        std::shared_ptr<pending_acks> acks) {
   auto& st = self->state;
   if (event_id > 0)
-    self->send(st.registry, refresh_atom::value, event_id);
+    self->send(st.registry, event_changed_atom::value, event_id);
   self->request(st.cache, st.options.broadcast_timeout, invalidate_atom::value)
-      .then([done](invalidate_atom) { done(); },
-            [done](caf::error&) {
+      .then([acks](invalidated_atom) { acks->ack(); },
+            [acks](caf::error&) {
               log::warn("cluster.invalidate_timeout", {{"node", "self"}});
-              done();
+              acks->ack();
             });
 }
 
-void broadcast_invalidation(cluster_actor* self, invalidation& inv) {
+caf::result<invalidated_atom> broadcast(cluster_pointer self, std::int64_t event_id) {
   auto& st = self->state;
-  auto remaining = std::make_shared<int>(1);
+  auto acks = std::make_shared<pending_acks>();
+  acks->promise = self->make_response_promise<invalidated_atom>();
+  acks->remaining = 1;
   for (const auto& [name, m] : st.members)
     if (m.up)
-      ++*remaining;
-  auto step = [remaining, done = std::move(inv.done)] {
-    if (--*remaining == 0)
-      done();
-  };
-  invalidate_locally(self, inv.event_id, step);
+      ++acks->remaining;
+  auto promise = acks->promise;
+  invalidate_locally(self, event_id, acks);
   for (const auto& [name, m] : st.members) {
     if (!m.up)
       continue;
-    self->request(m.node, st.options.broadcast_timeout, invalidate_atom::value, inv.event_id)
-        .then([step](invalidate_atom) { step(); },
-              [step, name = name](caf::error&) {
+    self->request(typed(m.node), st.options.broadcast_timeout, event_changed_atom::value, event_id)
+        .then([acks](invalidated_atom) { acks->ack(); },
+              [acks, name = name](caf::error&) {
                 log::warn("cluster.invalidate_timeout", {{"node", name}});
-                step();
+                acks->ack();
               });
   }
+  return promise;
+}
+
+caf::result<invalidated_atom> on_remote_change(cluster_pointer self, std::int64_t event_id) {
+  auto acks = std::make_shared<pending_acks>();
+  acks->promise = self->make_response_promise<invalidated_atom>();
+  acks->remaining = 1;
+  auto promise = acks->promise;
+  invalidate_locally(self, event_id, acks);
+  return promise;
 }
 
 /// A purchase another node forwarded because this node owns the event: serve it here.
-caf::response_promise serve_forwarded(cluster_actor* self, const wire_purchase& w) {
+caf::result<wire_purchase_result> serve_forwarded(cluster_pointer self, const wire_purchase& w) {
   auto& st = self->state;
   served_for_others().inc();
-  auto rp = self->make_response_promise();
-  const std::uint64_t id = ++st.next_promise;
-  st.forwarded.emplace(id, rp);
-  auto me = caf::actor_cast<caf::actor>(self);
+  auto rp = self->make_response_promise<wire_purchase_result>();
   purchase_command cmd;
   cmd.request = from_wire(w);
-  cmd.reply = [me, id](domain::result<domain::purchase_outcome> r) {
-    caf::anon_send(me, deliver_atom::value, id, to_wire(r));
-  };
   cmd.due = std::chrono::steady_clock::now() + st.options.forwarded_answer_within;
   cmd.route = false;
   cmd.memo_ok = w.idempotency_key.empty() || w.internal_key;
-  self->send(st.registry, purchase_atom::value, std::move(cmd));
+  self->request(st.registry, st.options.forwarded_answer_within, purchase_atom::value,
+                std::move(cmd))
+      .then([rp](purchase_answer& a) mutable { rp.deliver(to_wire(a)); },
+            [rp](caf::error&) mutable {
+              rp.deliver(to_wire(purchase_answer(domain::unavailable("The owner timed out."))));
+            });
   return rp;
 }
 
-std::vector<domain::member_view> view(cluster_actor* self) {
-  std::vector<domain::member_view> out{{self->state.self_name, "UP", true}};
+member_views view(cluster_pointer self) {
+  member_views out{{{self->state.self_name, "UP", true}}};
   for (const auto& [name, m] : self->state.members)
-    out.push_back({name, m.up ? "UP" : "DOWN", false});
+    out.items.push_back({name, m.up ? "UP" : "DOWN", false});
   return out;
 }
 
-/// Detached: connects to one seed (blocking), hands the node over, reconnects when it goes.
-caf::behavior seed_watcher(caf::event_based_actor* self, caf::actor cluster, std::string seed) {
+/// A seed watcher: (reconnect_atom) tries its seed. Detached: it connects (blocking), hands the
+/// node over, and reconnects whenever the seed goes away.
+using seed_watcher_actor = caf::typed_actor<caf::reacts_to<reconnect_atom>>;
+using seed_listener = caf::typed_actor<caf::reacts_to<seed_found_atom, caf::actor>>;
+
+seed_watcher_actor::behavior_type seed_watcher(seed_watcher_actor::pointer self,
+                                               seed_listener cluster, std::string seed) {
   self->set_down_handler(
-      [=](caf::down_msg&) { self->delayed_send(self, reconnect_period, tick_atom::value); });
-  self->send(self, tick_atom::value);
+      [=](caf::down_msg&) { self->delayed_send(self, reconnect_period, reconnect_atom::value); });
+  self->send(self, reconnect_atom::value);
   return {
-      [=](tick_atom) {
+      [=](reconnect_atom) {
         const auto colon = seed.rfind(':');
+        // Published and joined untyped (see spawn_cluster_node); typed by actor_cast on use.
         auto remote = self->system().middleman().remote_actor(
             seed.substr(0, colon), static_cast<std::uint16_t>(std::stoi(seed.substr(colon + 1))));
         if (!remote) {
-          self->delayed_send(self, reconnect_period, tick_atom::value);
+          self->delayed_send(self, reconnect_period, reconnect_atom::value);
           return;
         }
         self->monitor(*remote);
-        self->send(cluster, hello_atom::value, *remote);
+        self->send(cluster, seed_found_atom::value, *remote);
       },
   };
 }
 
-caf::behavior cluster_behavior(cluster_actor* self, caf::actor cache, caf::actor registry,
-                               cluster_options options) {
+cluster_node_actor::behavior_type cluster_behavior(cluster_pointer self, invalidation_handler cache,
+                                                   cluster_registry registry,
+                                                   cluster_options options) {
   auto& st = self->state;
   st.options = std::move(options);
   st.self_name = st.options.self_name();
@@ -234,54 +272,38 @@ caf::behavior cluster_behavior(cluster_actor* self, caf::actor cache, caf::actor
   if (st.options.enabled) {
     for (const auto& seed : st.options.seeds)
       if (seed != st.self_name)
-        st.watchers.push_back(self->system().spawn<caf::detached>(
-            seed_watcher, caf::actor_cast<caf::actor>(self), seed));
+        st.watchers.push_back(caf::actor_cast<caf::actor>(
+            self->system().spawn<caf::detached>(seed_watcher, seed_listener{self}, seed)));
     self->delayed_send(self, gossip_period, gossip_atom::value);
   }
   return {
-      [=](hello_atom, caf::actor& seed) {
-        self->send(seed, join_atom::value, self->state.self_name,
-                   caf::actor_cast<caf::actor>(self));
-      },
+      [=](seed_found_atom, caf::actor& seed) { announce_to(self, seed); },
       [=](join_atom, std::string& name, caf::actor& node) { on_join(self, name, node); },
-      [=](members_atom, std::vector<member_entry>& list) { on_members(self, list); },
+      [=](roster_atom, std::vector<member_entry>& list) { on_roster(self, list); },
       [=](gossip_atom) {
         for (const auto& [name, m] : self->state.members)
           if (m.up)
-            self->send(m.node, members_atom::value, live_entries(self));
+            self->send(typed(m.node), roster_atom::value, live_entries(self));
         self->delayed_send(self, gossip_period, gossip_atom::value);
       },
-      [=](purchase_atom, wire_purchase& w) { return serve_forwarded(self, w); },
-      [=](deliver_atom, std::uint64_t id, wire_purchase_result& r) {
-        auto it = self->state.forwarded.find(id);
-        if (it == self->state.forwarded.end())
-          return;
-        it->second.deliver(std::move(r));
-        self->state.forwarded.erase(it);
-      },
-      [=](invalidate_atom, invalidation& inv) { broadcast_invalidation(self, inv); },
-      [=](invalidate_atom, std::int64_t event_id) {
-        auto rp = self->make_response_promise();
-        invalidate_locally(self, event_id, [rp]() mutable { rp.deliver(invalidate_atom::value); });
-        return rp;
-      },
-      [=](view_atom, member_reply& reply) { reply(view(self)); },
+      [=](forward_atom, wire_purchase& w) { return serve_forwarded(self, w); },
+      [=](broadcast_atom, std::int64_t event_id) { return broadcast(self, event_id); },
+      [=](event_changed_atom, std::int64_t event_id) { return on_remote_change(self, event_id); },
+      [=](view_atom) { return view(self); },
   };
 }
 
 } // namespace
 
-std::string cluster_options::self_name() const {
-  return host + ":" + std::to_string(port);
-}
-
-caf::actor spawn_cluster_node(caf::actor_system& sys, caf::actor cache, caf::actor registry,
-                              const cluster_options& options) {
+cluster_node_actor spawn_cluster_node(caf::actor_system& sys, invalidation_handler cache,
+                                      cluster_registry registry, const cluster_options& options) {
   auto node = sys.spawn(cluster_behavior, std::move(cache), std::move(registry), options);
   if (options.enabled && options.port > 0) {
-    auto port =
-        sys.middleman().publish(node, static_cast<std::uint16_t>(options.port),
-                                options.bind == "0.0.0.0" ? nullptr : options.bind.c_str(), true);
+    // Published untyped: a typed publish makes remote_actor compare interface signatures, which
+    // name local-only message types too; members talk through actor_cast handles instead.
+    auto port = sys.middleman().publish(
+        caf::actor_cast<caf::actor>(node), static_cast<std::uint16_t>(options.port),
+        options.bind == "0.0.0.0" ? nullptr : options.bind.c_str(), true);
     if (!port) {
       caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
       throw std::runtime_error("cannot open cluster.port " + std::to_string(options.port) + ": " +

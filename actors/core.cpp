@@ -1,46 +1,37 @@
-// Wiring and lifecycle of the actor core.
+// Wiring and lifecycle of the actor core: spawns every actor with only the handles it needs,
+// and stops them in an order that loses no queued database work.
 #include "actors/core.hpp"
 
 #include "actors/cluster.hpp"
 #include "actors/credential_workers.hpp"
-#include "actors/db_pool.hpp"
+#include "actors/db_request.hpp"
 #include "actors/event_registry.hpp"
-#include "actors/hub.hpp"
 #include "actors/listing_board.hpp"
 #include "actors/listing_cache.hpp"
-#include "actors/messages.hpp"
 #include "actors/notifier.hpp"
+#include "actors/options.hpp"
+#include "actors/services/accounts.hpp"
+#include "actors/services/events.hpp"
+#include "actors/services/health.hpp"
+#include "actors/services/lock_per_request.hpp"
+#include "actors/services/purchases.hpp"
 #include "actors/system_config.hpp"
 #include "observability/log.hpp"
 
 #include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
-
-#include <future>
 
 namespace eventhub::actors {
 namespace {
 
-db_pool_options pool_options(const config::settings& s, const std::string& conninfo) {
-  db_pool_options o;
-  o.connection = {conninfo, s.db_connect_timeout, s.db_statement_timeout, s.db_lock_timeout,
-                  std::make_shared<persistence::recovery_signal>()};
-  o.size = s.db_pool_size;
-  o.queue_max = s.db_queue_max;
-  return o;
-}
-
-/// Waits until every job queued before this call has run (FIFO), at most `limit`.
-void drain(const caf::actor& pool, std::chrono::milliseconds limit) {
-  auto finished = std::make_shared<std::promise<void>>();
-  auto future = finished->get_future();
-  db_job job;
-  job.due = std::chrono::steady_clock::now() + limit;
-  job.run = [finished](persistence::session&) { finished->set_value(); };
-  job.fail = [finished](const domain::error&) { finished->set_value(); };
-  submit(pool, std::move(job));
-  if (future.wait_for(limit) != std::future_status::ready)
-    log::warn("core.drain_timeout");
+/// Waits until every job queued before this call has run (the pool is FIFO), at most `limit`.
+void drain(caf::actor_system& sys, const db_pool_actor& pool, std::chrono::milliseconds limit) {
+  caf::scoped_actor self{sys};
+  auto job = make_db_job<domain::unit>(std::chrono::steady_clock::now() + limit,
+                                       [](persistence::session&) { return domain::unit{}; });
+  self->request(pool, limit, run_atom::value, std::move(job))
+      .receive([](db_answer&) {}, [](caf::error&) { log::warn("core.drain_timeout"); });
 }
 
 } // namespace
@@ -50,59 +41,54 @@ struct core::impl {
 
   system_config cfg;
   caf::actor_system system;
-  caf::actor db_pool, notifier, cache, registry, cluster;
-  std::vector<caf::actor> hashers;
-  std::unique_ptr<hub> services_impl;
+  db_pool_actor db_pool;
+  notifier_actor notifier;
+  listing_cache_actor cache;
+  event_registry_actor registry;
+  cluster_node_actor cluster;
+  std::vector<credential_worker_actor> hashers;
+  purchase_handler lock_seller; // only in lock-per-request mode
+  accounts_actor accounts;
+  events_actor events;
+  purchases_actor purchases;
+  health_actor health;
+  std::unique_ptr<accounts_service> accounts_facade;
+  std::unique_ptr<events_service> events_facade;
+  std::unique_ptr<purchases_service> purchases_facade;
+  std::unique_ptr<health_service> health_facade;
   bool stopped = false;
 };
 
 core::core(const config::settings& s, const std::string& conninfo,
            std::shared_ptr<const security::token_service> tokens)
     : impl_(std::make_unique<impl>(s)) {
-  auto& sys = impl_->system;
-  impl_->db_pool = spawn_db_pool(sys, pool_options(s, conninfo));
-  impl_->notifier = spawn_notifier(
-      sys, impl_->db_pool,
-      notifier_options{s.notify_webhook_url, s.notify_sweep_interval, s.notify_retry_max});
-  auto listings = std::make_shared<listing_board>(s.listing_max_age);
-  impl_->cache = spawn_listing_cache(
-      sys, impl_->db_pool,
-      listing_cache_options{s.listing_max_age, s.http_request_timeout,
-                            static_cast<std::size_t>(s.listing_max_memory_mib) << 20,
-                            static_cast<std::size_t>(std::max(1, s.db_pool_size / 2)),
-                            static_cast<std::size_t>(s.listing_max_queued_reads)},
-      listings);
-  event_actor_options event_options{s.purchase_batch_max, s.purchase_idle_timeout,
-                                    s.notify_redelivery_delay};
-  impl_->registry =
-      spawn_event_registry(sys, impl_->db_pool, impl_->notifier, event_options,
-                           registry_options{s.cluster_enabled(), s.cluster_forward_timeout});
-  impl_->hashers = spawn_credential_workers(
-      sys, s.hash_threads,
-      security::argon2_cost{static_cast<unsigned long long>(s.argon2_iterations),
-                            static_cast<std::size_t>(s.argon2_memory_kib)});
-  cluster_options cluster{s.cluster_enabled(),   s.cluster_host,  s.cluster_port,
-                          s.cluster_bind,        s.cluster_seeds, s.cluster_connection_timeout,
-                          s.http_request_timeout};
-  impl_->cluster = spawn_cluster_node(sys, impl_->cache, impl_->registry, cluster);
+  const auto o = options_from(s, conninfo);
+  auto& i = *impl_;
+  auto& sys = i.system;
+  i.db_pool = spawn_db_pool(sys, o.db_pool);
+  i.notifier = spawn_notifier(sys, i.db_pool, o.notifier);
+  auto listings = std::make_shared<listing_board>(o.listing_cache.max_age);
+  i.cache = spawn_listing_cache(sys, i.db_pool, o.listing_cache, listings);
+  i.registry = spawn_event_registry(sys, registry_deps{i.db_pool, i.notifier, {}}, o.event_actor,
+                                    o.registry);
+  i.hashers = spawn_credential_workers(sys, o.credentials);
+  i.cluster = spawn_cluster_node(sys, i.cache, i.registry, o.cluster);
 
-  auto ctx = std::make_shared<hub_context>();
-  ctx->db_pool = impl_->db_pool;
-  ctx->registry = impl_->registry;
-  ctx->cache = impl_->cache;
-  ctx->cluster = impl_->cluster;
-  ctx->notifier = impl_->notifier;
-  ctx->hashers = impl_->hashers;
-  ctx->tokens = std::move(tokens);
-  ctx->mode = s.purchase_mode;
-  ctx->request_timeout = s.http_request_timeout;
-  ctx->redelivery_delay = s.notify_redelivery_delay;
-  ctx->throttle = {s.login_max_failures, s.login_max_failures_per_address, s.login_failure_window,
-                   s.login_lockout};
-  ctx->listings = listings;
-  ctx->cluster_enabled = s.cluster_enabled();
-  ctx->health_ttl = s.health_cache_ttl;
-  impl_->services_impl = std::make_unique<hub>(std::move(ctx));
+  purchase_handler seller = i.registry;
+  if (o.services.mode == config::purchase_mode::lock_per_request) {
+    i.lock_seller = spawn_lock_per_request(sys, i.db_pool, i.notifier, o.services.redelivery_delay);
+    seller = i.lock_seller;
+  }
+  auto health_reports = std::make_shared<health_board>(o.services.health_ttl);
+  i.accounts =
+      spawn_accounts(sys, accounts_deps{i.db_pool, i.hashers, std::move(tokens)}, o.services);
+  i.events = spawn_events(sys, events_deps{i.db_pool, i.cache, i.cluster}, o.services);
+  i.purchases = spawn_purchases(sys, purchases_deps{i.db_pool, seller}, o.services);
+  i.health = spawn_health(sys, health_deps{i.db_pool, i.cluster, health_reports}, o.services);
+  i.accounts_facade = std::make_unique<accounts_service>(i.accounts);
+  i.events_facade = std::make_unique<events_service>(i.events, i.cache, listings);
+  i.purchases_facade = std::make_unique<purchases_service>(i.purchases);
+  i.health_facade = std::make_unique<health_service>(i.health, health_reports);
 }
 
 core::~core() {
@@ -110,7 +96,8 @@ core::~core() {
 }
 
 domain::services core::services() {
-  return impl_->services_impl->services();
+  auto& i = *impl_;
+  return {*i.accounts_facade, *i.events_facade, *i.purchases_facade, *i.health_facade};
 }
 
 void core::stop() {
@@ -119,16 +106,22 @@ void core::stop() {
   impl_->stopped = true;
   auto& i = *impl_;
   const auto reason = caf::exit_reason::user_shutdown;
+  for (const auto& service :
+       {caf::actor_cast<caf::actor>(i.accounts), caf::actor_cast<caf::actor>(i.events),
+        caf::actor_cast<caf::actor>(i.purchases), caf::actor_cast<caf::actor>(i.health)})
+    caf::anon_send_exit(service, reason);
   caf::anon_send_exit(i.cluster, reason);
   caf::anon_send_exit(i.registry, reason); // takes its event actors along
+  if (i.lock_seller)
+    caf::anon_send_exit(i.lock_seller, reason);
   caf::anon_send_exit(i.notifier, reason); // queues its last "delivered" marks first
-  drain(i.db_pool, std::chrono::milliseconds{5000});
+  drain(i.system, i.db_pool, std::chrono::milliseconds{5000});
   caf::anon_send_exit(i.cache, reason);
   for (auto& h : i.hashers)
     caf::anon_send_exit(h, reason);
   caf::anon_send_exit(i.db_pool, reason); // its workers are linked to it
-  // The hub's context holds handles too; the actors have exited, so they do not keep the
-  // system waiting. ~actor_system waits for the detached workers to finish.
+  // The facades hold handles too; the actors have exited, so they do not keep the system
+  // waiting. ~actor_system waits for the detached workers to finish.
   i.system.await_all_actors_done();
 }
 

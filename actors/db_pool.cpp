@@ -4,13 +4,13 @@
 // A full queue or a passed deadline fails the job at once (503), never an unbounded wait.
 #include "actors/db_pool.hpp"
 
-#include "actors/messages.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
+#include "persistence/session.hpp"
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include <deque>
 #include <memory>
@@ -34,42 +34,61 @@ pool_metrics& stats() {
   return m;
 }
 
-void run_job(persistence::session& session, db_job& job) {
-  if (expired(job.due)) {
-    stats().rejected.inc();
-    job.fail(domain::unavailable("The request waited too long for the database."));
-    return;
-  }
+db_answer failed(domain::error e) {
+  return db_answer{{}, std::move(e)};
+}
+
+db_answer too_late() {
+  stats().rejected.inc();
+  return failed(domain::unavailable("The request waited too long for the database."));
+}
+
+db_answer run_job(persistence::session& session, db_job& job) {
+  if (expired(job.due))
+    return too_late();
   try {
-    job.run(session);
-  } catch (const persistence::db_unavailable& e) {
-    job.fail(domain::unavailable("The database is unavailable."));
+    return job.work(session);
+  } catch (const persistence::db_unavailable&) {
+    return failed(domain::unavailable("The database is unavailable."));
   } catch (const std::exception& e) {
     log::error("db.job_failed", {{"error", persistence::loggable_error(e)}});
-    job.fail(domain::make_error(domain::error_code::internal, "Internal error."));
+    return failed(domain::make_error(domain::error_code::internal, "Internal error."));
   }
 }
+
+// A worker: runs one job at a time on its own session and tells the dispatcher when it is free.
+using db_worker_actor = db_pool_actor;
+using idle_listener = caf::typed_actor<caf::reacts_to<worker_idle_atom, db_worker_actor>>;
+using dispatcher_actor = db_pool_actor::extend<caf::reacts_to<worker_idle_atom, db_worker_actor>>;
 
 struct worker_state {
   std::unique_ptr<persistence::session> session;
 };
 
-caf::behavior db_worker(caf::stateful_actor<worker_state>* self, caf::actor dispatcher,
-                        persistence::connection_options options) {
+db_worker_actor::behavior_type db_worker(db_worker_actor::stateful_pointer<worker_state> self,
+                                         idle_listener dispatcher,
+                                         persistence::connection_options options, bool connect) {
   self->state.session = std::make_unique<persistence::session>(std::move(options));
-  self->state.session->try_connect();
-  self->send(dispatcher, idle_atom::value, caf::actor_cast<caf::actor>(self));
+  if (connect)
+    self->state.session->try_connect();
+  self->send(dispatcher, worker_idle_atom::value, db_worker_actor{self});
   return {
-      [=](job_atom, db_job& job) {
-        run_job(*self->state.session, job);
-        self->send(dispatcher, idle_atom::value, caf::actor_cast<caf::actor>(self));
+      [=](run_atom, db_job& job) -> db_answer {
+        auto answer = run_job(*self->state.session, job);
+        self->send(dispatcher, worker_idle_atom::value, db_worker_actor{self});
+        return answer;
       },
   };
 }
 
+struct waiting_job {
+  db_job job;
+  caf::typed_response_promise<db_answer> promise;
+};
+
 struct dispatcher_state {
-  std::deque<db_job> waiting;
-  std::vector<caf::actor> idle;
+  std::deque<waiting_job> waiting;
+  std::vector<db_worker_actor> idle;
   std::size_t waiting_max = 0;
   int workers = 0;
 
@@ -79,60 +98,65 @@ struct dispatcher_state {
   }
 };
 
-caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self, db_pool_options options) {
+using dispatcher_pointer = dispatcher_actor::stateful_pointer<dispatcher_state>;
+
+caf::result<db_answer> on_job(dispatcher_pointer self, db_job& job) {
+  auto& st = self->state;
+  if (!st.idle.empty()) {
+    auto worker = std::move(st.idle.back());
+    st.idle.pop_back();
+    st.publish();
+    return self->delegate(worker, run_atom::value, std::move(job));
+  }
+  if (st.waiting.size() >= st.waiting_max) {
+    stats().rejected.inc();
+    return failed(domain::unavailable("Too many requests are waiting for the database."));
+  }
+  st.waiting.push_back({std::move(job), self->make_response_promise<db_answer>()});
+  st.publish();
+  return st.waiting.back().promise;
+}
+
+void on_worker_idle(dispatcher_pointer self, db_worker_actor& worker) {
+  auto& st = self->state;
+  while (!st.waiting.empty()) {
+    waiting_job next = std::move(st.waiting.front());
+    st.waiting.pop_front();
+    if (expired(next.job.due)) {
+      next.promise.deliver(too_late());
+      continue;
+    }
+    next.promise.delegate(worker, run_atom::value, std::move(next.job));
+    st.publish();
+    return;
+  }
+  st.idle.push_back(std::move(worker));
+  st.publish();
+}
+
+dispatcher_actor::behavior_type dispatcher(dispatcher_pointer self, db_pool_options options) {
   auto& st = self->state;
   st.waiting_max = static_cast<std::size_t>(options.queue_max);
   st.workers = options.size;
   stats().size.set(options.size);
   for (int i = 0; i < options.size; ++i) {
-    auto worker = self->system().spawn<caf::detached>(db_worker, caf::actor_cast<caf::actor>(self),
-                                                      options.connection);
+    const idle_listener me{self};
+    auto worker = options.detached_workers
+                      ? self->system().spawn<caf::detached>(db_worker, me, options.connection, true)
+                      : self->system().spawn(db_worker, me, options.connection, false);
     self->link_to(worker);
   }
   st.idle.reserve(static_cast<std::size_t>(options.size));
   return {
-      [=](job_atom, db_job& job) {
-        auto& st = self->state;
-        if (!st.idle.empty()) {
-          auto worker = std::move(st.idle.back());
-          st.idle.pop_back();
-          self->send(worker, job_atom::value, std::move(job));
-        } else if (st.waiting.size() >= st.waiting_max) {
-          stats().rejected.inc();
-          job.fail(domain::unavailable("Too many requests are waiting for the database."));
-        } else {
-          st.waiting.push_back(std::move(job));
-        }
-        st.publish();
-      },
-      [=](idle_atom, caf::actor& worker) {
-        auto& st = self->state;
-        while (!st.waiting.empty()) {
-          db_job job = std::move(st.waiting.front());
-          st.waiting.pop_front();
-          if (expired(job.due)) {
-            stats().rejected.inc();
-            job.fail(domain::unavailable("The request waited too long for the database."));
-            continue;
-          }
-          self->send(worker, job_atom::value, std::move(job));
-          st.publish();
-          return;
-        }
-        st.idle.push_back(std::move(worker));
-        st.publish();
-      },
+      [=](run_atom, db_job& job) { return on_job(self, job); },
+      [=](worker_idle_atom, db_worker_actor& worker) { on_worker_idle(self, worker); },
   };
 }
 
 } // namespace
 
-caf::actor spawn_db_pool(caf::actor_system& sys, const db_pool_options& options) {
+db_pool_actor spawn_db_pool(caf::actor_system& sys, const db_pool_options& options) {
   return sys.spawn(dispatcher, options);
-}
-
-void submit(const caf::actor& pool, db_job job) {
-  caf::anon_send(pool, job_atom::value, std::move(job));
 }
 
 } // namespace eventhub::actors

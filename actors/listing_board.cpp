@@ -21,10 +21,11 @@ std::optional<domain::rendered_page> listing_board::lookup(const std::string& ke
   auto it = pages->find(key);
   if (it == pages->end())
     return std::nullopt;
-  const auto age = std::chrono::steady_clock::now() - it->second.read_at;
-  if (age >= max_age_)
+  const auto now = std::chrono::steady_clock::now();
+  if (!servable(it->second.read_at, now, max_age_))
     return std::nullopt;
-  refresh = age >= max_age_ / 2 && !it->second.refresh_asked->exchange(true);
+  refresh = due_for_refresh(it->second.read_at, now, max_age_) &&
+            !it->second.refresh_asked->exchange(true);
   hits.inc();
   return it->second.page;
 }

@@ -16,6 +16,18 @@
 
 namespace eventhub::actors {
 
+/// The freshness rules of a listing page read at `read_at`, in one place for the actor and the
+/// board's readers: served while younger than max-age, refreshed ahead once past half of it.
+inline bool servable(std::chrono::steady_clock::time_point read_at,
+                     std::chrono::steady_clock::time_point now, std::chrono::milliseconds max_age) {
+  return now - read_at < max_age;
+}
+inline bool due_for_refresh(std::chrono::steady_clock::time_point read_at,
+                            std::chrono::steady_clock::time_point now,
+                            std::chrono::milliseconds max_age) {
+  return now - read_at >= max_age / 2;
+}
+
 struct published_page {
   domain::rendered_page page;
   std::chrono::steady_clock::time_point read_at;    // when its database read started

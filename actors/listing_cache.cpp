@@ -22,16 +22,15 @@
 
 #include "actors/listing_board.hpp"
 
-#include "actors/db_pool.hpp"
-#include "actors/messages.hpp"
+#include "actors/db_request.hpp"
 #include "domain/json.hpp"
 #include "observability/metrics.hpp"
 #include "persistence/event_repository.hpp"
 #include "security/password.hpp"
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include <algorithm>
 #include <deque>
@@ -76,17 +75,20 @@ struct entry {
   std::shared_ptr<std::atomic<bool>> refresh_asked = std::make_shared<std::atomic<bool>>(false);
 };
 
+using waiter = caf::typed_response_promise<listing_answer>;
+
 struct fill {
   std::string key;
   domain::event_query query;
   std::uint64_t generation = 0;
   clock::time_point started; // when its database read was handed to the pool
-  std::vector<domain::reply<domain::rendered_page>> waiters;
+  std::vector<waiter> waiters;
 };
 
 struct cache_state {
   listing_cache_options options;
-  caf::actor db_pool;
+  db_pool_actor db_pool;
+  page_reader read;
   std::uint64_t generation = 0; // bumped by every invalidation
   std::uint64_t next_fill = 0;
   std::unordered_map<std::string, entry> pages;
@@ -104,8 +106,7 @@ struct cache_state {
   }
 };
 
-using cache_actor = caf::stateful_actor<cache_state>;
-using publish_atom = caf::atom_constant<caf::atom("publish")>;
+using cache_actor = listing_cache_actor::stateful_base<cache_state>;
 
 /// Builds and publishes the snapshot of the kept pages now.
 void publish_snapshot(cache_actor* self) {
@@ -140,7 +141,7 @@ domain::rendered_page render(const domain::page<domain::event>& page) {
 }
 
 bool stale(const cache_state& st, const entry& e, clock::time_point now) {
-  return now - e.read_at >= st.options.max_age;
+  return !servable(e.read_at, now, st.options.max_age);
 }
 
 void erase(cache_state& st, std::unordered_map<std::string, entry>::iterator it) {
@@ -181,7 +182,7 @@ void keep(cache_state& st, const std::string& key, const domain::rendered_page& 
     erase(st, old);
   const auto now = clock::now();
   const std::size_t bytes = footprint(key, page);
-  if (now - read_at >= st.options.max_age || bytes > st.options.max_bytes)
+  if (!servable(read_at, now, st.options.max_age) || bytes > st.options.max_bytes)
     return; // served to its waiters only
   if (st.bytes + bytes > st.options.max_bytes)
     make_room(st, bytes, now);
@@ -189,33 +190,37 @@ void keep(cache_state& st, const std::string& key, const domain::rendered_page& 
   st.bytes += bytes;
 }
 
+void on_filled(cache_actor* self, std::uint64_t fill_id, listing_answer result);
+
 void launch(cache_actor* self, std::uint64_t id) {
   auto& st = self->state;
   auto& f = st.fills[id];
   f.started = clock::now();
   ++st.running;
   stats().fills.inc();
-  auto me = caf::actor_cast<caf::actor>(self);
-  db_job job;
-  job.due = clock::now() + st.options.fill_timeout;
-  job.run = [me, id, query = f.query](persistence::session& s) {
-    auto page = s.transact([&](persistence::tx& t) { return persistence::events::list(t, query); });
-    caf::anon_send(me, filled_atom::value, listing_fill{id, render(page), {}});
-  };
-  job.fail = [me, id](const domain::error& e) {
-    caf::anon_send(me, filled_atom::value, listing_fill{id, std::nullopt, e});
-  };
-  submit(st.db_pool, std::move(job));
+  auto job = make_db_job<domain::rendered_page>(
+      clock::now() + st.options.fill_timeout,
+      [read = st.read, query = f.query](persistence::session& s) {
+        return render(read(s, query));
+      });
+  ask_db<domain::rendered_page>(self, st.db_pool, std::move(job), [self, id](listing_answer r) {
+    on_filled(self, id, std::move(r));
+  });
+}
+
+/// Whether a fill may start now or queue (false when max_queued_fills wait already).
+bool can_start_fill(const cache_state& st) {
+  return st.running < st.options.max_fills || st.queued.size() < st.options.max_queued_fills;
 }
 
 /// Registers a fill of `key` and runs it, or queues it while max_fills reads are running (so
 /// listings never take more of the DB pool than that). False when the queue is full too.
 bool start_fill(cache_actor* self, const std::string& key, const domain::event_query& query,
-                std::vector<domain::reply<domain::rendered_page>> waiters) {
+                std::vector<waiter> waiters) {
   auto& st = self->state;
-  const bool slot = st.running < st.options.max_fills;
-  if (!slot && st.queued.size() >= st.options.max_queued_fills)
+  if (!can_start_fill(st))
     return false;
+  const bool slot = st.running < st.options.max_fills;
   const std::uint64_t id = ++st.next_fill;
   st.fills[id] = fill{key, query, st.generation, clock::now(), std::move(waiters)};
   st.filling[key] = id;
@@ -226,37 +231,49 @@ bool start_fill(cache_actor* self, const std::string& key, const domain::event_q
   return true;
 }
 
-void on_list(cache_actor* self, listing_request& req) {
+/// Starts a background refill of a page past half its age, unless one is under way or the
+/// fill slots are busy (a refresh-ahead never queues: nobody waits for it).
+void refresh_ahead(cache_actor* self, const std::string& key, const domain::event_query& query) {
   auto& st = self->state;
-  const std::string key = req.query.cache_key();
+  if (st.filling.count(key) || st.running >= st.options.max_fills || !st.queued.empty())
+    return;
+  start_fill(self, key, query, {});
+}
+
+caf::result<listing_answer> on_list(cache_actor* self, const domain::event_query& query) {
+  auto& st = self->state;
+  const std::string key = query.cache_key();
   const auto now = clock::now();
   auto it = st.pages.find(key);
   if (it != st.pages.end() && !stale(st, it->second, now)) {
     stats().hits.inc();
-    req.reply(it->second.page);
-    if (now - it->second.read_at >= st.options.max_age / 2 && !st.filling.count(key) &&
-        st.running < st.options.max_fills && st.queued.empty())
-      start_fill(self, key, req.query, {}); // refresh ahead: nobody waits for it, never queued
-    return;
+    listing_answer page = it->second.page;
+    if (due_for_refresh(it->second.read_at, now, st.options.max_age))
+      refresh_ahead(self, key, query);
+    return page;
   }
   stats().misses.inc();
   auto active = st.filling.find(key);
   if (active != st.filling.end()) {
-    st.fills[active->second].waiters.push_back(std::move(req.reply));
-    return;
+    auto promise = self->make_response_promise<listing_answer>();
+    st.fills[active->second].waiters.push_back(promise);
+    return promise;
   }
-  std::vector<domain::reply<domain::rendered_page>> waiters{req.reply};
-  if (!start_fill(self, key, req.query, std::move(waiters))) {
+  if (!can_start_fill(st)) {
     // Thousands of distinct queries missing at once (a crawler, an attack): the bounded queue
     // is full, so answer now rather than wait without bound.
     stats().refused.inc();
-    req.reply(domain::unavailable("Too many listing queries at once; try again."));
+    return listing_answer(domain::unavailable("Too many listing queries at once; try again."));
   }
+  // A promise is made only when the answer comes later: once made, it alone answers.
+  auto promise = self->make_response_promise<listing_answer>();
+  start_fill(self, key, query, {promise});
+  return promise;
 }
 
-void on_filled(cache_actor* self, listing_fill& result) {
+void on_filled(cache_actor* self, std::uint64_t fill_id, listing_answer result) {
   auto& st = self->state;
-  auto it = st.fills.find(result.fill_id);
+  auto it = st.fills.find(fill_id);
   if (it == st.fills.end())
     return;
   fill f = std::move(it->second);
@@ -270,17 +287,13 @@ void on_filled(cache_actor* self, listing_fill& result) {
   if (f.generation == st.generation) {
     // Only this generation's fill of the key can be registered: invalidations clear `filling`.
     st.filling.erase(f.key);
-    if (result.page)
-      keep(st, f.key, *result.page, f.started);
+    if (result.ok())
+      keep(st, f.key, *result, f.started);
     st.publish();
     schedule_snapshot(self);
   }
-  for (auto& waiter : f.waiters) {
-    if (result.page)
-      waiter(*result.page);
-    else
-      waiter(result.failure);
-  }
+  for (auto& w : f.waiters)
+    w.deliver(result);
 }
 
 void on_invalidate(cache_actor* self) {
@@ -294,41 +307,41 @@ void on_invalidate(cache_actor* self) {
   publish_snapshot(self); // before the acknowledgement: no reader sees a page from before it
 }
 
-/// A reader found a published page past half its age: refresh it unless already under way.
-void on_refresh(cache_actor* self, const domain::event_query& query) {
-  auto& st = self->state;
-  const std::string key = query.cache_key();
-  auto it = st.pages.find(key);
-  if (it == st.pages.end() || st.filling.count(key) || st.running >= st.options.max_fills ||
-      !st.queued.empty())
-    return;
-  start_fill(self, key, query, {});
-}
-
-caf::behavior cache_behavior(cache_actor* self, caf::actor db_pool, listing_cache_options options,
-                             std::shared_ptr<listing_board> board) {
+listing_cache_actor::behavior_type cache_behavior(cache_actor* self, db_pool_actor db_pool,
+                                                  listing_cache_options options,
+                                                  std::shared_ptr<listing_board> board,
+                                                  page_reader read) {
   self->state.db_pool = std::move(db_pool);
   self->state.options = options;
   self->state.board = std::move(board);
+  self->state.read = std::move(read);
   self->state.publish();
   return {
-      [=](list_atom, listing_request& req) { on_list(self, req); },
-      [=](refresh_atom, listing_request& req) { on_refresh(self, req.query); },
+      [=](list_atom, domain::event_query& query) { return on_list(self, query); },
+      [=](refresh_ahead_atom, domain::event_query& query) {
+        // A reader of the board saw the page past half its age; refill it if still kept.
+        const auto key = query.cache_key();
+        if (self->state.pages.count(key))
+          refresh_ahead(self, key, query);
+      },
       [=](publish_atom) { publish_snapshot(self); },
-      [=](filled_atom, listing_fill& result) { on_filled(self, result); },
       [=](invalidate_atom) {
         on_invalidate(self);
-        return invalidate_atom::value;
+        return invalidated_atom::value;
       },
   };
 }
 
 } // namespace
 
-caf::actor spawn_listing_cache(caf::actor_system& sys, caf::actor db_pool,
-                               const listing_cache_options& options,
-                               std::shared_ptr<listing_board> board) {
-  return sys.spawn(cache_behavior, std::move(db_pool), options, std::move(board));
+listing_cache_actor spawn_listing_cache(caf::actor_system& sys, db_pool_actor db_pool,
+                                        const listing_cache_options& options,
+                                        std::shared_ptr<listing_board> board, page_reader read) {
+  if (!read)
+    read = [](persistence::session& s, const domain::event_query& query) {
+      return s.transact([&](persistence::tx& t) { return persistence::events::list(t, query); });
+    };
+  return sys.spawn(cache_behavior, std::move(db_pool), options, std::move(board), std::move(read));
 }
 
 } // namespace eventhub::actors

@@ -7,8 +7,7 @@
 // delivery or deletion was lost (crash, database down) is claimed again by a sweep.
 #include "actors/notifier.hpp"
 
-#include "actors/db_pool.hpp"
-#include "actors/messages.hpp"
+#include "actors/db_request.hpp"
 #include "actors/webhook.hpp"
 #include "domain/json.hpp"
 #include "observability/log.hpp"
@@ -16,8 +15,8 @@
 #include "persistence/confirmation_repository.hpp"
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include <algorithm>
 
@@ -28,7 +27,7 @@ using clock = std::chrono::steady_clock;
 constexpr int sweep_batch = 200;
 constexpr std::chrono::milliseconds forget_delay{20};
 constexpr std::chrono::milliseconds claim_lease{60000};
-using forget_atom = caf::atom_constant<caf::atom("forget")>;
+constexpr std::chrono::seconds store_timeout{30};
 
 metrics::counter& delivered_total() {
   static auto& c = metrics::registry::global().get_counter("eventhub_confirmations_delivered_total",
@@ -70,83 +69,113 @@ void log_confirmation(const domain::confirmation& c) {
                                    {"request_id", c.request_id}});
 }
 
-/// Detached: owns the libcurl handle and blocks on POSTs.
-caf::behavior webhook_poster(caf::event_based_actor* self, std::string url,
-                             std::chrono::milliseconds timeout) {
+/// What a batch of webhook POSTs came to.
+struct post_report {
+  std::vector<std::int64_t> ok, failed; // purchase ids
+  std::string last_error;
+  int max_attempts = 0; // of the failed ones, before this try
+};
+
+} // namespace
+} // namespace eventhub::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eventhub::actors::post_report)
+
+namespace eventhub::actors {
+namespace {
+
+/// The poster: (post_atom, confirmation_list) -> post_report. Detached: it owns the libcurl
+/// handle and blocks on POSTs.
+using poster_actor =
+    caf::typed_actor<caf::replies_to<post_atom, confirmation_list>::with<post_report>>;
+
+poster_actor::behavior_type webhook_poster(poster_actor::pointer, std::string url,
+                                           std::chrono::milliseconds timeout) {
   auto client = std::make_shared<webhook_client>(url, timeout);
   return {
-      [=](notify_atom, confirmation_list& list) {
-        std::vector<std::int64_t> ok, failed;
-        std::string last_error;
-        int max_attempts = 0;
+      [=](post_atom, confirmation_list& list) {
+        post_report report;
         for (const auto& c : list.items) {
           std::string error;
           if (client->post(webhook_body(c), "confirmation-" + std::to_string(c.purchase_id),
                            error)) {
-            ok.push_back(c.purchase_id);
+            report.ok.push_back(c.purchase_id);
           } else {
-            failed.push_back(c.purchase_id);
-            last_error = error;
-            max_attempts = std::max(max_attempts, c.attempts);
+            report.failed.push_back(c.purchase_id);
+            report.last_error = error;
+            report.max_attempts = std::max(report.max_attempts, c.attempts);
           }
         }
-        return caf::make_message(posted_atom::value, std::move(ok), std::move(failed),
-                                 std::move(last_error), max_attempts);
+        return report;
       },
   };
 }
 
 struct notifier_state {
   notifier_options options;
-  caf::actor db_pool, poster;
+  db_pool_actor db_pool;
+  poster_actor poster;
   std::vector<std::int64_t> to_forget;
   bool forget_scheduled = false;
 };
 
-using notifier_actor = caf::stateful_actor<notifier_state>;
+using notifier_pointer = notifier_actor::stateful_pointer<notifier_state>;
 
-std::chrono::milliseconds backoff(const notifier_options& o, int attempts) {
-  auto delay = std::chrono::milliseconds{1000LL << std::min(attempts, 16)};
-  return std::min(delay, o.retry_max);
-}
-
-void schedule_forget(notifier_actor* self) {
+void schedule_forget(notifier_pointer self) {
   if (!self->state.forget_scheduled) {
     self->state.forget_scheduled = true;
     self->delayed_send(self, forget_delay, forget_atom::value);
   }
 }
 
-void forget_delivered(notifier_actor* self) {
+/// Runs a write on the outbox; a failure only means a later sweep delivers again.
+template <class Write> void store(notifier_pointer self, const char* failure_event, Write write) {
+  auto job = make_tx_job<domain::unit>(clock::now() + store_timeout, [write](persistence::tx& t) {
+    write(t);
+    return domain::unit{};
+  });
+  ask_db<domain::unit>(self, self->state.db_pool, std::move(job),
+                       [failure_event](const domain::result<domain::unit>& r) {
+                         if (!r.ok())
+                           log::warn(failure_event);
+                       });
+}
+
+void forget_delivered(notifier_pointer self) {
   auto& st = self->state;
   st.forget_scheduled = false;
   if (st.to_forget.empty())
     return;
-  db_job job;
-  job.due = clock::now() + std::chrono::seconds(30);
-  job.run = [ids = std::move(st.to_forget)](persistence::session& s) {
-    s.transact([&](persistence::tx& t) { persistence::confirmations::forget_delivered(t, ids); });
-  };
-  job.fail = [](const domain::error&) {
-    log::warn("notify.forget_failed"); // the sweeper delivers those rows again: at least once
-  };
+  // A lost delete only means the sweeper delivers those rows again: at least once.
+  store(self, "notify.forget_failed", [ids = std::move(st.to_forget)](persistence::tx& t) {
+    persistence::confirmations::forget_delivered(t, ids);
+  });
   st.to_forget.clear();
-  submit(st.db_pool, std::move(job));
 }
 
-void postpone(notifier_actor* self, std::vector<std::int64_t> ids, std::chrono::milliseconds delay,
+void postpone(notifier_pointer self, std::vector<std::int64_t> ids, std::chrono::milliseconds delay,
               std::string reason) {
-  db_job job;
-  job.due = clock::now() + std::chrono::seconds(30);
-  job.run = [ids = std::move(ids), delay, reason = std::move(reason)](persistence::session& s) {
-    s.transact(
-        [&](persistence::tx& t) { persistence::confirmations::postpone(t, ids, delay, reason); });
-  };
-  job.fail = [](const domain::error&) {};
-  submit(self->state.db_pool, std::move(job));
+  store(self, "notify.postpone_failed",
+        [ids = std::move(ids), delay, reason = std::move(reason)](persistence::tx& t) {
+          persistence::confirmations::postpone(t, ids, delay, reason);
+        });
 }
 
-void deliver(notifier_actor* self, confirmation_list& list) {
+void on_posted(notifier_pointer self, post_report& report) {
+  auto& st = self->state;
+  delivered_total().inc(report.ok.size());
+  st.to_forget.insert(st.to_forget.end(), report.ok.begin(), report.ok.end());
+  schedule_forget(self);
+  if (report.failed.empty())
+    return;
+  failed_total().inc(report.failed.size());
+  log::warn("notify.webhook_failed", {{"count", static_cast<std::int64_t>(report.failed.size())},
+                                      {"error", report.last_error}});
+  postpone(self, std::move(report.failed), retry_backoff(st.options.retry_max, report.max_attempts),
+           report.last_error);
+}
+
+void deliver(notifier_pointer self, confirmation_list& list) {
   auto& st = self->state;
   for (const auto& c : list.items)
     log_confirmation(c);
@@ -157,29 +186,34 @@ void deliver(notifier_actor* self, confirmation_list& list) {
     schedule_forget(self);
     return;
   }
-  self->send(st.poster, notify_atom::value, std::move(list));
+  // Each POST may take the webhook timeout; past that the rows stay claimed and a later sweep
+  // delivers them again.
+  const auto timeout = st.options.webhook_timeout * static_cast<int>(list.items.size() + 1);
+  self->request(st.poster, timeout, post_atom::value, std::move(list))
+      .then([self](post_report& report) { on_posted(self, report); },
+            [](caf::error&) { log::warn("notify.webhook_timeout"); });
 }
 
-void sweep(notifier_actor* self) {
-  auto me = caf::actor_cast<caf::actor>(self);
-  db_job job;
-  job.due = clock::now() + self->state.options.sweep_interval;
-  job.run = [me](persistence::session& s) {
-    auto rows = s.transact([](persistence::tx& t) {
-      return persistence::confirmations::claim_due(t, sweep_batch, claim_lease);
-    });
-    const bool more = rows.size() == static_cast<std::size_t>(sweep_batch);
-    if (!rows.empty())
-      caf::anon_send(me, notify_atom::value, confirmation_list{std::move(rows), true});
-    if (more)
-      caf::anon_send(me, sweep_atom::value);
-  };
-  job.fail = [](const domain::error&) {};
-  submit(self->state.db_pool, std::move(job));
+void sweep(notifier_pointer self) {
+  auto job = make_tx_job<std::vector<domain::confirmation>>(
+      clock::now() + self->state.options.sweep_interval, [](persistence::tx& t) {
+        return persistence::confirmations::claim_due(t, sweep_batch, claim_lease);
+      });
+  ask_db<std::vector<domain::confirmation>>(
+      self, self->state.db_pool, std::move(job),
+      [self](domain::result<std::vector<domain::confirmation>> rows) {
+        if (!rows.ok() || rows->empty())
+          return;
+        const bool more = rows->size() == static_cast<std::size_t>(sweep_batch);
+        confirmation_list list{std::move(*rows)};
+        deliver(self, list);
+        if (more)
+          self->send(self, sweep_atom::value);
+      });
 }
 
-caf::behavior notifier_behavior(notifier_actor* self, caf::actor db_pool,
-                                notifier_options options) {
+notifier_actor::behavior_type notifier_behavior(notifier_pointer self, db_pool_actor db_pool,
+                                                notifier_options options) {
   auto& st = self->state;
   st.options = options;
   st.db_pool = std::move(db_pool);
@@ -193,35 +227,27 @@ caf::behavior notifier_behavior(notifier_actor* self, caf::actor db_pool,
     self->quit(msg.reason);
   });
   self->send(self, sweep_atom::value); // deliver what a previous run left behind
-  self->delayed_send(self, options.sweep_interval, tick_atom::value);
+  self->delayed_send(self, options.sweep_interval, sweep_tick_atom::value);
   return {
       [=](notify_atom, confirmation_list& list) { deliver(self, list); },
-      [=](posted_atom, std::vector<std::int64_t>& ok, std::vector<std::int64_t>& failed,
-          std::string& error, int attempts) {
-        auto& st = self->state;
-        delivered_total().inc(ok.size());
-        st.to_forget.insert(st.to_forget.end(), ok.begin(), ok.end());
-        schedule_forget(self);
-        if (!failed.empty()) {
-          failed_total().inc(failed.size());
-          log::warn("notify.webhook_failed",
-                    {{"count", static_cast<std::int64_t>(failed.size())}, {"error", error}});
-          postpone(self, std::move(failed), backoff(st.options, attempts), error);
-        }
-      },
       [=](forget_atom) { forget_delivered(self); },
       [=](sweep_atom) { sweep(self); },
-      [=](tick_atom) {
+      [=](sweep_tick_atom) {
         sweep(self);
-        self->delayed_send(self, self->state.options.sweep_interval, tick_atom::value);
+        self->delayed_send(self, self->state.options.sweep_interval, sweep_tick_atom::value);
       },
   };
 }
 
 } // namespace
 
-caf::actor spawn_notifier(caf::actor_system& sys, caf::actor db_pool,
-                          const notifier_options& options) {
+std::chrono::milliseconds retry_backoff(std::chrono::milliseconds retry_max, int attempts) {
+  auto delay = std::chrono::milliseconds{1000LL << std::min(std::max(attempts, 0), 16)};
+  return std::min(delay, retry_max);
+}
+
+notifier_actor spawn_notifier(caf::actor_system& sys, db_pool_actor db_pool,
+                              const notifier_options& options) {
   return sys.spawn(notifier_behavior, std::move(db_pool), options);
 }
 

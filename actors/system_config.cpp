@@ -1,5 +1,6 @@
 // CAF settings are applied with cfg.set: cfg.parse would reject our own flags and read a stray
-// caf-application.ini (shared/notes/cpp-stack.md §7). Values were validated by config/.
+// caf-application.ini from the working directory (docs/configuration.md). Values were validated
+// by config/.
 #include "actors/system_config.hpp"
 
 #include "actors/wire.hpp"

@@ -2,18 +2,23 @@
 // every node in system_config.cpp. Included only by actors/*.cpp.
 #pragma once
 
+#include "actors/atoms.hpp"
 #include "domain/commands.hpp"
 #include "domain/result.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <cstdint>
 #include <string>
 
 namespace eventhub::actors {
 
-/// A live member: its name ("host:port") and its cluster node actor.
+/// A live member: its name ("host:port") and its cluster node actor. The handle is untyped
+/// because the node's own interface names it (a type cannot contain itself); receivers
+/// actor_cast it to the part of cluster_node_actor they use (owner_node below).
 struct member_entry {
   std::string name;
   caf::actor node;
@@ -56,6 +61,11 @@ typename Inspector::result_type inspect(Inspector& f, wire_purchase_result& x) {
            x.event_id, x.participant_id, x.purchased_at_us, x.quantity, x.error_code, x.detail,
            x.tickets_available, x.retry_after);
 }
+
+/// A member as the owner of events: the part of the cluster node's protocol other nodes'
+/// registries use.
+using owner_node =
+    caf::typed_actor<caf::replies_to<forward_atom, wire_purchase>::with<wire_purchase_result>>;
 
 wire_purchase to_wire(const domain::purchase_request& r, bool internal_key);
 domain::purchase_request from_wire(const wire_purchase& w);

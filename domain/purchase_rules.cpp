@@ -18,6 +18,31 @@ struct known_key {
 
 } // namespace
 
+std::optional<verdict> refusal_for(const event_stock& stock, std::int32_t quantity, timestamp now) {
+  if (now >= stock.starts_at)
+    return verdict::sales_closed;
+  if (quantity > stock.available())
+    return verdict::sold_out;
+  return std::nullopt;
+}
+
+error refusal_error(verdict v, std::int64_t available) {
+  switch (v) {
+  case verdict::sold_out: {
+    auto e = make_error(error_code::sold_out, "Not enough tickets left for this event.");
+    e.tickets_available = available;
+    return e;
+  }
+  case verdict::sales_closed:
+    return make_error(error_code::sales_closed, "Ticket sales closed when the event started.");
+  case verdict::key_mismatch:
+    return make_error(error_code::idempotency_mismatch,
+                      "This Idempotency-Key was used for a different purchase.");
+  default:
+    return unavailable("The purchase waited too long.");
+  }
+}
+
 std::vector<decision> decide_batch(event_stock& stock, const std::vector<purchase_request>& batch,
                                    const std::vector<keyed_purchase>& prior,
                                    const std::vector<bool>& abandoned) {
@@ -50,10 +75,8 @@ std::vector<decision> decide_batch(event_stock& stock, const std::vector<purchas
         continue;
       }
     }
-    if (stock.sales_closed()) {
-      d.verdict = verdict::sales_closed;
-    } else if (req.quantity > stock.available()) {
-      d.verdict = verdict::sold_out;
+    if (auto refused = refusal_for(stock, req.quantity, stock.now)) {
+      d.verdict = *refused;
     } else {
       d.verdict = verdict::confirm;
       stock.sold += req.quantity;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "domain/commands.hpp"
+#include "domain/error.hpp"
 #include "domain/model.hpp"
 
 #include <cstdint>
@@ -21,7 +22,6 @@ struct event_stock {
   timestamp now; // the database's clock
 
   std::int64_t available() const { return capacity - sold; }
-  bool sales_closed() const { return now >= starts_at; }
 };
 
 /// A purchase already made with an Idempotency-Key.
@@ -41,6 +41,14 @@ struct decision {
   std::optional<std::size_t> batch_index;
   std::int64_t available = 0; // tickets left after this item was decided
 };
+
+/// Why `quantity` tickets cannot be sold now, if they cannot: sales closed at `now`, or fewer
+/// than `quantity` left. The one rule for both the batch under the row lock (with the
+/// database's clock) and the event actor's memo (with this node's).
+std::optional<verdict> refusal_for(const event_stock& stock, std::int32_t quantity, timestamp now);
+
+/// The error a refusing verdict answers with (sold_out carries `available`).
+error refusal_error(verdict v, std::int64_t available);
 
 /// Decides each request in order. `prior` holds the keyed purchases already in the database for
 /// the requesters of this batch; `abandoned` (empty, or one flag per request) marks requests

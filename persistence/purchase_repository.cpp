@@ -41,22 +41,6 @@ keyed_purchases(tx& t, const std::vector<domain::purchase_request>& batch) {
   return out;
 }
 
-domain::error refusal(const domain::decision& d) {
-  switch (d.verdict) {
-  case domain::verdict::sold_out: {
-    auto e = domain::make_error(error_code::sold_out, "Not enough tickets left for this event.");
-    e.tickets_available = d.available;
-    return e;
-  }
-  case domain::verdict::sales_closed:
-    return domain::make_error(error_code::sales_closed,
-                              "Ticket sales closed when the event started.");
-  default:
-    return domain::make_error(error_code::idempotency_mismatch,
-                              "This Idempotency-Key was used for a different purchase.");
-  }
-}
-
 struct inserted {
   std::vector<domain::purchase> purchases; // by batch index; id 0 when not confirmed
   std::vector<domain::confirmation> confirmations;
@@ -142,7 +126,7 @@ batch_outcome run_batch(tx& t, std::int64_t event_id,
           d.prior_index ? prior[*d.prior_index].original : rows.purchases[*d.batch_index];
       outcome.results.emplace_back(domain::purchase_outcome{original, true});
     } else {
-      outcome.results.emplace_back(refusal(d));
+      outcome.results.emplace_back(domain::refusal_error(d.verdict, d.available));
     }
   }
   return outcome;

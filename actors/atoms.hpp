@@ -1,0 +1,65 @@
+// Every atom of the actor layer, each with exactly one meaning. A new message gets a new atom:
+// reusing one for something else would let a handler match a message it was not written for.
+// Included only by actors/*.cpp, actor headers and tests/actors.
+#pragma once
+
+#include <caf/atom.hpp>
+
+namespace eventhub::actors {
+
+// DB pool
+using run_atom = caf::atom_constant<caf::atom("run")>;             // run this job on a connection
+using worker_idle_atom = caf::atom_constant<caf::atom("wrkidle")>; // a worker finished its job
+
+// purchases: services -> registry -> event actor
+using purchase_atom = caf::atom_constant<caf::atom("purchase")>;      // sell (or refuse) this
+using event_changed_atom = caf::atom_constant<caf::atom("evchange")>; // an admin wrote an event
+using stock_stale_atom = caf::atom_constant<caf::atom("stkstale")>;   // forget the memo of stock
+using idle_atom = caf::atom_constant<caf::atom("idle")>;              // event actor: I am idle
+using idle_check_atom = caf::atom_constant<caf::atom("idlechk")>;     // event actor's own timer
+using passivate_atom = caf::atom_constant<caf::atom("passiv")>;       // registry: stop if idle
+using forget_keys_atom = caf::atom_constant<caf::atom("fgtkeys")>;    // drop old internal keys
+using members_atom = caf::atom_constant<caf::atom("members")>;        // the live cluster members
+
+// listing cache
+using list_atom = caf::atom_constant<caf::atom("list")>;             // a page that missed
+using refresh_ahead_atom = caf::atom_constant<caf::atom("refresh")>; // a page past half its age
+using invalidate_atom = caf::atom_constant<caf::atom("invalid")>;    // drop every page
+using invalidated_atom = caf::atom_constant<caf::atom("invalidd")>;  // the drop is done
+using publish_atom = caf::atom_constant<caf::atom("publish")>;       // cache's own snapshot timer
+
+// notifier
+using notify_atom = caf::atom_constant<caf::atom("notify")>;      // deliver these confirmations
+using post_atom = caf::atom_constant<caf::atom("post")>;          // poster: POST these webhooks
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;        // claim due outbox rows now
+using sweep_tick_atom = caf::atom_constant<caf::atom("swptick")>; // notifier's sweep timer
+using forget_atom = caf::atom_constant<caf::atom("forget")>;      // delete delivered outbox rows
+
+// credential workers
+using hash_atom = caf::atom_constant<caf::atom("hash")>;     // argon2id-hash a password
+using verify_atom = caf::atom_constant<caf::atom("verify")>; // check a password against a hash
+
+// cluster
+using seed_found_atom = caf::atom_constant<caf::atom("seedfnd")>; // a seed watcher connected
+using join_atom = caf::atom_constant<caf::atom("join")>;          // a member announces itself
+using roster_atom = caf::atom_constant<caf::atom("roster")>;      // a member's list of members
+using gossip_atom = caf::atom_constant<caf::atom("gossip")>;      // node's anti-entropy timer
+using forward_atom = caf::atom_constant<caf::atom("forward")>;    // sell this as the owner
+using broadcast_atom = caf::atom_constant<caf::atom("bcast")>;    // tell every node of a write
+using view_atom = caf::atom_constant<caf::atom("view")>;          // members as health shows them
+using reconnect_atom = caf::atom_constant<caf::atom("reconn")>;   // seed watcher's retry timer
+
+// services (the boundary with the HTTP layer)
+using register_atom = caf::atom_constant<caf::atom("register")>;
+using login_atom = caf::atom_constant<caf::atom("login")>;
+using find_atom = caf::atom_constant<caf::atom("find")>;
+using list_all_atom = caf::atom_constant<caf::atom("listall")>;
+using create_atom = caf::atom_constant<caf::atom("create")>;
+using update_atom = caf::atom_constant<caf::atom("update")>;
+using delete_atom = caf::atom_constant<caf::atom("delete")>;
+using attendees_atom = caf::atom_constant<caf::atom("attend")>;
+using purchases_of_atom = caf::atom_constant<caf::atom("purchof")>;
+using health_atom = caf::atom_constant<caf::atom("health")>;
+using checked_atom = caf::atom_constant<caf::atom("checked")>; // health: a check finished
+
+} // namespace eventhub::actors

@@ -1,0 +1,123 @@
+// The purchases actor. Owns nothing but its handles: a purchase is one request to the seller,
+// counted here once per answer whichever node or mode served it.
+#include "actors/services/purchases.hpp"
+
+#include "observability/metrics.hpp"
+#include "persistence/purchase_repository.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+namespace eventhub::actors {
+namespace {
+
+using domain::error_code;
+namespace purchases_db = persistence::purchases;
+
+metrics::counter& outcome_counter(const char* name) {
+  return metrics::registry::global().get_counter(
+      "eventhub_purchases_total", "Purchase requests by outcome", {{"outcome", name}});
+}
+
+void count(const purchase_answer& r) {
+  static metrics::counter& confirmed = outcome_counter("confirmed");
+  static metrics::counter& replayed = outcome_counter("replayed");
+  static metrics::counter& sold_out = outcome_counter("sold_out");
+  static metrics::counter& sales_closed = outcome_counter("sales_closed");
+  static metrics::counter& unavailable = outcome_counter("unavailable");
+  static metrics::counter& rejected = outcome_counter("rejected");
+  if (r.ok())
+    (r->replayed ? replayed : confirmed).inc();
+  else if (r.err().code == error_code::sold_out)
+    sold_out.inc();
+  else if (r.err().code == error_code::sales_closed)
+    sales_closed.inc();
+  else if (r.err().code == error_code::unavailable)
+    unavailable.inc();
+  else
+    rejected.inc();
+}
+
+struct purchases_state {
+  purchases_deps deps;
+  service_options options;
+
+  deadline due() const { return due_in(options.request_timeout); }
+};
+
+using purchases_pointer = purchases_actor::stateful_pointer<purchases_state>;
+
+void on_purchase(purchases_pointer self, domain::purchase_request& req,
+                 domain::reply<domain::purchase_outcome>& done) {
+  purchase_command cmd;
+  cmd.memo_ok = !req.idempotency_key;
+  cmd.request = std::move(req);
+  cmd.due = self->state.due();
+  self->request(self->state.deps.seller, wait_for(cmd.due), purchase_atom::value, std::move(cmd))
+      .then(
+          [done](purchase_answer& a) {
+            count(a);
+            done(std::move(a));
+          },
+          [done](caf::error&) {
+            purchase_answer a(domain::unavailable("The purchase timed out."));
+            count(a);
+            done(std::move(a));
+          });
+}
+
+purchases_actor::behavior_type purchases_behavior(purchases_pointer self, purchases_deps deps,
+                                                  service_options options) {
+  self->state.deps = std::move(deps);
+  self->state.options = options;
+  return {
+      [=](purchase_atom, domain::purchase_request& req,
+          domain::reply<domain::purchase_outcome>& done) { on_purchase(self, req, done); },
+      [=](find_atom, std::int64_t id, domain::principal caller,
+          domain::reply<domain::purchase>& done) {
+        auto job =
+            make_tx_job<domain::purchase>(self->state.due(), [id, caller](persistence::tx& t) {
+              auto p = purchases_db::find(t, id);
+              if (p && caller.role != domain::role::admin && p->participant_id != caller.id)
+                p.reset(); // someone else's purchase does not exist for this caller
+              return found(std::move(p), "purchase");
+            });
+        serve_from_db<domain::purchase>(self, self->state.deps.db_pool, std::move(job), done);
+      },
+      [=](purchases_of_atom, std::int64_t participant_id, domain::page_request paging,
+          domain::reply<domain::page<domain::purchase>>& done) {
+        auto job = make_tx_job<domain::page<domain::purchase>>(
+            self->state.due(), [participant_id, paging](persistence::tx& t) {
+              return purchases_db::list_of(t, participant_id, paging);
+            });
+        serve_from_db<domain::page<domain::purchase>>(self, self->state.deps.db_pool,
+                                                      std::move(job), done);
+      },
+  };
+}
+
+} // namespace
+
+purchases_actor spawn_purchases(caf::actor_system& sys, purchases_deps deps,
+                                const service_options& options) {
+  return sys.spawn(purchases_behavior, std::move(deps), options);
+}
+
+void purchases_service::purchase(domain::purchase_request req,
+                                 domain::reply<domain::purchase_outcome> done) {
+  caf::anon_send(actor_, purchase_atom::value, std::move(req), std::move(done));
+}
+
+void purchases_service::find_purchase(std::int64_t id, domain::principal caller,
+                                      domain::reply<domain::purchase> done) {
+  caf::anon_send(actor_, find_atom::value, id, caller, std::move(done));
+}
+
+void purchases_service::list_purchases(std::int64_t participant_id, domain::page_request paging,
+                                       domain::reply<domain::page<domain::purchase>> done) {
+  caf::anon_send(actor_, purchases_of_atom::value, participant_id, paging, std::move(done));
+}
+
+} // namespace eventhub::actors
