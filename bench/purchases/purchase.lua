@@ -2,7 +2,9 @@
 -- Each wrk thread takes its own token; every request picks one of the events at random.
 -- Arguments (after --): TOKENS_FILE EVENTS_FILE RESULT_FILE
 -- Counts statuses per thread and writes, at the end, one JSON object with the statuses and the
--- latency percentiles (microseconds) to RESULT_FILE.
+-- latency percentiles (microseconds) to RESULT_FILE. A 409 counts as "409" only when it is the
+-- sold-out problem (type .../sold-out); any other 409 (conflict, sales-closed) counts as
+-- "409 other", so that the benchmark can refuse it.
 
 local threads = {}
 local next_id = 0
@@ -37,7 +39,9 @@ function request()
 end
 
 function response(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
+  local key = tostring(status)
+  if status == 409 and not body:find('/sold-out"', 1, true) then key = "409 other" end
+  statuses[key] = (statuses[key] or 0) + 1
 end
 
 function done(summary, latency, requests)
@@ -47,13 +51,15 @@ function done(summary, latency, requests)
     for code, n in pairs(s) do merged[code] = (merged[code] or 0) + n end
   end
   local parts = {}
-  for code, n in pairs(merged) do table.insert(parts, string.format('"%d": %d', code, n)) end
+  for code, n in pairs(merged) do table.insert(parts, string.format('"%s": %d', code, n)) end
   local f = io.open(threads[1]:get("result_file"), "w")
+  local e = summary.errors
   f:write(string.format(
-    '{"requests": %d, "seconds": %.3f, "errors": %d, "statuses": {%s}, ' ..
+    '{"requests": %d, "seconds": %.3f, "errors": %d, ' ..
+    '"socket_errors_by_kind": {"connect": %d, "read": %d, "write": %d, "timeout": %d}, "statuses": {%s}, ' ..
     '"latency_us": {"p50": %d, "p90": %d, "p99": %d, "p999": %d, "max": %d, "mean": %.1f}}\n',
-    summary.requests, summary.duration / 1e6,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.requests, summary.duration / 1e6, e.connect + e.read + e.write + e.timeout,
+    e.connect, e.read, e.write, e.timeout,
     table.concat(parts, ", "),
     latency:percentile(50), latency:percentile(90), latency:percentile(99),
     latency:percentile(99.9), latency.max, latency.mean))
