@@ -147,16 +147,6 @@ class PurchaseBasicsTest(ServiceTestCase):
         self.assertEqual(self.assertProblem(self.client.post(path, {"quantity": 1}, token=self.token),
                                             409, "sold-out")["ticketsAvailable"], 0)
 
-    def test_sold_out_requests_are_answered_without_a_transaction(self):
-        event = self.api.create_event(capacity=1)
-        path = f"/api/events/{event['id']}/purchases"
-        self.assertEqual(self.client.post(path, {"quantity": 1}, token=self.token).status, 201)
-        self.assertEqual(self.client.post(path, {"quantity": 1}, token=self.token).status, 409)
-        batches = self.metric("eventhub_purchase_batch_size_count")
-        for _ in range(20):
-            self.assertEqual(self.client.post(path, {"quantity": 1}, token=self.token).status, 409)
-        self.assertEqual(self.metric("eventhub_purchase_batch_size_count"), batches)
-
     def test_capacity_raised_by_an_admin_sells_again(self):
         event = self.api.create_event(capacity=1)
         path = f"/api/events/{event['id']}/purchases"
