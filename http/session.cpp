@@ -4,6 +4,7 @@
 
 #include "http/problem.hpp"
 #include "observability/log.hpp"
+#include "security/random.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -13,7 +14,6 @@
 #include <boost/beast/http/write.hpp>
 
 #include <algorithm>
-#include <random>
 
 namespace eventhub::http {
 namespace beast = boost::beast;
@@ -22,16 +22,9 @@ namespace net = boost::asio;
 
 namespace {
 
+/// A request id for a request that brings none: 128 random bits.
 std::string generated_request_id() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  static const char* hex = "0123456789abcdef";
-  std::string id(32, '0');
-  std::uint64_t a = rng(), b = rng();
-  for (int i = 0; i < 16; ++i) {
-    id[i] = hex[(a >> (i * 4)) & 0xF];
-    id[16 + i] = hex[(b >> (i * 4)) & 0xF];
-  }
-  return id;
+  return security::random_hex(16);
 }
 
 /// The client's X-Request-Id if it has 1..128 printable characters, else a new one.
