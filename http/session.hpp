@@ -50,6 +50,8 @@ class session : public std::enable_shared_from_this<session> {
   void on_write(boost::beast::error_code ec, bool close);
   void reject(int status, const std::string& slug, const std::string& detail);
   void close();
+  /// The bytes read of a header the parser refused (at most http.max-header-bytes).
+  boost::beast::string_view unparsed_header() const;
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
