@@ -168,23 +168,35 @@ void session::on_body(beast::error_code ec) {
   handle(std::move(req));
 }
 
+template <class Step> void session::run(std::uint64_t seq, const Step& step) {
+  try {
+    step();
+  } catch (const std::exception& e) {
+    log::error("http.handler_failed", {{"error", e.what()}, {"request_id", request_id_}});
+    answer(seq, problem(domain::make_error(domain::error_code::internal, ""), path_));
+  }
+}
+
 void session::handle(request req) {
   const std::uint64_t seq = ++seq_;
   answered_ = false;
   ++state_->in_flight;
-  // dispatch: a handler that answers at once (on this thread) is answered inline; a reply from
-  // another thread (an actor) is posted onto this session's executor.
+  // dispatch: inline when already on this session's executor (every answer is made there, see
+  // router.hpp), queued onto it otherwise.
   respond_fn respond = [self = shared_from_this(), seq](response res) {
     net::dispatch(self->stream_.get_executor(), [self, seq, res = std::move(res)]() mutable {
       self->answer(seq, std::move(res));
     });
   };
-  try {
-    state_->handler(std::move(req), std::move(respond));
-  } catch (const std::exception& e) {
-    log::error("http.handler_failed", {{"error", e.what()}, {"request_id", request_id_}});
-    answer(seq, problem(domain::make_error(domain::error_code::internal, ""), path_));
-  }
+  // A step of this request (a core reply brought back by on_io): dropped once the request is
+  // answered, so a late reply after the timeout's 503 does nothing, not even start new work.
+  post_fn post = [self = shared_from_this(), seq](std::function<void()> step) {
+    net::dispatch(self->stream_.get_executor(), [self, seq, step = std::move(step)] {
+      if (seq == self->seq_ && !self->answered_)
+        self->run(seq, step);
+    });
+  };
+  run(seq, [&] { state_->handler(std::move(req), std::move(respond), std::move(post)); });
   if (answered_)
     return; // answered inline: no timer needed
   // Replies from other threads are posted to this executor, so none can run before the timer

@@ -7,13 +7,14 @@
 namespace eventhub::http::handlers {
 handler_fn health(const handler_context& ctx) {
   return [&ctx](const call& c) {
-    ctx.services.operations.health([c](domain::result<domain::health_report> r) {
-      domain::health_report report = r.ok() ? *r : domain::health_report{};
-      auto res = json_response(report.db_up ? 200 : 503, domain::to_json(report));
-      if (!report.db_up)
-        res.with_header("Retry-After", "5");
-      c.respond(std::move(res));
-    });
+    ctx.services.operations.health(
+        on_io<domain::health_report>(c, [c](domain::result<domain::health_report> r) {
+          const domain::health_report report = r.ok() ? *r : domain::health_report{};
+          auto res = json_response(report.db_up ? 200 : 503, domain::to_json(report));
+          if (!report.db_up)
+            res.with_header("Retry-After", "5");
+          c.respond(std::move(res));
+        }));
   };
 }
 
