@@ -19,7 +19,7 @@
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
 #include "persistence/purchase_repository.hpp"
-#include "security/password.hpp"
+#include "security/random.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>

@@ -41,26 +41,6 @@ metrics::counter& failed_total() {
   return c;
 }
 
-std::string webhook_body(const domain::confirmation& c) {
-  rapidjson::StringBuffer buffer;
-  domain::json_writer w(buffer);
-  w.StartObject();
-  w.Key("type");
-  w.String("purchase.confirmed");
-  w.Key("purchaseId");
-  w.Int64(c.purchase_id);
-  w.Key("eventId");
-  w.Int64(c.event_id);
-  w.Key("participantId");
-  w.Int64(c.participant_id);
-  w.Key("quantity");
-  w.Int(c.quantity);
-  w.Key("requestId");
-  w.String(c.request_id);
-  w.EndObject();
-  return {buffer.GetString(), buffer.GetSize()};
-}
-
 void log_confirmation(const domain::confirmation& c) {
   log::info("purchase.confirmed", {{"purchase_id", c.purchase_id},
                                    {"event_id", c.event_id},
@@ -97,7 +77,7 @@ poster_actor::behavior_type webhook_poster(poster_actor::pointer, std::string ur
         post_report report;
         for (const auto& c : list.items) {
           std::string error;
-          if (client->post(webhook_body(c), "confirmation-" + std::to_string(c.purchase_id),
+          if (client->post(domain::webhook_json(c), "confirmation-" + std::to_string(c.purchase_id),
                            error)) {
             report.ok.push_back(c.purchase_id);
           } else {

@@ -76,9 +76,10 @@ int serve(const config::settings& configured, const sigset_t& stop_signals) {
                                 load_swagger_ui(s.docs_swagger_ui_dir)};
   auto auth = std::make_shared<http::authenticator>(tokens, context.services.participants);
   const http::router router(http::make_routes(context), auth, s.http_trusted_proxies);
-  http::server server(server_options(s), [&router](http::request req, http::respond_fn respond) {
-    router.dispatch(std::move(req), std::move(respond));
-  });
+  http::server server(server_options(s),
+                      [&router](http::request req, http::respond_fn respond, http::post_fn post) {
+                        router.dispatch(std::move(req), std::move(respond), std::move(post));
+                      });
   const auto port = server.start();
   write_port_file(s.http_port_file, port);
   log::info("http.listening",

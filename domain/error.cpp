@@ -1,34 +1,33 @@
-// Names of error codes, for logs and metrics labels.
+// Names of error codes, for logs and metrics labels. Their HTTP facets (status, problem type,
+// title) are the table in http/problem.cpp: statuses are chosen only at the edge.
 #include "domain/error.hpp"
 
+#include <iterator>
+
 namespace eventhub::domain {
+namespace {
+
+/// Indexed by error_code, in its declaration order.
+constexpr const char* names[] = {
+    "invalid",              // error_code::invalid
+    "unauthenticated",      // error_code::unauthenticated
+    "forbidden",            // error_code::forbidden
+    "not_found",            // error_code::not_found
+    "conflict",             // error_code::conflict
+    "sold_out",             // error_code::sold_out
+    "sales_closed",         // error_code::sales_closed
+    "idempotency_mismatch", // error_code::idempotency_mismatch
+    "throttled",            // error_code::throttled
+    "unavailable",          // error_code::unavailable
+    "internal",             // error_code::internal
+};
+static_assert(std::size(names) == error_code_count, "one name per error_code");
+
+} // namespace
 
 const char* to_string(error_code code) {
-  switch (code) {
-  case error_code::invalid:
-    return "invalid";
-  case error_code::unauthenticated:
-    return "unauthenticated";
-  case error_code::forbidden:
-    return "forbidden";
-  case error_code::not_found:
-    return "not_found";
-  case error_code::conflict:
-    return "conflict";
-  case error_code::sold_out:
-    return "sold_out";
-  case error_code::sales_closed:
-    return "sales_closed";
-  case error_code::idempotency_mismatch:
-    return "idempotency_mismatch";
-  case error_code::throttled:
-    return "throttled";
-  case error_code::unavailable:
-    return "unavailable";
-  case error_code::internal:
-    return "internal";
-  }
-  return "internal";
+  const auto i = static_cast<std::size_t>(code);
+  return i < error_code_count ? names[i] : "internal";
 }
 
 } // namespace eventhub::domain

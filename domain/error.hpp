@@ -1,6 +1,7 @@
 // Typed errors shared by every layer; HTTP statuses are chosen only at the edge (http/problem.cpp).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,8 +20,12 @@ enum class error_code {
   idempotency_mismatch, // key reused with another body or event (422)
   throttled,            // too many failed logins (429)
   unavailable,          // database down, queue full, timeout (503)
-  internal              // a bug; never detailed to clients (500)
+  internal              // a bug; never detailed to clients (500); stays last
 };
+
+/// How many codes there are: the tables indexed by error_code (names here, HTTP facets in
+/// http/problem.cpp) have exactly this many rows.
+inline constexpr std::size_t error_code_count = static_cast<std::size_t>(error_code::internal) + 1;
 
 struct field_error {
   std::string field;

@@ -1,4 +1,4 @@
-// JSON shapes of the API resources (field names per shared/api.md).
+// Every JSON shape the service writes (field names per docs/api.md).
 #include "domain/json.hpp"
 
 namespace eventhub::domain {
@@ -79,6 +79,98 @@ void write_json(json_writer& w, const attendee& a) {
   w.Key("ticketsPurchased");
   w.Int64(a.tickets_purchased);
   w.EndObject();
+}
+
+void write_json(json_writer& w, const access_token& t) {
+  w.StartObject();
+  w.Key("accessToken");
+  w.String(t.token);
+  w.Key("tokenType");
+  w.String("Bearer");
+  w.Key("expiresIn");
+  w.Int64(t.expires_in);
+  w.Key("role");
+  w.String(to_string(t.role));
+  w.EndObject();
+}
+
+namespace {
+
+const char* up_or_down(bool up) {
+  return up ? "UP" : "DOWN";
+}
+
+void write_db_health(json_writer& w, const health_report& r) {
+  w.StartObject();
+  w.Key("status");
+  w.String(up_or_down(r.db_up));
+  w.Key("details");
+  w.StartObject();
+  w.Key("database");
+  w.String("PostgreSQL");
+  w.EndObject();
+  w.EndObject();
+}
+
+void write_cluster_health(json_writer& w, const health_report& r) {
+  w.StartObject();
+  w.Key("status");
+  w.String("UP");
+  w.Key("details");
+  w.StartObject();
+  w.Key("enabled");
+  w.Bool(r.cluster_enabled);
+  w.Key("members");
+  w.StartArray();
+  for (const auto& m : r.members) {
+    w.StartObject();
+    w.Key("node");
+    w.String(m.node);
+    w.Key("status");
+    w.String(m.status);
+    w.Key("self");
+    w.Bool(m.self);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  w.EndObject();
+}
+
+} // namespace
+
+void write_json(json_writer& w, const health_report& r) {
+  w.StartObject();
+  w.Key("status");
+  w.String(up_or_down(r.db_up));
+  w.Key("components");
+  w.StartObject();
+  w.Key("db");
+  write_db_health(w, r);
+  w.Key("cluster");
+  write_cluster_health(w, r);
+  w.EndObject();
+  w.EndObject();
+}
+
+std::string webhook_json(const confirmation& c) {
+  rapidjson::StringBuffer buffer;
+  json_writer w(buffer);
+  w.StartObject();
+  w.Key("type");
+  w.String("purchase.confirmed");
+  w.Key("purchaseId");
+  w.Int64(c.purchase_id);
+  w.Key("eventId");
+  w.Int64(c.event_id);
+  w.Key("participantId");
+  w.Int64(c.participant_id);
+  w.Key("quantity");
+  w.Int(c.quantity);
+  w.Key("requestId");
+  w.String(c.request_id);
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
 }
 
 } // namespace eventhub::domain

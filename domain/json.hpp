@@ -1,5 +1,6 @@
 // The project's only door to rapidjson: one RAPIDJSON_ASSERT for every translation unit,
-// and compact JSON writers for the model types (used by HTTP answers and the listing cache).
+// and compact JSON writers for every JSON shape the service writes: HTTP answers, the listing
+// cache's pages, the confirmation webhook.
 #pragma once
 
 #if defined(RAPIDJSON_RAPIDJSON_H_)
@@ -39,6 +40,8 @@ void write_json(json_writer& w, const participant& p);
 void write_json(json_writer& w, const event& e);
 void write_json(json_writer& w, const purchase& p);
 void write_json(json_writer& w, const attendee& a);
+void write_json(json_writer& w, const access_token& t); // the login answer
+void write_json(json_writer& w, const health_report& r);
 void write_time(json_writer& w, timestamp t);
 
 template <class T> void write_json(json_writer& w, const page<T>& p) {
@@ -65,5 +68,8 @@ template <class T> std::string to_json(const T& value) {
   write_json(w, value);
   return {buffer.GetString(), buffer.GetSize()};
 }
+
+/// The body POSTed to notify.webhook-url for a confirmed purchase (docs/configuration.md).
+std::string webhook_json(const confirmation& c);
 
 } // namespace eventhub::domain

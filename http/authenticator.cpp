@@ -83,7 +83,8 @@ std::uint64_t authenticator::next_generation() {
   return ++last;
 }
 
-void authenticator::authenticate(const request& req, domain::reply<domain::principal> done) {
+void authenticator::authenticate(const request& req, const post_fn& post,
+                                 domain::reply<domain::principal> done) {
   auto token = bearer_token(req.header("authorization"));
   if (!token)
     return done(unauthenticated("A bearer token is required."));
@@ -93,7 +94,9 @@ void authenticator::authenticate(const request& req, domain::reply<domain::princ
   const domain::principal who{claims->subject, claims->role};
   if (known(who.id))
     return done(who);
-  participants_.find_participant(who.id, [this, who, done](domain::result<domain::participant> p) {
+  // Back on the I/O thread (on_io) before anything else: remember() and `done` never run on a
+  // DB worker.
+  auto confirmed = [this, who, done = std::move(done)](domain::result<domain::participant> p) {
     if (p.ok()) {
       remember(who.id);
       return done(who);
@@ -101,7 +104,8 @@ void authenticator::authenticate(const request& req, domain::reply<domain::princ
     if (p.err().code == domain::error_code::not_found)
       return done(unauthenticated("The bearer token names no participant."));
     done(p.err()); // database unavailable: 503, not a verdict on the token
-  });
+  };
+  participants_.find_participant(who.id, on_io<domain::participant>(post, std::move(confirmed)));
 }
 
 } // namespace eventhub::http

@@ -20,8 +20,9 @@ class authenticator {
       : tokens_(std::move(tokens)), participants_(participants), generation_(next_generation()) {}
 
   /// The caller, or unauthenticated (401): missing/malformed header, bad token, unknown `sub`.
-  /// Answers synchronously when the participant is already known.
-  void authenticate(const request& req, domain::reply<domain::principal> done);
+  /// Call on the request's I/O thread; `done` runs on it too: at once when the participant is
+  /// already known, else with the lookup's result, brought back by `post` (on_io).
+  void authenticate(const request& req, const post_fn& post, domain::reply<domain::principal> done);
 
  private:
   bool known(std::int64_t id);

@@ -1,6 +1,8 @@
 // HTTP request and response as plain values: what handlers see. Beast stays in server/session.
 #pragma once
 
+#include "domain/result.hpp"
+
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -45,6 +47,20 @@ struct response {
 
 /// Sends the response of one request; safe to call from any thread, effective once.
 using respond_fn = std::function<void(response)>;
+
+/// Runs a step of one request on its connection's I/O thread: at once when called there, else
+/// queued onto the connection's executor. Safe to call from any thread. A step of a request
+/// already answered (by the timeout's 503) is dropped.
+using post_fn = std::function<void(std::function<void()>)>;
+
+/// A reply to hand to the core that does nothing on the core's thread but move the result onto
+/// the connection's I/O thread, where `then(result)` runs: rendering, metrics, logs and every
+/// next step of a request happen there (see router.hpp). The core invokes a reply once.
+template <class T, class F> domain::reply<T> on_io(post_fn post, F then) {
+  return [post = std::move(post), then = std::move(then)](domain::result<T> r) mutable {
+    post([then = std::move(then), r = std::move(r)]() mutable { then(std::move(r)); });
+  };
+}
 
 response json_response(int status, std::string body);
 response json_response(int status, std::shared_ptr<const std::string> body);

@@ -1,87 +1,83 @@
-// Typed errors to HTTP statuses and problem documents.
+// Typed errors to HTTP statuses and problem documents: one table row per error code.
 #include "http/problem.hpp"
 
 #include "domain/json.hpp"
+
+#include <iterator>
+#include <utility>
 
 namespace eventhub::http {
 namespace {
 
 using domain::error_code;
 
+/// Every error code's answer, one row each, in error_code's order (checked below). The contract
+/// is docs/api.md; tests/unit/problem_test.cpp holds it row by row. The type of a problem is
+/// problem_base + slug; `bearer` adds WWW-Authenticate: Bearer; `retry_after` is the Retry-After
+/// (seconds) when the error names no delay itself, 0 for none.
+struct problem_row {
+  error_code code;
+  int status;
+  const char* slug;
+  const char* title;
+  bool bearer;
+  int retry_after;
+};
+
+using ec = error_code;
+// clang-format off
+constexpr problem_row rows[] = {
+//   code                      http slug                       title                     bearer retry
+    {ec::invalid,              400, "validation-failed",       "Bad Request",            false, 0},
+    {ec::unauthenticated,      401, "unauthorized",            "Unauthorized",           true,  0},
+    {ec::forbidden,            403, "forbidden",               "Forbidden",              false, 0},
+    {ec::not_found,            404, "not-found",               "Not Found",              false, 0},
+    {ec::conflict,             409, "conflict",                "Conflict",               false, 0},
+    {ec::sold_out,             409, "sold-out",                "Sold out",               false, 0},
+    {ec::sales_closed,         409, "sales-closed",            "Sales closed",           false, 0},
+    {ec::idempotency_mismatch, 422, "idempotency-key-reused",  "Idempotency key reused", false, 0},
+    {ec::throttled,            429, "too-many-login-failures", "Too Many Requests",      false, 0},
+    {ec::unavailable,          503, "service-unavailable",     "Service Unavailable",    false, 1},
+    {ec::internal,             500, "internal-error",          "Internal Server Error",  false, 0},
+};
+// clang-format on
+
+constexpr bool rows_follow_the_enum() {
+  for (std::size_t i = 0; i < std::size(rows); ++i)
+    if (rows[i].code != static_cast<error_code>(i))
+      return false;
+  return std::size(rows) == domain::error_code_count;
+}
+static_assert(rows_follow_the_enum(), "one row per error_code, in declaration order");
+
+const problem_row& row_of(error_code code) {
+  const auto i = static_cast<std::size_t>(code);
+  return rows[i < std::size(rows) ? i : static_cast<std::size_t>(error_code::internal)];
+}
+
+/// Titles of the HTTP layer's own problems (404 route, 405, 413 …): the status's reason phrase.
+constexpr std::pair<int, const char*> reasons[] = {
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {408, "Request Timeout"},
+    {409, "Conflict"},
+    {413, "Content Too Large"},
+    {415, "Unsupported Media Type"},
+    {422, "Unprocessable Content"},
+    {429, "Too Many Requests"},
+    {431, "Request Header Fields Too Large"},
+    {500, "Internal Server Error"},
+    {503, "Service Unavailable"},
+};
+
 const char* reason(int status) {
-  switch (status) {
-  case 400:
-    return "Bad Request";
-  case 401:
-    return "Unauthorized";
-  case 403:
-    return "Forbidden";
-  case 404:
-    return "Not Found";
-  case 405:
-    return "Method Not Allowed";
-  case 408:
-    return "Request Timeout";
-  case 409:
-    return "Conflict";
-  case 413:
-    return "Content Too Large";
-  case 415:
-    return "Unsupported Media Type";
-  case 422:
-    return "Unprocessable Content";
-  case 429:
-    return "Too Many Requests";
-  case 431:
-    return "Request Header Fields Too Large";
-  case 500:
-    return "Internal Server Error";
-  case 503:
-    return "Service Unavailable";
-  default:
-    return "Error";
-  }
-}
-
-const char* slug_of(error_code code) {
-  switch (code) {
-  case error_code::invalid:
-    return "validation-failed";
-  case error_code::unauthenticated:
-    return "unauthorized";
-  case error_code::forbidden:
-    return "forbidden";
-  case error_code::not_found:
-    return "not-found";
-  case error_code::conflict:
-    return "conflict";
-  case error_code::sold_out:
-    return "sold-out";
-  case error_code::sales_closed:
-    return "sales-closed";
-  case error_code::idempotency_mismatch:
-    return "idempotency-key-reused";
-  case error_code::throttled:
-    return "too-many-login-failures";
-  case error_code::unavailable:
-    return "service-unavailable";
-  case error_code::internal:
-    return "internal-error";
-  }
-  return "internal-error";
-}
-
-const char* title_of(error_code code, int status) {
-  switch (code) {
-  case error_code::sold_out:
-    return "Sold out";
-  case error_code::sales_closed:
-    return "Sales closed";
-  case error_code::idempotency_mismatch:
-    return "Idempotency key reused";
-  default:
-    return reason(status);
-  }
+  for (const auto& [s, phrase] : reasons)
+    if (s == status)
+      return phrase;
+  return "Error";
 }
 
 std::string render(int status, const std::string& slug, const char* title,
@@ -131,44 +127,21 @@ response make(int status, std::string body) {
 } // namespace
 
 int status_of(error_code code) {
-  switch (code) {
-  case error_code::invalid:
-    return 400;
-  case error_code::unauthenticated:
-    return 401;
-  case error_code::forbidden:
-    return 403;
-  case error_code::not_found:
-    return 404;
-  case error_code::conflict:
-  case error_code::sold_out:
-  case error_code::sales_closed:
-    return 409;
-  case error_code::idempotency_mismatch:
-    return 422;
-  case error_code::throttled:
-    return 429;
-  case error_code::unavailable:
-    return 503;
-  case error_code::internal:
-    return 500;
-  }
-  return 500;
+  return row_of(code).status;
 }
 
 response problem(const domain::error& e, const std::string& instance) {
-  const int status = status_of(e.code);
+  const auto& row = row_of(e.code);
   // An internal error never shows its detail: it may hold exception text.
   const std::string detail =
       e.code == error_code::internal ? "An unexpected error occurred." : e.detail;
-  auto r =
-      make(status, render(status, slug_of(e.code), title_of(e.code, status), detail, instance, &e));
-  if (e.code == error_code::unauthenticated)
+  auto r = make(row.status, render(row.status, row.slug, row.title, detail, instance, &e));
+  if (row.bearer)
     r.with_header("WWW-Authenticate", "Bearer");
   if (e.retry_after_seconds)
     r.with_header("Retry-After", std::to_string(*e.retry_after_seconds));
-  else if (e.code == error_code::unavailable)
-    r.with_header("Retry-After", "1");
+  else if (row.retry_after > 0)
+    r.with_header("Retry-After", std::to_string(row.retry_after));
   return r;
 }
 

@@ -47,9 +47,9 @@ struct series_key_hash {
   }
 };
 
-/// The series of (method, route, status). Each thread keeps the ones it has used (handlers
-/// answer on I/O and actor threads), so the registry's mutex is taken once per series and
-/// thread, not per request.
+/// The series of (method, route, status). Each I/O thread keeps the ones it has used (every
+/// answer is made on one), so the registry's mutex is taken once per series and thread, not
+/// per request.
 const http_series& series_of(const char* method, const std::string& route, int status) {
   thread_local std::unordered_map<series_key, http_series, series_key_hash> cache;
   const series_key key{&route, method, status};
@@ -67,8 +67,9 @@ const http_series& series_of(const char* method, const std::string& route, int s
   return cache.emplace(key, s).first->second;
 }
 
-/// Wraps `respond` so that each answer is counted, timed and logged once. `route_label` must
-/// outlive the router (a pattern of the route table, or the static "unmatched").
+/// Wraps `respond` so that each answer is counted, timed and logged once, on the I/O thread that
+/// answers. `route_label` must outlive the router (a pattern of the route table, or the static
+/// "unmatched").
 respond_fn observed(const request& req, const std::string& route_label, respond_fn respond) {
   return [respond = std::move(respond), route = &route_label, method = method_label(req.method),
           request_id = req.request_id, started = req.received_at](response res) {
@@ -153,7 +154,7 @@ router::match router::find(const std::string& method, const std::string& path) c
   return m;
 }
 
-void router::dispatch(request req, respond_fn respond) const {
+void router::dispatch(request req, respond_fn respond, post_fn post) const {
   if (!trusted_proxies_.empty())
     req.remote_address =
         client_address(req.remote_address, req.header("x-forwarded-for"), trusted_proxies_);
@@ -173,14 +174,16 @@ void router::dispatch(request req, respond_fn respond) const {
   const route& r = *m.found;
   auto shared = std::make_shared<const request>(std::move(req));
   call c{shared, std::move(m.params), std::nullopt,
-         observed(*shared, r.pattern, std::move(respond))};
+         observed(*shared, r.pattern, std::move(respond)), std::move(post)};
   if (r.access == access::anyone)
     return r.handle(c);
   authorize(r, std::move(c));
 }
 
 void router::authorize(const route& r, call c) const {
-  auth_->authenticate(*c.req, [&r, c](domain::result<domain::principal> who) mutable {
+  // The authenticator answers on this I/O thread: at once for a participant it knows, else
+  // through on_io with its lookup's result. So the handler never runs on a DB worker.
+  auth_->authenticate(*c.req, c.post, [&r, c](domain::result<domain::principal> who) mutable {
     if (!who.ok())
       return c.fail(who.err());
     const bool allowed = r.access == access::signed_in ||

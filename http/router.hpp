@@ -1,5 +1,13 @@
 // The route table and the request pipeline: match (404/405 + Allow, for anyone), authenticate
 // (401), check the role (403), then hand the request to the route's handler.
+//
+// Where an answer is made: on the connection's I/O thread, always. The core answers on whatever
+// thread it is on (a DB worker, an event actor), so every reply the HTTP layer hands to it is
+// made by on_io(), which only moves the typed result onto the connection's executor; the
+// handler's next step, rendering (domain/json), the access log and the metrics run there. So
+// the core never spends its threads on HTTP, the per-thread caches (metrics series, verified
+// tokens) live on the I/O threads only, and a late reply (after the timeout's 503) is dropped
+// by the session before it does any work. docs/architecture.md, "Where an answer is made".
 #pragma once
 
 #include "domain/model.hpp"
@@ -27,9 +35,16 @@ struct call {
   std::vector<std::string> params; // path parameters, in pattern order
   std::optional<domain::principal> caller;
   respond_fn respond;
+  post_fn post; // runs a step on this request's I/O thread: see on_io
 
   void fail(const domain::error& e) const { respond(problem(e, req->path)); }
 };
+
+/// The reply for a service call made while handling `c`: `then(domain::result<T>)` runs on
+/// `c`'s I/O thread, never on the core's (see the top of this file).
+template <class T, class F> domain::reply<T> on_io(const call& c, F then) {
+  return on_io<T>(c.post, std::move(then));
+}
 
 using handler_fn = std::function<void(const call&)>;
 
@@ -47,8 +62,9 @@ class router {
   router(std::vector<route> routes, std::shared_ptr<authenticator> auth,
          std::vector<network> trusted_proxies = {});
 
-  /// Runs the pipeline; `respond` is called exactly once (possibly on another thread).
-  void dispatch(request req, respond_fn respond) const;
+  /// Runs the pipeline on the connection's I/O thread; `respond` is called exactly once, on that
+  /// thread, and `post` brings every later step of the request back to it.
+  void dispatch(request req, respond_fn respond, post_fn post) const;
 
   const std::vector<route>& routes() const { return routes_; }
 

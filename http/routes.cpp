@@ -1,4 +1,4 @@
-// Every route of shared/api.md with the role it requires. 404, 405 + Allow, 401 and 403 are
+// Every route of docs/api.md with the role it requires. 404, 405 + Allow, 401 and 403 are
 // derived from this table by the router; the OpenAPI document is built from it (openapi.cpp).
 #include "http/routes.hpp"
 

@@ -24,8 +24,9 @@ struct server_options {
   std::size_t max_body_bytes = 64 * 1024;           // → 413
 };
 
-/// Called on an I/O thread for each complete request; must not block.
-using request_handler = std::function<void(request, respond_fn)>;
+/// Called on an I/O thread for each complete request; must not block. `respond` answers it,
+/// `post` runs a later step of it on this same I/O thread.
+using request_handler = std::function<void(request, respond_fn respond, post_fn post)>;
 
 class server {
  public:

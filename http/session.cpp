@@ -4,6 +4,7 @@
 
 #include "http/problem.hpp"
 #include "observability/log.hpp"
+#include "security/random.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -13,7 +14,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include <algorithm>
-#include <random>
+#include <cctype>
 
 namespace eventhub::http {
 namespace beast = boost::beast;
@@ -22,27 +23,43 @@ namespace net = boost::asio;
 
 namespace {
 
+/// A request id for a request that brings none: 128 random bits.
 std::string generated_request_id() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  static const char* hex = "0123456789abcdef";
-  std::string id(32, '0');
-  std::uint64_t a = rng(), b = rng();
-  for (int i = 0; i < 16; ++i) {
-    id[i] = hex[(a >> (i * 4)) & 0xF];
-    id[16 + i] = hex[(b >> (i * 4)) & 0xF];
-  }
-  return id;
+  return security::random_hex(16);
 }
 
-/// The client's X-Request-Id if it has 1..128 printable characters, else a new one.
-std::string request_id_of(const bhttp::request<bhttp::string_body>& req) {
+/// X-Request-Id's value in the raw bytes of a header block the parser refused (over the limit,
+/// malformed): only a complete line counts, a value cut off by the limit is not the client's.
+std::optional<beast::string_view> raw_request_id(beast::string_view raw) {
+  const auto end_of_header = raw.find("\r\n\r\n");
+  if (end_of_header != beast::string_view::npos)
+    raw = raw.substr(0, end_of_header + 2); // not a pipelined request's header
+  constexpr beast::string_view name = "\nx-request-id:";
+  auto at = std::search(raw.begin(), raw.end(), name.begin(), name.end(), [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == b;
+  });
+  if (at == raw.end())
+    return std::nullopt;
+  auto value = raw.substr(static_cast<std::size_t>(at - raw.begin()) + name.size());
+  const auto eol = value.find('\r');
+  if (eol == beast::string_view::npos)
+    return std::nullopt;
+  value = value.substr(0, eol);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+    value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+    value.remove_suffix(1);
+  return value;
+}
+
+/// The client's X-Request-Id, from the parsed fields or else from `raw` (the bytes of a refused
+/// header), if it has 1..128 printable characters; else a new one.
+std::string request_id_of(const bhttp::request<bhttp::string_body>& req, beast::string_view raw) {
   auto it = req.find("X-Request-Id");
-  if (it != req.end()) {
-    auto v = it->value();
-    if (!v.empty() && v.size() <= 128 &&
-        std::all_of(v.begin(), v.end(), [](char c) { return c >= 0x20 && c <= 0x7e; }))
-      return std::string(v);
-  }
+  auto v = it != req.end() ? std::optional<beast::string_view>(it->value()) : raw_request_id(raw);
+  if (v && !v->empty() && v->size() <= 128 &&
+      std::all_of(v->begin(), v->end(), [](char c) { return c >= 0x20 && c <= 0x7e; }))
+    return std::string(*v);
   return generated_request_id();
 }
 
@@ -113,6 +130,7 @@ void session::on_header(beast::error_code ec) {
                    ec == net::error::operation_aborted
                ? close()
                : reject(400, "bad-request", "The request is not valid HTTP/1.1.");
+  request_id_ = request_id_of(parser_->get(), {});
   stream_.expires_after(state_->options.read_timeout);
   auto expect = parser_->get().find(bhttp::field::expect);
   if (expect != parser_->get().end() && beast::iequals(expect->value(), "100-continue")) {
@@ -145,29 +163,40 @@ void session::on_body(beast::error_code ec) {
   stream_.expires_never();
   auto in = parser_->release();
   keep_alive_ = in.keep_alive() && !state_->stopping;
-  request_id_ = request_id_of(in);
   auto req = to_request(std::move(in), remote_address_, request_id_);
   path_ = req.path;
   handle(std::move(req));
+}
+
+template <class Step> void session::run(std::uint64_t seq, const Step& step) {
+  try {
+    step();
+  } catch (const std::exception& e) {
+    log::error("http.handler_failed", {{"error", e.what()}, {"request_id", request_id_}});
+    answer(seq, problem(domain::make_error(domain::error_code::internal, ""), path_));
+  }
 }
 
 void session::handle(request req) {
   const std::uint64_t seq = ++seq_;
   answered_ = false;
   ++state_->in_flight;
-  // dispatch: a handler that answers at once (on this thread) is answered inline; a reply from
-  // another thread (an actor) is posted onto this session's executor.
+  // dispatch: inline when already on this session's executor (every answer is made there, see
+  // router.hpp), queued onto it otherwise.
   respond_fn respond = [self = shared_from_this(), seq](response res) {
     net::dispatch(self->stream_.get_executor(), [self, seq, res = std::move(res)]() mutable {
       self->answer(seq, std::move(res));
     });
   };
-  try {
-    state_->handler(std::move(req), std::move(respond));
-  } catch (const std::exception& e) {
-    log::error("http.handler_failed", {{"error", e.what()}, {"request_id", request_id_}});
-    answer(seq, problem(domain::make_error(domain::error_code::internal, ""), path_));
-  }
+  // A step of this request (a core reply brought back by on_io): dropped once the request is
+  // answered, so a late reply after the timeout's 503 does nothing, not even start new work.
+  post_fn post = [self = shared_from_this(), seq](std::function<void()> step) {
+    net::dispatch(self->stream_.get_executor(), [self, seq, step = std::move(step)] {
+      if (seq == self->seq_ && !self->answered_)
+        self->run(seq, step);
+    });
+  };
+  run(seq, [&] { state_->handler(std::move(req), std::move(respond), std::move(post)); });
   if (answered_)
     return; // answered inline: no timer needed
   // Replies from other threads are posted to this executor, so none can run before the timer
@@ -232,11 +261,19 @@ void session::on_write(beast::error_code ec, bool close_after) {
 
 void session::reject(int status, const std::string& slug, const std::string& detail) {
   // The connection is in an unknown state (unread body, broken framing): answer, then close.
-  request_id_ = generated_request_id();
-  const std::string instance =
-      parser_ ? std::string(parser_->get().target().substr(0, parser_->get().target().find('?')))
-              : "";
+  // Refused or not, the answer carries the client's X-Request-Id: from the fields parsed so far,
+  // else from the raw bytes of a header the parser refused (never from body bytes).
+  request_id_ = request_id_of(parser_->get(),
+                              parser_->is_header_done() ? beast::string_view() : unparsed_header());
+  const auto target = parser_->get().target(); // parser_ is set from read_header on
+  const std::string instance(target.substr(0, target.find('?')));
   write(problem(status, slug, detail, instance.empty() ? "/" : instance), true);
+}
+
+beast::string_view session::unparsed_header() const {
+  const auto bytes = buffer_.data();
+  return {static_cast<const char*>(bytes.data()),
+          std::min(bytes.size(), state_->options.max_header_bytes)};
 }
 
 void session::close() {

@@ -45,11 +45,15 @@ class session : public std::enable_shared_from_this<session> {
   void read_body();
   void on_body(boost::beast::error_code ec);
   void handle(request req);
+  /// Runs a step of request `seq` on this executor; one that throws is answered 500.
+  template <class Step> void run(std::uint64_t seq, const Step& step);
   void answer(std::uint64_t seq, response res);
   void write(response res, bool close);
   void on_write(boost::beast::error_code ec, bool close);
   void reject(int status, const std::string& slug, const std::string& detail);
   void close();
+  /// The bytes read of a header the parser refused (at most http.max-header-bytes).
+  boost::beast::string_view unparsed_header() const;
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;

@@ -3,7 +3,7 @@
 #include "persistence/embedded_postgres.hpp"
 
 #include "observability/log.hpp"
-#include "security/password.hpp"
+#include "security/random.hpp"
 
 #include <pqxx/pqxx>
 

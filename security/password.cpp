@@ -1,6 +1,8 @@
 // libsodium argon2id wrappers.
 #include "security/password.hpp"
 
+#include "security/random.hpp"
+
 #include <sodium.h>
 
 #include <mutex>
@@ -32,15 +34,6 @@ const std::string& decoy_hash(argon2_cost cost) {
   static std::string hash;
   std::call_once(once, [&] { hash = hash_password(random_hex(16), cost); });
   return hash;
-}
-
-std::string random_hex(std::size_t n) {
-  std::string bytes(n, '\0');
-  randombytes_buf(bytes.data(), n);
-  std::string hex(n * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(bytes.data()), n);
-  hex.pop_back();
-  return hex;
 }
 
 } // namespace eventhub::security

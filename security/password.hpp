@@ -27,9 +27,6 @@ bool verify_password(const std::string& encoded_hash, std::string_view password)
 /// so that unknown and known emails take the same time to reject.
 const std::string& decoy_hash(argon2_cost cost);
 
-/// `n` random bytes, hex encoded (tokens, secrets).
-std::string random_hex(std::size_t n);
-
 } // namespace eventhub::security
 
 namespace eventhub::security {

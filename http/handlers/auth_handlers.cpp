@@ -32,20 +32,7 @@ handler_fn login(const handler_context& ctx) {
     domain::login_request req{lower_case(*email), *password, c.req->remote_address};
     ctx.services.participants.login(
         std::move(req), answer<domain::access_token>(c, [](const domain::access_token& t) {
-          rapidjson::StringBuffer buffer;
-          domain::json_writer w(buffer);
-          w.StartObject();
-          w.Key("accessToken");
-          w.String(t.token);
-          w.Key("tokenType");
-          w.String("Bearer");
-          w.Key("expiresIn");
-          w.Int64(t.expires_in);
-          w.Key("role");
-          w.String(domain::to_string(t.role));
-          w.EndObject();
-          return json_response(200, {buffer.GetString(), buffer.GetSize()})
-              .with_header("Cache-Control", "no-store");
+          return json_response(200, domain::to_json(t)).with_header("Cache-Control", "no-store");
         }));
   };
 }

@@ -5,65 +5,16 @@
 #include "observability/metrics.hpp"
 
 namespace eventhub::http::handlers {
-namespace {
-
-std::string health_json(const domain::health_report& r) {
-  rapidjson::StringBuffer buffer;
-  domain::json_writer w(buffer);
-  w.StartObject();
-  w.Key("status");
-  w.String(r.db_up ? "UP" : "DOWN");
-  w.Key("components");
-  w.StartObject();
-  w.Key("db");
-  w.StartObject();
-  w.Key("status");
-  w.String(r.db_up ? "UP" : "DOWN");
-  w.Key("details");
-  w.StartObject();
-  w.Key("database");
-  w.String("PostgreSQL");
-  w.EndObject();
-  w.EndObject();
-  w.Key("cluster");
-  w.StartObject();
-  w.Key("status");
-  w.String("UP");
-  w.Key("details");
-  w.StartObject();
-  w.Key("enabled");
-  w.Bool(r.cluster_enabled);
-  w.Key("members");
-  w.StartArray();
-  for (const auto& m : r.members) {
-    w.StartObject();
-    w.Key("node");
-    w.String(m.node);
-    w.Key("status");
-    w.String(m.status);
-    w.Key("self");
-    w.Bool(m.self);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  w.EndObject();
-  w.EndObject();
-  w.EndObject();
-  return {buffer.GetString(), buffer.GetSize()};
-}
-
-} // namespace
-
 handler_fn health(const handler_context& ctx) {
   return [&ctx](const call& c) {
-    ctx.services.operations.health([c](domain::result<domain::health_report> r) {
-      domain::health_report report = r.ok() ? *r : domain::health_report{};
-      auto res = json_response(report.db_up ? 200 : 503, health_json(report));
-      if (!report.db_up)
-        res.with_header("Retry-After", "5");
-      c.respond(std::move(res));
-    });
+    ctx.services.operations.health(
+        on_io<domain::health_report>(c, [c](domain::result<domain::health_report> r) {
+          const domain::health_report report = r.ok() ? *r : domain::health_report{};
+          auto res = json_response(report.db_up ? 200 : 503, domain::to_json(report));
+          if (!report.db_up)
+            res.with_header("Retry-After", "5");
+          c.respond(std::move(res));
+        }));
   };
 }
 

@@ -1,5 +1,5 @@
 // What every handler needs: reading paging, path ids and JSON bodies (answering 400/415 itself
-// when they are bad), and turning a service result into a response.
+// when they are bad), and turning a service result into a response on the I/O thread.
 #pragma once
 
 #include "domain/json.hpp"
@@ -20,14 +20,15 @@ std::optional<domain::page_request> paging(const call& c, const query_params& qu
 /// The body as a JSON object: 415 unless the content type is JSON, 400 when malformed.
 std::optional<validator> json_body(const call& c);
 
-/// A reply that answers with `ok(value)` or the problem for the error.
-template <class T> domain::reply<T> answer(const call& c, std::function<response(const T&)> ok) {
-  return [c, ok = std::move(ok)](domain::result<T> r) {
+/// A reply that answers with `ok(value)` (a response) or the problem for the error, rendered on
+/// the I/O thread (on_io).
+template <class T, class Render> domain::reply<T> answer(const call& c, Render ok) {
+  return on_io<T>(c, [c, ok = std::move(ok)](domain::result<T> r) {
     if (r.ok())
       c.respond(ok(*r));
     else
       c.fail(r.err());
-  };
+  });
 }
 
 /// 200 with the value as JSON.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Container test, without a Docker engine (shared/notes/containers.md): validates compose.yaml,
+# Container test, without a Docker engine (docs/testing.md, Containers): validates compose.yaml,
 # makes a Debian base image with debootstrap, builds the real docker/Dockerfile with podman,
 # builds a stand-in for the postgres image, runs the real compose.yaml with docker-compose v1
 # against podman's Docker API, and over HTTP registers, logs in as the configured admin,

@@ -107,6 +107,36 @@ class ConnectionHandlingTest(ServiceTestCase):
         exact = Client(self.service.port).post("/api/auth/login", raw_body=b" " * 65536)
         self.assertEqual(exact.status, 400)  # read, then refused as malformed JSON
 
+    def test_refusals_before_the_handler_echo_the_clients_request_id(self):
+        """413, 431 and 400 are answered by the session itself, before any handler, and still carry
+        the client's X-Request-Id (docs/api.md: every response does)."""
+        login = b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        cases = [
+            # Content-Length over the limit: refused from the header, the id after the length
+            ("413-length", login + b"Content-Length: 65537\r\nX-Request-Id: big-1\r\n\r\n" + b"x" * 65537,
+             413, "big-1"),
+            # a chunked body that grows over the limit: refused while the body is read
+            ("413-chunked", login + b"X-Request-Id: big-2\r\nTransfer-Encoding: chunked\r\n\r\n"
+             + b"%x\r\n" % 70000 + b"x" * 70000 + b"\r\n0\r\n\r\n", 413, "big-2"),
+            # a header block over 16 KiB, never parsed: the id is found in what was read
+            ("431", b"GET /actuator/health HTTP/1.1\r\nHost: x\r\nX-Request-Id: huge-3\r\n"
+             + b"".join(b"X-Filler-%d: %s\r\n" % (i, b"v" * 1000) for i in range(17)), 431, "huge-3"),
+            # a request line the parser refuses
+            ("400", b"GET /a HTTP/9.9\r\nX-Request-Id: bad-4\r\n\r\n", 400, "bad-4"),
+        ]
+        for name, raw, status, request_id in cases:
+            with self.subTest(name):
+                s = connect(self.service.port)
+                try:
+                    s.sendall(raw)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # refused before all was sent: the answer is already on its way
+                got, headers, body, _ = read_response(s)
+                s.close()
+                self.assertEqual(got, status, body)
+                self.assertEqual(headers["x-request-id"], request_id)
+                self.assertEqual(json.loads(body)["status"], status)
+
     def test_expect_100_continue_is_answered(self):
         s = connect(self.service.port)
         body = json.dumps({"email": "x@example.com", "password": "password-1"}).encode()

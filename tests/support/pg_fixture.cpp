@@ -3,6 +3,7 @@
 
 #include "persistence/migrator.hpp"
 #include "security/password.hpp"
+#include "security/random.hpp"
 
 #include <pqxx/pqxx>
 

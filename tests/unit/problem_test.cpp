@@ -64,3 +64,97 @@ TEST_CASE("field errors are listed") {
   CHECK(d["errors"].Size() == 2);
   CHECK(std::string(d["errors"][0]["field"].GetString()) == "email");
 }
+
+namespace {
+
+/// The contract (docs/api.md): what each error code answers. A new code fails here until it is
+/// listed, so no code can reach a client without a decided status, type and title.
+struct expected_problem {
+  domain::error_code code;
+  int status;
+  const char* type;
+  const char* title;
+};
+
+const expected_problem contract[] = {
+    {domain::error_code::invalid, 400, "validation-failed", "Bad Request"},
+    {domain::error_code::unauthenticated, 401, "unauthorized", "Unauthorized"},
+    {domain::error_code::forbidden, 403, "forbidden", "Forbidden"},
+    {domain::error_code::not_found, 404, "not-found", "Not Found"},
+    {domain::error_code::conflict, 409, "conflict", "Conflict"},
+    {domain::error_code::sold_out, 409, "sold-out", "Sold out"},
+    {domain::error_code::sales_closed, 409, "sales-closed", "Sales closed"},
+    {domain::error_code::idempotency_mismatch, 422, "idempotency-key-reused",
+     "Idempotency key reused"},
+    {domain::error_code::throttled, 429, "too-many-login-failures", "Too Many Requests"},
+    {domain::error_code::unavailable, 503, "service-unavailable", "Service Unavailable"},
+    {domain::error_code::internal, 500, "internal-error", "Internal Server Error"},
+};
+
+const char* const names[] = {"invalid",   "unauthenticated", "forbidden",    "not_found",
+                             "conflict",  "sold_out",        "sales_closed", "idempotency_mismatch",
+                             "throttled", "unavailable",     "internal"};
+
+} // namespace
+
+TEST_CASE("every error code answers its status, type and title, exactly as the contract says") {
+  REQUIRE(std::size(contract) == domain::error_code_count);
+  for (std::size_t i = 0; i < domain::error_code_count; ++i) {
+    const auto code = static_cast<domain::error_code>(i);
+    const auto& want = contract[i];
+    REQUIRE(want.code == code);
+    CAPTURE(names[i]);
+    CHECK(std::string(domain::to_string(code)) == names[i]);
+    CHECK(http::status_of(code) == want.status);
+    auto r = http::problem(domain::make_error(code, "why"), "/api/x");
+    CHECK(r.status == want.status);
+    CHECK(r.content_type == "application/problem+json");
+    const std::string detail =
+        code == domain::error_code::internal ? "An unexpected error occurred." : "why";
+    CHECK(r.body == std::string("{\"type\":\"https://eventhub.dev/problems/") + want.type +
+                        "\",\"title\":\"" + want.title +
+                        "\",\"status\":" + std::to_string(want.status) + ",\"detail\":\"" + detail +
+                        "\",\"instance\":\"/api/x\"}");
+    const bool challenged = code == domain::error_code::unauthenticated;
+    const bool retry = code == domain::error_code::unavailable;
+    CHECK(has_header(r, "WWW-Authenticate", "Bearer") == challenged);
+    CHECK(has_header(r, "Retry-After", "1") == retry);
+    CHECK(r.headers.size() == (challenged || retry ? 1u : 0u));
+  }
+}
+
+TEST_CASE("Retry-After follows the error's own delay, for any code that sets one") {
+  auto throttled = domain::make_error(domain::error_code::throttled, "slow down");
+  throttled.retry_after_seconds = 60;
+  auto r = http::problem(throttled, "/api/auth/login");
+  CHECK(r.status == 429);
+  CHECK(has_header(r, "Retry-After", "60"));
+  CHECK(r.headers.size() == 1);
+}
+
+TEST_CASE("errors of the HTTP layer itself carry the status's reason as title") {
+  const std::pair<int, const char*> reasons[] = {{400, "Bad Request"},
+                                                 {401, "Unauthorized"},
+                                                 {403, "Forbidden"},
+                                                 {404, "Not Found"},
+                                                 {405, "Method Not Allowed"},
+                                                 {408, "Request Timeout"},
+                                                 {409, "Conflict"},
+                                                 {413, "Content Too Large"},
+                                                 {415, "Unsupported Media Type"},
+                                                 {422, "Unprocessable Content"},
+                                                 {429, "Too Many Requests"},
+                                                 {431, "Request Header Fields Too Large"},
+                                                 {500, "Internal Server Error"},
+                                                 {503, "Service Unavailable"},
+                                                 {418, "Error"}};
+  for (const auto& [status, title] : reasons) {
+    auto r = http::problem(status, "some-slug", "d", "/p");
+    CHECK(r.status == status);
+    CHECK(r.body ==
+          std::string("{\"type\":\"https://eventhub.dev/problems/some-slug\",\"title\":\"") +
+              title + "\",\"status\":" + std::to_string(status) +
+              ",\"detail\":\"d\",\"instance\":\"/p\"}");
+    CHECK(r.headers.empty());
+  }
+}

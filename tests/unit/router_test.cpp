@@ -55,7 +55,9 @@ struct fixture {
     if (!token.empty())
       req.headers.emplace_back("authorization", "Bearer " + token);
     response out;
-    r.dispatch(std::move(req), [&out](response res) { out = std::move(res); });
+    r.dispatch(
+        std::move(req), [&out](response res) { out = std::move(res); },
+        [](std::function<void()> step) { step(); }); // already on the "I/O thread"
     return out;
   }
 
