@@ -1,6 +1,7 @@
 // The operations the HTTP layer may ask of the core, one interface per resource.
-// Implemented in actors/ (hub.cpp); the HTTP layer sees only these, never CAF.
-// Every callback is invoked exactly once, on some thread of the core.
+// Implemented in actors/services/ (one service actor each); the HTTP layer sees only these,
+// never CAF. Every reply is invoked exactly once, on a thread of the core: the HTTP layer's
+// replies only move the result onto their connection's I/O thread (http/message.hpp, on_io).
 #pragma once
 
 #include "domain/commands.hpp"

@@ -9,7 +9,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/span_body.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include <atomic>
@@ -68,8 +67,8 @@ class session : public std::enable_shared_from_this<session> {
   bool timer_armed_ = false;
   bool keep_alive_ = false;
   bool first_request_ = true;
-  // The response being written; its body is a view of body_ or of shared_body_.
-  boost::beast::http::response<boost::beast::http::span_body<const char>> res_;
+  // The response being written: its head, and its body in body_ or shared_body_.
+  std::string head_;
   std::string body_;
   std::shared_ptr<const std::string> shared_body_;
 };
