@@ -8,6 +8,8 @@
 #include "domain/model.hpp"
 #include "domain/result.hpp"
 
+#include <optional>
+
 namespace eventhub::domain {
 
 class participant_service {
@@ -22,6 +24,10 @@ class participant_service {
 class event_service {
  public:
   virtual ~event_service() = default;
+  /// A page young enough to serve, from what the listing cache published: answered on the
+  /// caller's thread without a message (the hot path of GET /api/events), else nullopt.
+  virtual std::optional<rendered_page> fresh_listing(const event_query& query) = 0;
+  /// Any page: from the listing cache, read from the database on a miss.
   virtual void list_events(event_query query, reply<rendered_page> done) = 0;
   virtual void find_event(std::int64_t id, reply<event> done) = 0;
   virtual void create_event(event_draft draft, reply<event> done) = 0;
@@ -44,6 +50,8 @@ class purchase_service {
 class operations_service {
  public:
   virtual ~operations_service() = default;
+  /// The last report if younger than health.cache-ttl, on the caller's thread, else nullopt.
+  virtual std::optional<health_report> fresh_health() = 0;
   virtual void health(reply<health_report> done) = 0;
 };
 

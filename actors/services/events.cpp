@@ -102,14 +102,19 @@ events_actor spawn_events(caf::actor_system& sys, events_deps deps,
   return sys.spawn(events_behavior, std::move(deps), options);
 }
 
+std::optional<domain::rendered_page>
+events_service::fresh_listing(const domain::event_query& query) {
+  bool refresh = false;
+  auto page = board_->lookup(query.cache_key(), refresh);
+  if (refresh)
+    caf::anon_send(cache_, refresh_ahead_atom::value, query);
+  return page;
+}
+
 void events_service::list_events(domain::event_query query,
                                  domain::reply<domain::rendered_page> done) {
-  bool refresh = false;
-  if (auto page = board_->lookup(query.cache_key(), refresh)) {
-    if (refresh)
-      caf::anon_send(cache_, refresh_ahead_atom::value, query);
+  if (auto page = fresh_listing(query))
     return done(std::move(*page));
-  }
   caf::anon_send(actor_, list_atom::value, std::move(query), std::move(done));
 }
 

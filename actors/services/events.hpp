@@ -51,6 +51,7 @@ class events_service final : public domain::event_service {
                  std::shared_ptr<const listing_board> board)
       : actor_(std::move(actor)), cache_(std::move(cache)), board_(std::move(board)) {}
 
+  std::optional<domain::rendered_page> fresh_listing(const domain::event_query& query) override;
   void list_events(domain::event_query query, domain::reply<domain::rendered_page> done) override;
   void find_event(std::int64_t id, domain::reply<domain::event> done) override;
   void create_event(domain::event_draft draft, domain::reply<domain::event> done) override;

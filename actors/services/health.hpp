@@ -61,6 +61,7 @@ class health_service final : public domain::operations_service {
   health_service(health_actor actor, std::shared_ptr<const health_board> board)
       : actor_(std::move(actor)), board_(std::move(board)) {}
 
+  std::optional<domain::health_report> fresh_health() override { return board_->fresh(); }
   void health(domain::reply<domain::health_report> done) override;
 
  private:

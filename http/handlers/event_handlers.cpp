@@ -8,29 +8,40 @@
 
 namespace eventhub::http::handlers {
 
+namespace {
+
+void respond_page(const call& c, const domain::rendered_page& page) {
+  // no-cache: clients may keep the page but must revalidate it (If-None-Match) every time,
+  // so a client never shows a listing older than the server's.
+  auto inm = c.req->header("if-none-match");
+  if (inm && etag_matches(*inm, page.etag)) {
+    response not_modified;
+    not_modified.status = 304;
+    return c.respond(
+        not_modified.with_header("ETag", page.etag).with_header("Cache-Control", "no-cache"));
+  }
+  c.respond(json_response(200, page.body)
+                .with_header("ETag", page.etag)
+                .with_header("Cache-Control", "no-cache"));
+}
+
+} // namespace
+
 handler_fn list_events(const handler_context& ctx) {
   return [&ctx](const call& c) {
     auto q = decode_event_query(c.req->query);
     if (auto* e = std::get_if<domain::error>(&q))
       return c.fail(*e);
-    auto answer_page = [c](domain::result<domain::rendered_page> r) {
-      if (!r.ok())
-        return c.fail(r.err());
-      // no-cache: clients may keep the page but must revalidate it (If-None-Match) every time,
-      // so a client never shows a listing older than the server's.
-      auto inm = c.req->header("if-none-match");
-      if (inm && etag_matches(*inm, r->etag)) {
-        response not_modified;
-        not_modified.status = 304;
-        return c.respond(
-            not_modified.with_header("ETag", r->etag).with_header("Cache-Control", "no-cache"));
-      }
-      c.respond(json_response(200, r->body)
-                    .with_header("ETag", r->etag)
-                    .with_header("Cache-Control", "no-cache"));
-    };
-    ctx.services.events.list_events(std::move(std::get<domain::event_query>(q)),
-                                    on_io<domain::rendered_page>(c, std::move(answer_page)));
+    const auto& query = std::get<domain::event_query>(q);
+    // A fresh page is answered right here, on this thread (the hot path); a miss asks the core.
+    if (auto page = ctx.services.events.fresh_listing(query))
+      return respond_page(c, *page);
+    ctx.services.events.list_events(
+        query, on_io<domain::rendered_page>(c, [c](domain::result<domain::rendered_page> r) {
+          if (!r.ok())
+            return c.fail(r.err());
+          respond_page(c, *r);
+        }));
   };
 }
 

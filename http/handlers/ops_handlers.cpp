@@ -5,15 +5,25 @@
 #include "observability/metrics.hpp"
 
 namespace eventhub::http::handlers {
+namespace {
+
+void respond_health(const call& c, const domain::health_report& report) {
+  auto res = json_response(report.db_up ? 200 : 503, domain::to_json(report));
+  if (!report.db_up)
+    res.with_header("Retry-After", "5");
+  c.respond(std::move(res));
+}
+
+} // namespace
+
 handler_fn health(const handler_context& ctx) {
   return [&ctx](const call& c) {
+    // A fresh report (the load balancer's case, many times a second) is answered right here.
+    if (auto report = ctx.services.operations.fresh_health())
+      return respond_health(c, *report);
     ctx.services.operations.health(
         on_io<domain::health_report>(c, [c](domain::result<domain::health_report> r) {
-          const domain::health_report report = r.ok() ? *r : domain::health_report{};
-          auto res = json_response(report.db_up ? 200 : 503, domain::to_json(report));
-          if (!report.db_up)
-            res.with_header("Retry-After", "5");
-          c.respond(std::move(res));
+          respond_health(c, r.ok() ? *r : domain::health_report{});
         }));
   };
 }

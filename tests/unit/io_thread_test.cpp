@@ -106,6 +106,9 @@ class fake_participants final : public domain::participant_service {
 class fake_events final : public domain::event_service {
  public:
   explicit fake_events(core_threads& core) : core_(core) {}
+  std::optional<domain::rendered_page> fresh_listing(const domain::event_query&) override {
+    return std::nullopt;
+  }
   void list_events(domain::event_query, domain::reply<domain::rendered_page>) override {}
   void find_event(std::int64_t id, domain::reply<domain::event> done) override {
     domain::event e;
@@ -134,6 +137,7 @@ class no_purchases final : public domain::purchase_service {
 class fake_operations final : public domain::operations_service {
  public:
   explicit fake_operations(core_threads& core) : core_(core) {}
+  std::optional<domain::health_report> fresh_health() override { return std::nullopt; }
   void health(domain::reply<domain::health_report> done) override {
     domain::health_report r;
     r.db_up = true;

@@ -32,6 +32,9 @@ struct null_services final : domain::participant_service,
   void find_participant(std::int64_t, domain::reply<domain::participant>) override {}
   void list_participants(domain::page_request,
                          domain::reply<domain::page<domain::participant>>) override {}
+  std::optional<domain::rendered_page> fresh_listing(const domain::event_query&) override {
+    return std::nullopt;
+  }
   void list_events(domain::event_query, domain::reply<domain::rendered_page>) override {}
   void find_event(std::int64_t, domain::reply<domain::event>) override {}
   void create_event(domain::event_draft, domain::reply<domain::event>) override {}
@@ -43,6 +46,7 @@ struct null_services final : domain::participant_service,
   void find_purchase(std::int64_t, domain::principal, domain::reply<domain::purchase>) override {}
   void list_purchases(std::int64_t, domain::page_request,
                       domain::reply<domain::page<domain::purchase>>) override {}
+  std::optional<domain::health_report> fresh_health() override { return std::nullopt; }
   void health(domain::reply<domain::health_report>) override {}
 };
 
