@@ -148,18 +148,16 @@ accounts_actor::behavior_type accounts_behavior(accounts_pointer self, accounts_
         on_login(self, req, done);
       },
       [=](find_atom, std::int64_t id, domain::reply<domain::participant>& done) {
-        auto job = make_tx_job<domain::participant>(self->state.due(), [id](persistence::tx& t) {
-          return found(participants::find(t, id), "participant");
-        });
-        serve_from_db<domain::participant>(self, self->state.deps.db_pool, std::move(job), done);
+        serve_tx(
+            self, self->state.deps.db_pool, self->state.options.request_timeout,
+            [id](persistence::tx& t) { return found(participants::find(t, id), "participant"); },
+            done);
       },
       [=](list_all_atom, domain::page_request paging,
           domain::reply<domain::page<domain::participant>>& done) {
-        auto job = make_tx_job<domain::page<domain::participant>>(
-            self->state.due(),
-            [paging](persistence::tx& t) { return participants::list(t, paging); });
-        serve_from_db<domain::page<domain::participant>>(self, self->state.deps.db_pool,
-                                                         std::move(job), done);
+        serve_tx(
+            self, self->state.deps.db_pool, self->state.options.request_timeout,
+            [paging](persistence::tx& t) { return participants::list(t, paging); }, done);
       },
   };
 }

@@ -39,6 +39,14 @@ void serve_from_db(Self* self, const db_pool_actor& pool, db_job job, domain::re
             [done = std::move(done)](domain::result<T> r) { done(std::move(r)); });
 }
 
+/// Serves a plain read or write: `work(tx&) -> result<T>` in one transaction on a DB worker,
+/// due within `timeout`, its answer to `done`.
+template <class T, class Self, class Work>
+void serve_tx(Self* self, const db_pool_actor& pool, std::chrono::milliseconds timeout, Work work,
+              domain::reply<T> done) {
+  serve_from_db<T>(self, pool, make_tx_job<T>(due_in(timeout), std::move(work)), std::move(done));
+}
+
 } // namespace eventhub::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eventhub::domain::new_participant)

@@ -63,10 +63,9 @@ events_actor::behavior_type events_behavior(events_pointer self, events_deps dep
                   });
       },
       [=](find_atom, std::int64_t id, domain::reply<domain::event>& done) {
-        auto job = make_tx_job<domain::event>(self->state.due(), [id](persistence::tx& t) {
-          return found(events_db::find(t, id), "event");
-        });
-        serve_from_db<domain::event>(self, pool(), std::move(job), done);
+        serve_tx(
+            self, pool(), self->state.options.request_timeout,
+            [id](persistence::tx& t) { return found(events_db::find(t, id), "event"); }, done);
       },
       [=](create_atom, domain::event_draft& draft, domain::reply<domain::event>& done) {
         auto job = make_tx_job<domain::event>(
@@ -87,10 +86,9 @@ events_actor::behavior_type events_behavior(events_pointer self, events_deps dep
       },
       [=](attendees_atom, std::int64_t id, domain::page_request paging,
           domain::reply<domain::page<domain::attendee>>& done) {
-        auto job = make_tx_job<domain::page<domain::attendee>>(
-            self->state.due(),
-            [id, paging](persistence::tx& t) { return events_db::attendees(t, id, paging); });
-        serve_from_db<domain::page<domain::attendee>>(self, pool(), std::move(job), done);
+        serve_tx(
+            self, pool(), self->state.options.request_timeout,
+            [id, paging](persistence::tx& t) { return events_db::attendees(t, id, paging); }, done);
       },
   };
 }

@@ -77,23 +77,24 @@ purchases_actor::behavior_type purchases_behavior(purchases_pointer self, purcha
           domain::reply<domain::purchase_outcome>& done) { on_purchase(self, req, done); },
       [=](find_atom, std::int64_t id, domain::principal caller,
           domain::reply<domain::purchase>& done) {
-        auto job =
-            make_tx_job<domain::purchase>(self->state.due(), [id, caller](persistence::tx& t) {
+        serve_tx(
+            self, self->state.deps.db_pool, self->state.options.request_timeout,
+            [id, caller](persistence::tx& t) {
               auto p = purchases_db::find(t, id);
               if (p && caller.role != domain::role::admin && p->participant_id != caller.id)
                 p.reset(); // someone else's purchase does not exist for this caller
               return found(std::move(p), "purchase");
-            });
-        serve_from_db<domain::purchase>(self, self->state.deps.db_pool, std::move(job), done);
+            },
+            done);
       },
       [=](purchases_of_atom, std::int64_t participant_id, domain::page_request paging,
           domain::reply<domain::page<domain::purchase>>& done) {
-        auto job = make_tx_job<domain::page<domain::purchase>>(
-            self->state.due(), [participant_id, paging](persistence::tx& t) {
+        serve_tx(
+            self, self->state.deps.db_pool, self->state.options.request_timeout,
+            [participant_id, paging](persistence::tx& t) {
               return purchases_db::list_of(t, participant_id, paging);
-            });
-        serve_from_db<domain::page<domain::purchase>>(self, self->state.deps.db_pool,
-                                                      std::move(job), done);
+            },
+            done);
       },
   };
 }
