@@ -6,8 +6,9 @@
 namespace eventhub::test {
 namespace {
 
-fake_pool_actor::behavior_type fake_pool(fake_pool_actor::stateful_pointer<fake_pool_state> self) {
-  self->state.session = std::make_unique<persistence::session>(persistence::connection_options{});
+fake_pool_actor::behavior_type fake_pool(fake_pool_actor::stateful_pointer<fake_pool_state> self,
+                                         persistence::connection_options never_connected) {
+  self->state.session = std::make_unique<persistence::session>(std::move(never_connected));
   return {
       [=](actors::run_atom, actors::db_job& job) -> caf::result<actors::db_answer> {
         ++self->state.received;
@@ -44,7 +45,7 @@ deterministic_system::~deterministic_system() {
 }
 
 fake_pool_actor deterministic_system::spawn_fake_pool() {
-  return keep(system_->spawn(fake_pool));
+  return keep(system_->spawn(fake_pool, persistence::connection_options{}));
 }
 
 fake_pool_state& deterministic_system::pool_state(const fake_pool_actor& pool) {

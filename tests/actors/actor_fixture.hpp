@@ -62,12 +62,16 @@ class deterministic_system {
   template <class Answer, class Handle, class... Ts>
   std::shared_ptr<std::optional<Answer>> ask(const Handle& h, Ts... xs) {
     auto answer = std::make_shared<std::optional<Answer>>();
-    auto asker = system_->spawn([=](caf::event_based_actor* self) {
-      self->request(h, caf::infinite, xs...).then([=](Answer& a) {
-        *answer = std::move(a);
-        self->quit();
-      });
-    });
+    // The unused int: CAF 0.17 binds a null argument tuple for a function spawned without
+    // arguments (UBSan reports it), so every test actor is spawned with one.
+    auto asker = system_->spawn(
+        [=](caf::event_based_actor* self, int) {
+          self->request(h, caf::infinite, xs...).then([=](Answer& a) {
+            *answer = std::move(a);
+            self->quit();
+          });
+        },
+        0);
     spawned_.push_back(asker);
     return answer;
   }

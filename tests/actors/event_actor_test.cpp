@@ -72,9 +72,11 @@ struct event_fixture {
       : inventory(std::make_shared<fake_inventory>(capacity)) {
     options.batch_max = batch_max;
     options.idle_timeout = idle;
-    auto sink = t.keep(t.sys().spawn([](caf::event_based_actor*) -> caf::behavior {
-      return {[](notify_atom, const confirmation_list&) {}};
-    }));
+    auto sink = t.keep(t.sys().spawn(
+        [](caf::event_based_actor*, int) -> caf::behavior {
+          return {[](notify_atom, const confirmation_list&) {}};
+        },
+        0)); // an argument: see deterministic_system::ask
     registry = t.keep(spawn_event_registry(
         t.sys(),
         registry_deps{pool, caf::actor_cast<confirmation_sink>(sink), committer(inventory)},
