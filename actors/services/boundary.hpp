@@ -35,8 +35,7 @@ template <class T> domain::result<T> found(std::optional<T> value, const char* w
 /// or write.
 template <class T, class Self>
 void serve_from_db(Self* self, const db_pool_actor& pool, db_job job, domain::reply<T> done) {
-  ask_db<T>(self, pool, std::move(job),
-            [done = std::move(done)](domain::result<T> r) { done(std::move(r)); });
+  ask_db<T>(self, pool, std::move(job), std::move(done));
 }
 
 /// Serves a plain read or write: `work(tx&) -> result<T>` in one transaction on a DB worker,
