@@ -170,14 +170,20 @@ void invalidate_locally(cluster_pointer self, std::int64_t event_id,
             });
 }
 
-caf::result<invalidated_atom> broadcast(cluster_pointer self, std::int64_t event_id) {
-  auto& st = self->state;
+/// The acknowledgements the current request waits for: this node's, plus `others`.
+std::shared_ptr<pending_acks> expect_acks(cluster_pointer self, int others) {
   auto acks = std::make_shared<pending_acks>();
   acks->promise = self->make_response_promise<invalidated_atom>();
-  acks->remaining = 1;
+  acks->remaining = 1 + others;
+  return acks;
+}
+
+caf::result<invalidated_atom> broadcast(cluster_pointer self, std::int64_t event_id) {
+  auto& st = self->state;
+  int live = 0;
   for (const auto& [name, m] : st.members)
-    if (m.up)
-      ++acks->remaining;
+    live += m.up ? 1 : 0;
+  auto acks = expect_acks(self, live);
   auto promise = acks->promise;
   invalidate_locally(self, event_id, acks);
   for (const auto& [name, m] : st.members) {
@@ -194,9 +200,7 @@ caf::result<invalidated_atom> broadcast(cluster_pointer self, std::int64_t event
 }
 
 caf::result<invalidated_atom> on_remote_change(cluster_pointer self, std::int64_t event_id) {
-  auto acks = std::make_shared<pending_acks>();
-  acks->promise = self->make_response_promise<invalidated_atom>();
-  acks->remaining = 1;
+  auto acks = expect_acks(self, 0);
   auto promise = acks->promise;
   invalidate_locally(self, event_id, acks);
   return promise;

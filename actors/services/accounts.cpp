@@ -88,8 +88,7 @@ void on_register(accounts_pointer self, domain::new_participant& p,
                 due, [p, h = std::move(*hash)](persistence::tx& t) {
                   return participants::insert(t, p, h);
                 });
-            serve_from_db<domain::participant>(self, self->state.deps.db_pool, std::move(job),
-                                               done);
+            ask_db<domain::participant>(self, self->state.deps.db_pool, std::move(job), done);
           },
           [done](caf::error&) { done(domain::unavailable("The service is busy; try again.")); });
 }
@@ -102,7 +101,7 @@ void finish_login(accounts_pointer self, const domain::login_request& req, const
                                               req, who, verified](persistence::tx& t) {
         return settle_login(t, *tokens, policy, req, who, verified);
       });
-  serve_from_db<domain::access_token>(self, st.deps.db_pool, std::move(job), std::move(done));
+  ask_db<domain::access_token>(self, st.deps.db_pool, std::move(job), std::move(done));
 }
 
 /// Step 2: argon2id on a credential worker, never on an HTTP thread or a scheduler thread.

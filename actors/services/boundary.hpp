@@ -31,19 +31,12 @@ template <class T> domain::result<T> found(std::optional<T> value, const char* w
                             std::string("No ") + what + " with this id.");
 }
 
-/// Invokes `done` with the answer of a DB job: the one way a service actor serves a plain read
-/// or write.
-template <class T, class Self>
-void serve_from_db(Self* self, const db_pool_actor& pool, db_job job, domain::reply<T> done) {
-  ask_db<T>(self, pool, std::move(job), std::move(done));
-}
-
 /// Serves a plain read or write: `work(tx&) -> result<T>` in one transaction on a DB worker,
 /// due within `timeout`, its answer to `done`.
 template <class T, class Self, class Work>
 void serve_tx(Self* self, const db_pool_actor& pool, std::chrono::milliseconds timeout, Work work,
               domain::reply<T> done) {
-  serve_from_db<T>(self, pool, make_tx_job<T>(due_in(timeout), std::move(work)), std::move(done));
+  ask_db<T>(self, pool, make_tx_job<T>(due_in(timeout), std::move(work)), std::move(done));
 }
 
 } // namespace eventhub::actors

@@ -111,8 +111,7 @@ events_service::fresh_listing(const domain::event_query& query) {
 
 void events_service::list_events(domain::event_query query,
                                  domain::reply<domain::rendered_page> done) {
-  if (auto page = fresh_listing(query))
-    return done(std::move(*page));
+  // The handler asked fresh_listing first: this is a miss, or a page that just went stale.
   caf::anon_send(actor_, list_atom::value, std::move(query), std::move(done));
 }
 

@@ -105,8 +105,7 @@ health_actor spawn_health(caf::actor_system& sys, health_deps deps,
 }
 
 void health_service::health(domain::reply<domain::health_report> done) {
-  if (auto fresh = board_->fresh())
-    return done(std::move(*fresh));
+  // The handler asked fresh_health first; the actor answers from a report made meanwhile.
   caf::anon_send(actor_, health_atom::value, std::move(done));
 }
 
