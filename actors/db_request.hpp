@@ -18,10 +18,11 @@ template <class T, class Work> db_job make_db_job(deadline due, Work work) {
           due};
 }
 
-/// A job that runs `work(tx&) -> result<T>` in one transaction.
+/// A job that runs `work(tx&) -> result<T>` in one transaction; a persistence::refused thrown
+/// by `work` rolls it back and answers its error.
 template <class T, class Work> db_job make_tx_job(deadline due, Work work) {
   return make_db_job<T>(due, [work = std::move(work)](persistence::session& s) {
-    return s.transact([&](persistence::tx& t) -> domain::result<T> { return work(t); });
+    return persistence::transact_refusable<T>(s, work);
   });
 }
 

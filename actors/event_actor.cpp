@@ -1,12 +1,14 @@
 // The event actor.
 //
 // Owns (nothing else touches these): the queue of purchase commands for its event with the
-// promises of their answers, the batch in flight, and a memo of the event's stock as last read
-// under the row lock. Its handlers run one at a time, so the state needs no lock. It never
-// decides a sale from memory: every sale is decided inside the batch transaction against the
-// row locked with SELECT … FOR UPDATE, so another actor, node or process writing the same event
-// is safe. Memory only answers requests that cannot succeed (sold out, sales closed; the rule is
-// domain::refusal_for) until an admin change invalidates the memo.
+// promises of their answers, the batch in flight, and a memo of the event's stock (its ticket
+// types' figures included) as last read under the row lock. Its handlers run one at a time, so the
+// state needs no lock. It never decides a sale from memory: every sale is decided inside the batch
+// transaction against the row locked with SELECT … FOR UPDATE, so another actor, node or process
+// writing the same event is safe. Memory only answers requests that cannot succeed (sold out, sales
+// closed; the rule is domain::refusal_for) until an admin change invalidates the memo. The memo
+// never knows what a buyer already has, so with a maxPerBuyer it refuses only what the sales window
+// or the type decides.
 //
 // Answers leave as response messages: a batch's turn delivers one message per command and
 // renders nothing; the asker decides where its HTTP answer is rendered.
@@ -65,10 +67,10 @@ using event_pointer = event_actor::stateful_pointer<event_state>;
 std::optional<domain::error> refusal_from_memo(const event_state& st, const purchase_command& cmd) {
   if (!cmd.memo_ok || !st.stock || clock::now() - st.stock_read_at > memo_ttl)
     return std::nullopt;
-  auto refused = domain::refusal_for(*st.stock, cmd.request.quantity, domain::now());
+  auto refused = domain::refusal_for(*st.stock, cmd.request, domain::now());
   if (!refused)
     return std::nullopt;
-  return domain::refusal_error(*refused, st.stock->available());
+  return domain::refusal_error(*refused);
 }
 
 void send_batch(event_pointer self);
@@ -78,6 +80,8 @@ void finish_batch(event_pointer self, domain::result<purchases::batch_outcome> r
   if (result.ok()) {
     auto& outcome = *result;
     st.stock = outcome.stock;
+    if (st.stock)
+      st.stock->bought.reset(); // it counted only this batch's buyers
     st.stock_read_at = clock::now();
     for (std::size_t i = 0; i < st.in_flight.size(); ++i)
       st.in_flight[i].promise.deliver(std::move(outcome.results[i]));

@@ -73,7 +73,7 @@ int serve(const config::settings& configured, const sigset_t& stop_signals) {
   actors::core core(s, db.conninfo, tokens);
 
   http::handler_context context{core.services(), s.purchase_max_per_order,
-                                load_swagger_ui(s.docs_swagger_ui_dir)};
+                                load_swagger_ui(s.docs_swagger_ui_dir), s.event_default_currency};
   auto auth = std::make_shared<http::authenticator>(tokens, context.services.participants);
   const http::router router(http::make_routes(context), auth, s.http_trusted_proxies);
   http::server server(server_options(s),

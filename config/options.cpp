@@ -249,6 +249,17 @@ std::vector<option> make_options() {
                                   {"lock-per-request", purchase_mode::lock_per_request}})},
       {"purchase.max-per-order", "10", "Largest quantity of one purchase.", false,
        integer(&S::purchase_max_per_order, 1, 1000000)},
+      {"event.default-currency", "EUR",
+       "Currency of ticket types created without one (ISO 4217, three upper-case letters).", false,
+       [](S& s, const std::string& v) -> std::optional<std::string> {
+         const bool code = v.size() == 3 && std::all_of(v.begin(), v.end(), [](char c) {
+                             return c >= 'A' && c <= 'Z';
+                           });
+         if (!code)
+           return "must be three upper-case letters, e.g. EUR (got " + quoted(v) + ")";
+         s.event_default_currency = v;
+         return std::nullopt;
+       }},
       {"purchase.batch-max", "512", "Most purchases one event actor commits in one transaction.",
        false, integer(&S::purchase_batch_max, 1, 100000)},
       {"purchase.idle-timeout", "60s", "An event actor idle this long is passivated.", false,

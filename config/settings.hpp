@@ -62,6 +62,7 @@ struct settings {
   // purchases and events
   config::purchase_mode purchase_mode = purchase_mode::actor;
   int purchase_max_per_order = 10;
+  std::string event_default_currency = "EUR";
   int purchase_batch_max = 512;
   milliseconds purchase_idle_timeout{60000};
   milliseconds listing_max_age{1000};

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace eventhub::domain {
 
@@ -26,6 +27,18 @@ struct event_query {
   std::string cache_key() const;
 };
 
+/// A field a PUT may leave out: nullopt keeps the stored value, an empty inner value clears it.
+template <class T> using change = std::optional<std::optional<T>>;
+
+/// A ticket type as POSTed or PUT; `currency` is already defaulted.
+struct ticket_type_draft {
+  std::optional<std::int64_t> id; // in an event's PUT: the type it updates (none: a new type)
+  std::string name;
+  std::int64_t price_cents = 0;
+  std::string currency;
+  std::int64_t quota = 0;
+};
+
 struct event_draft {
   std::string name;
   std::optional<std::string> description;
@@ -33,6 +46,12 @@ struct event_draft {
   timestamp starts_at;
   std::optional<timestamp> ends_at;
   std::int64_t capacity = 0;
+  change<timestamp> sales_start_at; // on POST, nullopt and an empty value both mean none
+  change<std::int64_t> max_per_buyer;
+  std::optional<bool> admission_queue;
+  /// nullopt: on POST one "General admission" type, on PUT the types stay as they are.
+  std::optional<std::vector<ticket_type_draft>> ticket_types;
+  std::string default_currency = "EUR"; // of the implicit "General admission" type
 };
 
 struct new_participant {
@@ -53,7 +72,8 @@ struct purchase_request {
   std::int64_t participant_id = 0;
   std::int32_t quantity = 0;
   std::optional<std::string> idempotency_key;
-  std::string request_id; // X-Request-Id, carried into the confirmation event
+  std::string request_id;                     // X-Request-Id, carried into the confirmation event
+  std::optional<std::int64_t> ticket_type_id; // required when the event has several types
 };
 
 struct purchase_outcome {

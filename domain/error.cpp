@@ -16,6 +16,8 @@ constexpr const char* names[] = {
     "conflict",             // error_code::conflict
     "sold_out",             // error_code::sold_out
     "sales_closed",         // error_code::sales_closed
+    "sales_not_open",       // error_code::sales_not_open
+    "buyer_limit",          // error_code::buyer_limit
     "idempotency_mismatch", // error_code::idempotency_mismatch
     "throttled",            // error_code::throttled
     "unavailable",          // error_code::unavailable

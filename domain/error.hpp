@@ -17,6 +17,8 @@ enum class error_code {
   conflict,             // state forbids the change: taken email, sold tickets (409)
   sold_out,             // not enough tickets left (409 .../sold-out)
   sales_closed,         // event already started (409 .../sales-closed)
+  sales_not_open,       // before the event's salesStartAt (409 .../sales-not-open)
+  buyer_limit,          // the buyer would pass maxPerBuyer (409 .../buyer-limit)
   idempotency_mismatch, // key reused with another body or event (422)
   throttled,            // too many failed logins (429)
   unavailable,          // database down, queue full, timeout (503)
@@ -37,6 +39,7 @@ struct error {
   std::string detail;                            // safe for clients: never SQL or exception text
   std::vector<field_error> field_errors;         // for error_code::invalid
   std::optional<std::int64_t> tickets_available; // for error_code::sold_out
+  std::optional<std::int64_t> tickets_allowed;   // for error_code::buyer_limit
   std::optional<int> retry_after_seconds;        // for throttled / unavailable
 };
 

@@ -22,6 +22,44 @@ void write_json(json_writer& w, const participant& p) {
   w.EndObject();
 }
 
+namespace {
+
+void write_optional_time(json_writer& w, const std::optional<timestamp>& t) {
+  if (t)
+    write_time(w, *t);
+  else
+    w.Null();
+}
+
+void write_type(json_writer& w, const ticket_type& t, std::int64_t available) {
+  w.StartObject();
+  w.Key("id");
+  w.Int64(t.id);
+  w.Key("eventId");
+  w.Int64(t.event_id);
+  w.Key("name");
+  w.String(t.name);
+  w.Key("priceCents");
+  w.Int64(t.price_cents);
+  w.Key("currency");
+  w.String(t.currency);
+  w.Key("quota");
+  w.Int64(t.quota);
+  w.Key("ticketsSold");
+  w.Int64(t.tickets_sold);
+  w.Key("ticketsHeld");
+  w.Int64(t.tickets_held);
+  w.Key("ticketsAvailable");
+  w.Int64(available);
+  w.EndObject();
+}
+
+} // namespace
+
+void write_json(json_writer& w, const ticket_type_view& t) {
+  write_type(w, t.type, t.tickets_available);
+}
+
 void write_json(json_writer& w, const event& e) {
   w.StartObject();
   w.Key("id");
@@ -38,16 +76,29 @@ void write_json(json_writer& w, const event& e) {
   w.Key("startsAt");
   write_time(w, e.starts_at);
   w.Key("endsAt");
-  if (e.ends_at)
-    write_time(w, *e.ends_at);
-  else
-    w.Null();
+  write_optional_time(w, e.ends_at);
   w.Key("capacity");
   w.Int64(e.capacity);
   w.Key("ticketsSold");
   w.Int64(e.tickets_sold);
+  w.Key("ticketsHeld");
+  w.Int64(e.tickets_held);
   w.Key("ticketsAvailable");
   w.Int64(e.tickets_available());
+  w.Key("salesStartAt");
+  write_optional_time(w, e.sales_start_at);
+  w.Key("maxPerBuyer");
+  if (e.max_per_buyer)
+    w.Int64(*e.max_per_buyer);
+  else
+    w.Null();
+  w.Key("admissionQueue");
+  w.Bool(e.admission_queue);
+  w.Key("ticketTypes");
+  w.StartArray();
+  for (const auto& t : e.ticket_types)
+    write_type(w, t, e.tickets_available(t));
+  w.EndArray();
   w.Key("createdAt");
   write_time(w, e.created_at);
   w.Key("updatedAt");
@@ -63,10 +114,22 @@ void write_json(json_writer& w, const purchase& p) {
   w.Int64(p.event_id);
   w.Key("participantId");
   w.Int64(p.participant_id);
+  w.Key("ticketTypeId");
+  w.Int64(p.ticket_type_id);
   w.Key("quantity");
   w.Int(p.quantity);
+  w.Key("unitPriceCents");
+  w.Int64(p.unit_price_cents);
+  w.Key("currency");
+  w.String(p.currency);
+  w.Key("totalCents");
+  w.Int64(p.total_cents());
+  w.Key("cancelledQuantity");
+  w.Int(p.cancelled_quantity);
+  w.Key("refundedCents");
+  w.Int64(p.refunded_cents);
   w.Key("status");
-  w.String("CONFIRMED");
+  w.String(p.cancelled_quantity >= p.quantity ? "CANCELLED" : "CONFIRMED");
   w.Key("purchasedAt");
   write_time(w, p.purchased_at);
   w.EndObject();

@@ -38,6 +38,7 @@ using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 void write_json(json_writer& w, const participant& p);
 void write_json(json_writer& w, const event& e);
+void write_json(json_writer& w, const ticket_type_view& t);
 void write_json(json_writer& w, const purchase& p);
 void write_json(json_writer& w, const attendee& a);
 void write_json(json_writer& w, const access_token& t); // the login answer

@@ -2,10 +2,19 @@
 #include "domain/model.hpp"
 #include "domain/commands.hpp"
 
+#include <algorithm>
+
 namespace eventhub::domain {
 
 const char* to_string(role r) {
-  return r == role::admin ? "ADMIN" : "USER";
+  switch (r) {
+  case role::admin:
+    return "ADMIN";
+  case role::staff:
+    return "STAFF";
+  default:
+    return "USER";
+  }
 }
 
 std::optional<role> parse_role(std::string_view s) {
@@ -13,7 +22,18 @@ std::optional<role> parse_role(std::string_view s) {
     return role::admin;
   if (s == "USER")
     return role::user;
+  if (s == "STAFF")
+    return role::staff;
   return std::nullopt;
+}
+
+std::int64_t event::tickets_available() const {
+  return std::max<std::int64_t>(0, capacity - tickets_sold - tickets_held);
+}
+
+std::int64_t event::tickets_available(const ticket_type& t) const {
+  return std::max<std::int64_t>(
+      0, std::min(t.quota - t.tickets_sold - t.tickets_held, tickets_available()));
 }
 
 std::string event_query::cache_key() const {

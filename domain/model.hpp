@@ -11,9 +11,10 @@
 
 namespace eventhub::domain {
 
-enum class role { user, admin };
+/// STAFF (door staff) may only sign in and check tickets in.
+enum class role { user, admin, staff };
 
-const char* to_string(role r);                      // "USER" / "ADMIN"
+const char* to_string(role r);                      // "USER" / "ADMIN" / "STAFF"
 std::optional<role> parse_role(std::string_view s); // exact, upper case
 
 struct participant {
@@ -22,6 +23,24 @@ struct participant {
   std::string full_name;
   domain::role role = role::user;
   timestamp created_at;
+};
+
+/// A kind of ticket of an event, with its own quota and price (docs/api.md, "Ticket types").
+struct ticket_type {
+  std::int64_t id = 0;
+  std::int64_t event_id = 0;
+  std::string name;
+  std::int64_t price_cents = 0;
+  std::string currency; // ISO 4217, three upper-case letters
+  std::int64_t quota = 0;
+  std::int64_t tickets_sold = 0;
+  std::int64_t tickets_held = 0;
+};
+
+/// A ticket type with what is left of it, as GET /api/events/{id}/ticket-types/{typeId} shows it.
+struct ticket_type_view {
+  ticket_type type;
+  std::int64_t tickets_available = 0;
 };
 
 struct event {
@@ -33,10 +52,18 @@ struct event {
   std::optional<timestamp> ends_at;
   std::int64_t capacity = 0;
   std::int64_t tickets_sold = 0;
+  std::int64_t tickets_held = 0;
+  std::optional<timestamp> sales_start_at; // nullopt: open from creation
+  std::optional<std::int64_t> max_per_buyer;
+  bool admission_queue = false;
+  std::vector<ticket_type> ticket_types; // by id; every event has at least one
   timestamp created_at;
   timestamp updated_at;
 
-  std::int64_t tickets_available() const { return capacity - tickets_sold; }
+  /// What the public may still buy: max(0, capacity − sold − held).
+  std::int64_t tickets_available() const;
+  /// A type's share of that: max(0, min(quota − type sold − type held, tickets_available())).
+  std::int64_t tickets_available(const ticket_type& t) const;
 };
 
 struct purchase {
@@ -45,6 +72,13 @@ struct purchase {
   std::int64_t participant_id = 0;
   std::int32_t quantity = 0;
   timestamp purchased_at;
+  std::int64_t ticket_type_id = 0;
+  std::int64_t unit_price_cents = 0; // the type's price when sold
+  std::string currency;
+  std::int32_t cancelled_quantity = 0;
+  std::int64_t refunded_cents = 0;
+
+  std::int64_t total_cents() const { return quantity * unit_price_cents; }
 };
 
 /// One row of GET /api/events/{id}/participants.

@@ -35,6 +35,14 @@ class event_service {
   virtual void delete_event(std::int64_t id, reply<unit> done) = 0;
   virtual void list_attendees(std::int64_t event_id, page_request paging,
                               reply<page<attendee>> done) = 0;
+  virtual void create_ticket_type(std::int64_t event_id, ticket_type_draft draft,
+                                  reply<ticket_type_view> done) = 0;
+  virtual void find_ticket_type(std::int64_t event_id, std::int64_t type_id,
+                                reply<ticket_type_view> done) = 0;
+  virtual void update_ticket_type(std::int64_t event_id, std::int64_t type_id,
+                                  ticket_type_draft draft, reply<ticket_type_view> done) = 0;
+  virtual void delete_ticket_type(std::int64_t event_id, std::int64_t type_id,
+                                  reply<unit> done) = 0;
 };
 
 class purchase_service {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <limits>
 
 namespace eventhub::http {
 namespace {
@@ -46,7 +47,7 @@ std::optional<domain::new_participant> read_new_participant(validator& v, bool a
   auto full_name = v.text("fullName", presence::required, {not_blank(), size(1, 100)});
   std::optional<std::string> role;
   if (allow_role)
-    role = v.text("role", presence::optional, {one_of({"USER", "ADMIN"})});
+    role = v.text("role", presence::optional, {one_of({"USER", "ADMIN", "STAFF"})});
   if (!v.ok())
     return std::nullopt;
   domain::new_participant p;
@@ -57,19 +58,77 @@ std::optional<domain::new_participant> read_new_participant(validator& v, bool a
   return p;
 }
 
-/// The event body of POST and PUT, with the contract's constraints.
-std::optional<domain::event_draft> read_event_draft(validator& v) {
+std::optional<domain::ticket_type_draft>
+read_ticket_type_draft(validator& v, const std::string& default_currency, bool with_id) {
+  std::optional<std::int64_t> id;
+  if (with_id)
+    id = v.integer("id", presence::optional, 1, std::numeric_limits<std::int64_t>::max());
+  auto name = v.text("name", presence::required, {not_blank(), size(1, 100)});
+  auto price = v.integer("priceCents", presence::required, 0, 100000000);
+  auto currency = v.text("currency", presence::optional, {currency_code()});
+  auto quota = v.integer("quota", presence::required, 1, 1000000);
+  if (!name || !price || !quota || (v.present("currency") && !currency) ||
+      (with_id && v.present("id") && !id))
+    return std::nullopt;
+  return domain::ticket_type_draft{id, *name, *price, currency.value_or(default_currency), *quota};
+}
+
+namespace {
+
+/// A nullable field of a PUT: absent keeps the stored value, null clears it. On POST absent and
+/// null both mean none.
+template <class T, class Read>
+domain::change<T> read_change(validator& v, const char* field, write_kind kind, Read read) {
+  auto value = read();
+  if (value)
+    return std::optional<T>(*value);
+  if (kind == write_kind::replace && !v.present(field))
+    return std::nullopt;
+  return std::optional<T>(); // null (or a bad value, already rejected)
+}
+
+std::optional<std::vector<domain::ticket_type_draft>>
+read_ticket_types(validator& v, write_kind kind, const std::string& default_currency) {
+  auto entries = v.objects("ticketTypes", presence::optional, 1, 20);
+  if (!entries)
+    return std::nullopt;
+  std::vector<domain::ticket_type_draft> drafts;
+  for (auto& entry : *entries)
+    if (auto d = read_ticket_type_draft(entry, default_currency, kind == write_kind::replace))
+      drafts.push_back(std::move(*d));
+  return drafts;
+}
+
+} // namespace
+
+std::optional<domain::event_draft> read_event_draft(validator& v, write_kind kind,
+                                                    const std::string& default_currency) {
   auto name = v.text("name", presence::required, {not_blank(), size(1, 200)});
   auto description = v.text("description", presence::optional, {size(0, 5000)});
   auto venue = v.text("venue", presence::required, {not_blank(), size(1, 200)});
   auto starts_at = v.time("startsAt", presence::required, {in_future()});
   auto ends_at = v.time("endsAt", presence::optional);
   auto capacity = v.integer("capacity", presence::required, 1, 1000000);
+  auto sales_start_at = read_change<domain::timestamp>(
+      v, "salesStartAt", kind, [&] { return v.time("salesStartAt", presence::optional); });
+  auto max_per_buyer = read_change<std::int64_t>(v, "maxPerBuyer", kind, [&] {
+    return v.integer("maxPerBuyer", presence::optional, 1, 1000);
+  });
+  auto admission_queue = v.boolean("admissionQueue", presence::optional);
+  auto ticket_types = read_ticket_types(v, kind, default_currency);
   if (starts_at && ends_at && *ends_at <= *starts_at)
     v.reject("endsAt", "must be after startsAt");
+  if (starts_at && sales_start_at && *sales_start_at && **sales_start_at >= *starts_at)
+    v.reject("salesStartAt", "must be before startsAt");
   if (!v.ok())
     return std::nullopt;
-  return domain::event_draft{*name, description, *venue, *starts_at, ends_at, *capacity};
+  domain::event_draft d{*name, description, *venue, *starts_at, ends_at, *capacity};
+  d.sales_start_at = sales_start_at;
+  d.max_per_buyer = max_per_buyer;
+  d.admission_queue = admission_queue;
+  d.ticket_types = std::move(ticket_types);
+  d.default_currency = default_currency;
+  return d;
 }
 
 std::variant<domain::event_query, domain::error> decode_event_query(std::string_view raw_query) {

@@ -17,11 +17,22 @@ namespace eventhub::http {
 
 std::string lower_case(std::string s);
 
-/// {email, password, fullName[, role]}; `allow_role` only for ADMIN callers. Email lower-cased.
+/// {email, password, fullName[, role]}; `allow_role` (USER, ADMIN or STAFF) only for ADMIN
+/// callers. Email lower-cased.
 std::optional<domain::new_participant> read_new_participant(validator& v, bool allow_role);
 
-/// The event body of POST and PUT, with the contract's constraints.
-std::optional<domain::event_draft> read_event_draft(validator& v);
+/// Whether a body creates its resource (POST) or replaces it (PUT: some fields may be left out).
+enum class write_kind { create, replace };
+
+/// The event body of POST and PUT, with the contract's constraints. Ticket types without a
+/// currency get `default_currency` (event.default-currency).
+std::optional<domain::event_draft> read_event_draft(validator& v, write_kind kind,
+                                                    const std::string& default_currency);
+
+/// A ticket type body {name, priceCents, currency?, quota}; `with_id` also reads an optional `id`
+/// (an entry of an event's PUT).
+std::optional<domain::ticket_type_draft>
+read_ticket_type_draft(validator& v, const std::string& default_currency, bool with_id);
 
 /// `page` and `size` (defaults 0 and 20, never clamped); each bad one adds to `errors`.
 domain::page_request read_paging(const query_params& query,

@@ -61,20 +61,16 @@ Value& member(Value& object, const char* name, rapidjson::Type type, allocator& 
 
 /// Who may call a route, as the sentence appended to the operation's description.
 std::string access_sentence(access who) {
-  switch (who) {
-  case access::anyone:
+  if (who == access::anyone)
     return "**Access:** anyone; no token needed.";
-  case access::signed_in:
-    return "**Access:** any signed-in participant (bearer token with the role `USER` or "
-           "`ADMIN`); without a valid token `401`.";
-  case access::user:
-    return "**Access:** the role `USER` (bearer token); without a valid token `401`, with "
-           "another role `403`.";
-  case access::admin:
-    return "**Access:** the role `ADMIN` (bearer token); without a valid token `401`, with "
-           "another role `403`.";
-  }
-  return "";
+  if (who == access::signed_in)
+    return "**Access:** any signed-in participant (bearer token with the role `USER`, `ADMIN` "
+           "or `STAFF`); without a valid token `401`.";
+  std::string roles;
+  for (auto role : roles_of(who))
+    roles += std::string(roles.empty() ? "" : " or ") + "`" + domain::to_string(role) + "`";
+  return "**Access:** the role " + roles +
+         " (bearer token); without a valid token `401`, with another role `403`.";
 }
 
 /// Every response carries X-Request-Id (http/session.cpp sets it on each one).
@@ -122,7 +118,7 @@ void complete_operation(Value& op, const route& r, allocator& a,
     if (responses->HasMember("401") || responses->HasMember("403"))
       problems.push_back(where + ": remove its 401/403; they come from the route's access");
     responses->AddMember("401", reference("#/components/responses/Unauthorized", a), a);
-    if (r.access == access::user || r.access == access::admin)
+    if (!roles_of(r.access).empty())
       responses->AddMember("403", reference("#/components/responses/Forbidden", a), a);
   }
   for (auto& response : responses->GetObject())

@@ -35,6 +35,8 @@ constexpr problem_row rows[] = {
     {ec::conflict,             409, "conflict",                "Conflict",               false, 0},
     {ec::sold_out,             409, "sold-out",                "Sold out",               false, 0},
     {ec::sales_closed,         409, "sales-closed",            "Sales closed",           false, 0},
+    {ec::sales_not_open,       409, "sales-not-open",          "Sales not open",         false, 0},
+    {ec::buyer_limit,          409, "buyer-limit",             "Buyer limit reached",    false, 0},
     {ec::idempotency_mismatch, 422, "idempotency-key-reused",  "Idempotency key reused", false, 0},
     {ec::throttled,            429, "too-many-login-failures", "Too Many Requests",      false, 0},
     {ec::unavailable,          503, "service-unavailable",     "Service Unavailable",    false, 1},
@@ -111,6 +113,10 @@ std::string render(int status, const std::string& slug, const char* title,
   if (e && e->tickets_available) {
     w.Key("ticketsAvailable");
     w.Int64(*e->tickets_available);
+  }
+  if (e && e->tickets_allowed) {
+    w.Key("ticketsAllowed");
+    w.Int64(*e->tickets_allowed);
   }
   w.EndObject();
   return {buffer.GetString(), buffer.GetSize()};

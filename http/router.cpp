@@ -100,8 +100,35 @@ const char* to_string(access a) {
     return "USER";
   case access::admin:
     return "ADMIN";
+  case access::user_or_admin:
+    return "USER or ADMIN";
+  case access::staff_or_admin:
+    return "STAFF or ADMIN";
   }
   return "anyone";
+}
+
+std::vector<domain::role> roles_of(access a) {
+  using domain::role;
+  switch (a) {
+  case access::user:
+    return {role::user};
+  case access::admin:
+    return {role::admin};
+  case access::user_or_admin:
+    return {role::user, role::admin};
+  case access::staff_or_admin:
+    return {role::staff, role::admin};
+  default:
+    return {};
+  }
+}
+
+bool allows(access a, domain::role role) {
+  if (a == access::anyone || a == access::signed_in)
+    return true;
+  const auto roles = roles_of(a);
+  return std::find(roles.begin(), roles.end(), role) != roles.end();
 }
 
 std::vector<std::string> split_path(const std::string& path) {
@@ -186,10 +213,7 @@ void router::authorize(const route& r, call c) const {
   auth_->authenticate(*c.req, c.post, [&r, c](domain::result<domain::principal> who) mutable {
     if (!who.ok())
       return c.fail(who.err());
-    const bool allowed = r.access == access::signed_in ||
-                         (r.access == access::admin && who->role == domain::role::admin) ||
-                         (r.access == access::user && who->role == domain::role::user);
-    if (!allowed)
+    if (!allows(r.access, who->role))
       return c.fail(domain::make_error(domain::error_code::forbidden,
                                        std::string("This operation requires the role ") +
                                            to_string(r.access) + "."));

@@ -25,9 +25,16 @@
 
 namespace eventhub::http {
 
-/// Who may call a route.
-enum class access { anyone, signed_in, user, admin };
+/// Who may call a route. signed_in is any role, STAFF included; the others name the roles
+/// allowed (STAFF may only sign in and check tickets in: every other protected route is 403).
+enum class access { anyone, signed_in, user, admin, user_or_admin, staff_or_admin };
 const char* to_string(access a);
+
+/// Whether a signed-in caller of `role` may call a route of `a`.
+bool allows(access a, domain::role role);
+
+/// The roles `a` allows, for documentation; empty for anyone and signed_in.
+std::vector<domain::role> roles_of(access a);
 
 /// One request as a handler sees it.
 struct call {

@@ -28,8 +28,16 @@ std::vector<route> make_routes(const handler_context& ctx) {
       {"GET", "/api/events/{id}/participants", a::admin, h::list_attendees(ctx),
        "Participants of an event with their ticket counts"},
       {"POST", "/api/events/{id}/purchases", a::user, h::purchase(ctx), "Buy tickets"},
+      {"POST", "/api/events/{id}/ticket-types", a::admin, h::create_ticket_type(ctx),
+       "Add a ticket type to an event"},
+      {"GET", "/api/events/{id}/ticket-types/{typeId}", a::anyone, h::get_ticket_type(ctx),
+       "One ticket type with its availability"},
+      {"PUT", "/api/events/{id}/ticket-types/{typeId}", a::admin, h::update_ticket_type(ctx),
+       "Update a ticket type"},
+      {"DELETE", "/api/events/{id}/ticket-types/{typeId}", a::admin, h::delete_ticket_type(ctx),
+       "Delete a ticket type without sales"},
 
-      {"GET", "/api/purchases/{id}", a::signed_in, h::get_purchase(ctx),
+      {"GET", "/api/purchases/{id}", a::user_or_admin, h::get_purchase(ctx),
        "One purchase (owner or ADMIN)"},
 
       {"GET", "/api/participants", a::admin, h::list_participants(ctx), "List participants"},

@@ -10,9 +10,20 @@
 
 namespace eventhub::http {
 
+/// An object of a parsed body: the top level, or an element of one of its arrays (sharing the
+/// document).
 class json_body {
  public:
-  rapidjson::Document doc;
+  std::shared_ptr<rapidjson::Document> doc;
+  const rapidjson::Value* object = nullptr;
+
+  /// The member `field`, or null when it is absent or JSON null.
+  const rapidjson::Value* value(const char* field) const {
+    auto it = object->FindMember(field);
+    if (it == object->MemberEnd() || it->value.IsNull())
+      return nullptr;
+    return &it->value;
+  }
 };
 
 namespace {
@@ -132,6 +143,16 @@ text_rule one_of(std::vector<std::string> values) {
   };
 }
 
+text_rule currency_code() {
+  return [](const std::string& v) -> std::optional<std::string> {
+    const bool code = v.size() == 3 &&
+                      std::all_of(v.begin(), v.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+    if (!code)
+      return "must be an ISO 4217 currency code: three upper-case letters";
+    return std::nullopt;
+  };
+}
+
 time_rule in_future() {
   return [](domain::timestamp t) -> std::optional<std::string> {
     if (t <= domain::now())
@@ -140,54 +161,104 @@ time_rule in_future() {
   };
 }
 
-validator::validator(std::unique_ptr<json_body> body) : body_(std::move(body)) {}
+validator::validator(std::unique_ptr<json_body> body, std::string prefix,
+                     std::shared_ptr<std::vector<domain::field_error>> errors)
+    : body_(std::move(body)), prefix_(std::move(prefix)), errors_(std::move(errors)) {}
 validator::validator(validator&&) noexcept = default;
 validator& validator::operator=(validator&&) noexcept = default;
 validator::~validator() = default;
 
 std::variant<validator, domain::error> validator::parse(std::string_view text) {
   auto body = std::make_unique<json_body>();
-  body->doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
-  if (body->doc.HasParseError())
+  body->doc = std::make_shared<rapidjson::Document>();
+  auto& doc = *body->doc;
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+  if (doc.HasParseError())
     return domain::make_error(domain::error_code::invalid,
                               std::string("Malformed JSON request body: ") +
-                                  rapidjson::GetParseError_En(body->doc.GetParseError()) +
-                                  " (at offset " + std::to_string(body->doc.GetErrorOffset()) +
-                                  ")");
-  if (!body->doc.IsObject())
+                                  rapidjson::GetParseError_En(doc.GetParseError()) +
+                                  " (at offset " + std::to_string(doc.GetErrorOffset()) + ")");
+  if (!doc.IsObject())
     return domain::make_error(domain::error_code::invalid,
                               "The request body must be a JSON object.");
-  return validator(std::move(body));
-}
-
-bool validator::rejected(const char* field) const {
-  return std::any_of(errors_.begin(), errors_.end(),
-                     [&](const auto& e) { return e.field == field; });
+  body->object = &doc;
+  return validator(std::move(body), "", std::make_shared<std::vector<domain::field_error>>());
 }
 
 void validator::reject(const std::string& field, std::string message) {
-  errors_.push_back({field, std::move(message)});
+  errors_->push_back({prefix_ + field, std::move(message)});
 }
 
 domain::error validator::error() const {
   auto e = domain::make_error(domain::error_code::invalid, "The request has invalid fields.");
-  e.field_errors = errors_;
+  e.field_errors = *errors_;
   return e;
 }
 
-std::optional<std::string> validator::text(const char* field, presence p,
-                                           std::vector<text_rule> rules) {
-  auto it = body_->doc.FindMember(field);
-  if (it == body_->doc.MemberEnd() || it->value.IsNull()) {
+bool validator::present(const char* field) const {
+  return body_->object->HasMember(field);
+}
+
+std::optional<bool> validator::boolean(const char* field, presence p) {
+  const auto* v = body_->value(field);
+  if (!v) {
     if (p == presence::required)
       reject(field, "must not be null");
     return std::nullopt;
   }
-  if (!it->value.IsString()) {
+  if (!v->IsBool()) {
+    reject(field, "must be a boolean");
+    return std::nullopt;
+  }
+  return v->GetBool();
+}
+
+std::optional<std::vector<validator>> validator::objects(const char* field, presence p,
+                                                         std::size_t min, std::size_t max) {
+  const auto* v = body_->value(field);
+  if (!v) {
+    if (p == presence::required)
+      reject(field, "must not be null");
+    return std::nullopt;
+  }
+  if (!v->IsArray()) {
+    reject(field, "must be an array");
+    return std::nullopt;
+  }
+  if (v->Size() < min || v->Size() > max) {
+    reject(field, "size must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return std::nullopt;
+  }
+  std::vector<validator> out;
+  for (rapidjson::SizeType i = 0; i < v->Size(); ++i) {
+    const auto name = std::string(field) + "[" + std::to_string(i) + "]";
+    if (!(*v)[i].IsObject()) {
+      reject(name, "must be an object");
+      continue;
+    }
+    auto element = std::make_unique<json_body>();
+    element->doc = body_->doc;
+    element->object = &(*v)[i];
+    out.push_back(validator(std::move(element), prefix_ + name + ".", errors_));
+  }
+  if (out.size() != v->Size())
+    return std::nullopt;
+  return out;
+}
+
+std::optional<std::string> validator::text(const char* field, presence p,
+                                           std::vector<text_rule> rules) {
+  const auto* found = body_->value(field);
+  if (!found) {
+    if (p == presence::required)
+      reject(field, "must not be null");
+    return std::nullopt;
+  }
+  if (!found->IsString()) {
     reject(field, "must be a string");
     return std::nullopt;
   }
-  std::string value(it->value.GetString(), it->value.GetStringLength());
+  std::string value(found->GetString(), found->GetStringLength());
   if (value.find('\0') != std::string::npos) {
     reject(field, "must not contain NUL characters");
     return std::nullopt;
@@ -202,17 +273,17 @@ std::optional<std::string> validator::text(const char* field, presence p,
 
 std::optional<std::int64_t> validator::integer(const char* field, presence p, std::int64_t min,
                                                std::int64_t max) {
-  auto it = body_->doc.FindMember(field);
-  if (it == body_->doc.MemberEnd() || it->value.IsNull()) {
+  const auto* value = body_->value(field);
+  if (!value) {
     if (p == presence::required)
       reject(field, "must not be null");
     return std::nullopt;
   }
-  if (!it->value.IsInt64()) {
+  if (!value->IsInt64()) {
     reject(field, "must be an integer");
     return std::nullopt;
   }
-  const std::int64_t v = it->value.GetInt64();
+  const std::int64_t v = value->GetInt64();
   if (v < min) {
     reject(field, "must be greater than or equal to " + std::to_string(min));
     return std::nullopt;
@@ -226,17 +297,17 @@ std::optional<std::int64_t> validator::integer(const char* field, presence p, st
 
 std::optional<domain::timestamp> validator::time(const char* field, presence p,
                                                  std::vector<time_rule> rules) {
-  auto it = body_->doc.FindMember(field);
-  if (it == body_->doc.MemberEnd() || it->value.IsNull()) {
+  const auto* value = body_->value(field);
+  if (!value) {
     if (p == presence::required)
       reject(field, "must not be null");
     return std::nullopt;
   }
-  if (!it->value.IsString()) {
+  if (!value->IsString()) {
     reject(field, "must be an ISO-8601 date-time with offset, e.g. 2027-03-01T19:30:00Z");
     return std::nullopt;
   }
-  auto t = domain::parse_iso8601({it->value.GetString(), it->value.GetStringLength()});
+  auto t = domain::parse_iso8601({value->GetString(), value->GetStringLength()});
   if (!t) {
     reject(field, "must be an ISO-8601 date-time with offset, e.g. 2027-03-01T19:30:00Z");
     return std::nullopt;

@@ -24,6 +24,7 @@ text_rule size(std::size_t min, std::size_t max); // in characters (code points)
 text_rule not_blank();
 text_rule email_address();
 text_rule one_of(std::vector<std::string> values);
+text_rule currency_code(); // ISO 4217: three upper-case letters
 
 /// A constraint on a time value.
 using time_rule = std::function<std::optional<std::string>(domain::timestamp)>;
@@ -44,10 +45,21 @@ class validator {
   std::optional<domain::timestamp> time(const char* field, presence p,
                                         std::vector<time_rule> rules = {});
 
+  std::optional<bool> boolean(const char* field, presence p);
+
+  /// An array of `min`..`max` objects, one validator each; their fields are named
+  /// `field[i].name` and their violations are this validator's.
+  std::optional<std::vector<validator>> objects(const char* field, presence p, std::size_t min,
+                                                std::size_t max);
+
+  /// Whether the body has `field`, even as null (a PUT's "omitted keeps, null clears").
+  bool present(const char* field) const;
+
   /// Records a violation found by the caller (cross-field rules).
   void reject(const std::string& field, std::string message);
 
-  bool ok() const { return errors_.empty(); }
+  /// Whether no field of the whole body (elements of `objects` included) was rejected.
+  bool ok() const { return errors_->empty(); }
   domain::error error() const;
 
   validator(validator&&) noexcept;
@@ -55,10 +67,11 @@ class validator {
   ~validator();
 
  private:
-  explicit validator(std::unique_ptr<json_body> body);
-  bool rejected(const char* field) const;
+  validator(std::unique_ptr<json_body> body, std::string prefix,
+            std::shared_ptr<std::vector<domain::field_error>> errors);
   std::unique_ptr<json_body> body_;
-  std::vector<domain::field_error> errors_;
+  std::string prefix_; // e.g. "ticketTypes[0]." for an element of an array
+  std::shared_ptr<std::vector<domain::field_error>> errors_; // shared with the elements
 };
 
 /// Query string parameters, percent-decoded ('+' is a space). Later duplicates are ignored.

@@ -2,10 +2,14 @@
 #include "persistence/event_repository.hpp"
 
 #include "persistence/queries/event_queries.hpp"
+#include "persistence/queries/ticket_type_queries.hpp"
 #include "persistence/rows.hpp"
+#include "persistence/ticket_type_repository.hpp"
 
 namespace eventhub::persistence::events {
 namespace {
+
+using domain::error_code;
 
 std::optional<std::int64_t> micros(const std::optional<domain::timestamp>& t) {
   if (!t)
@@ -13,51 +17,87 @@ std::optional<std::int64_t> micros(const std::optional<domain::timestamp>& t) {
   return domain::to_micros(*t);
 }
 
+/// The stored value a PUT's change leaves: (whether to set, the value to set).
+template <class T> std::pair<bool, std::optional<T>> setting(const domain::change<T>& c) {
+  if (!c)
+    return {false, std::nullopt};
+  return {true, *c};
+}
+
 domain::error not_found() {
-  return domain::make_error(domain::error_code::not_found, "No event with this id.");
+  return domain::make_error(error_code::not_found, "No event with this id.");
+}
+
+bool names(const pqxx::sql_error& e, const char* constraint) {
+  return std::string(e.what()).find(constraint) != std::string::npos;
+}
+
+/// The event's own columns; the CHECKs of V1 and V4 answer as 409 and 400.
+void write_columns(tx& t, std::int64_t id, const domain::event_draft& d) {
+  const auto [set_sales, sales_start_at] = setting(d.sales_start_at);
+  const auto [set_limit, max_per_buyer] = setting(d.max_per_buyer);
+  std::optional<std::int64_t> sales_micros;
+  if (sales_start_at)
+    sales_micros = domain::to_micros(*sales_start_at);
+  try {
+    t.exec(sql::update_event, id, d.name, d.description, d.venue, domain::to_micros(d.starts_at),
+           micros(d.ends_at), d.capacity, set_sales, sales_micros, set_limit, max_per_buyer,
+           d.admission_queue);
+  } catch (const pqxx::check_violation& e) {
+    if (names(e, "events_not_oversold"))
+      throw refused{domain::make_error(
+          error_code::conflict, "The capacity cannot be lower than the tickets already sold.")};
+    if (names(e, "events_sales_start_before_start")) {
+      auto err = domain::make_error(error_code::invalid, "The request has invalid fields.");
+      err.field_errors.push_back({"salesStartAt", "must be before startsAt"});
+      throw refused{std::move(err)};
+    }
+    throw;
+  }
 }
 
 } // namespace
 
 domain::event insert(tx& t, const domain::event_draft& d) {
-  auto rows = t.exec(sql::insert_event, d.name, d.description, d.venue,
-                     domain::to_micros(d.starts_at), micros(d.ends_at), d.capacity);
-  return read_event(rows[0]);
+  std::optional<std::int64_t> sales_start_at, max_per_buyer;
+  if (d.sales_start_at && *d.sales_start_at)
+    sales_start_at = domain::to_micros(**d.sales_start_at);
+  if (d.max_per_buyer)
+    max_per_buyer = *d.max_per_buyer;
+  const auto id = t.exec(sql::insert_event, d.name, d.description, d.venue,
+                         domain::to_micros(d.starts_at), micros(d.ends_at), d.capacity,
+                         sales_start_at, max_per_buyer, d.admission_queue.value_or(false))[0][0]
+                      .as<std::int64_t>();
+  ticket_types::insert_for_new_event(t, id, d);
+  return *find(t, id);
 }
 
 domain::result<domain::event> update(tx& t, std::int64_t id, const domain::event_draft& d) {
-  try {
-    pqxx::subtransaction guard(t.raw(), "update_event");
-    auto rows = t.exec(sql::update_event, id, d.name, d.description, d.venue,
-                       domain::to_micros(d.starts_at), micros(d.ends_at), d.capacity);
-    guard.commit();
-    if (rows.empty())
-      return not_found();
-    return read_event(rows[0]);
-  } catch (const pqxx::check_violation& e) {
-    if (std::string(e.what()).find("events_not_oversold") == std::string::npos)
-      throw;
-    return domain::make_error(domain::error_code::conflict,
-                              "The capacity cannot be lower than the tickets already sold.");
-  }
+  if (t.exec(sql::lock_event, id).empty())
+    return not_found();
+  write_columns(t, id, d);
+  t.exec(sql::follow_capacity, id, d.capacity);
+  if (d.ticket_types)
+    ticket_types::replace_all(t, id, *d.ticket_types);
+  return *find(t, id);
 }
 
 domain::result<domain::unit> remove(tx& t, std::int64_t id) {
-  auto rows = t.exec(sql::lock_event_for_delete, id);
+  auto rows = t.exec(sql::lock_event, id);
   if (rows.empty())
     return not_found();
-  if (rows[0][0].as<std::int64_t>() > 0)
-    return domain::make_error(domain::error_code::conflict,
+  if (rows[0][0].as<std::int64_t>() > 0 || rows[0][1].as<bool>())
+    return domain::make_error(error_code::conflict,
                               "An event with sold tickets cannot be deleted.");
-  t.exec(sql::delete_event, id); // purchases' foreign key (RESTRICT) is the backstop
+  t.exec(sql::delete_event, id); // the purchases' RESTRICT trigger is the backstop
   return domain::unit{};
 }
 
 std::optional<domain::event> find(tx& t, std::int64_t id) {
-  auto rows = t.exec(sql::find_event, id);
-  if (rows.empty())
+  auto events = read_events_with_types(t.exec(sql::find_event, id), 13);
+  if (events.empty())
     return std::nullopt;
-  return read_event(rows[0]);
+  return std::move(events.front());
 }
 
 domain::page<domain::event> list(tx& t, const domain::event_query& q) {
@@ -66,10 +106,9 @@ domain::page<domain::event> list(tx& t, const domain::event_query& q) {
   page.size = q.paging.size;
   const auto from = micros(q.from), to = micros(q.to);
   const auto rows = t.exec(sql::list_events, q.text, from, to, q.paging.size, q.paging.offset());
-  for (const auto& r : rows)
-    page.items.push_back(read_event(r));
+  page.items = read_events_with_types(rows, 14);
   if (!rows.empty())
-    page.total_items = rows[0][10].as<std::int64_t>();
+    page.total_items = rows[0][13].as<std::int64_t>();
   else if (q.paging.offset() > 0)
     page.total_items = t.exec(sql::count_events, q.text, from, to)[0][0].as<std::int64_t>();
   return page;

@@ -9,14 +9,17 @@
 
 namespace eventhub::persistence::events {
 
+/// The event with its types (ticket_types::insert_for_new_event).
 domain::event insert(tx& t, const domain::event_draft& d);
 
-/// not_found, or conflict when the capacity would drop below the tickets sold.
+/// not_found; conflict when the capacity would drop below the tickets sold; with ticketTypes,
+/// what ticket_types::replace_all refuses. Refusals throw persistence::refused.
 domain::result<domain::event> update(tx& t, std::int64_t id, const domain::event_draft& d);
 
-/// not_found, or conflict when tickets were sold (no purchase is ever lost).
+/// not_found, or conflict when the event ever had a purchase (no purchase is ever lost).
 domain::result<domain::unit> remove(tx& t, std::int64_t id);
 
+/// The event with its ticket types, by id.
 std::optional<domain::event> find(tx& t, std::int64_t id);
 
 domain::page<domain::event> list(tx& t, const domain::event_query& q);

@@ -19,9 +19,32 @@ std::optional<domain::event_stock> lock_stock(tx& t, std::int64_t event_id) {
   if (rows.empty())
     return std::nullopt;
   const auto& r = rows[0];
-  return domain::event_stock{r[0].as<std::int64_t>(), r[1].as<std::int64_t>(),
-                             domain::from_micros(r[2].as<std::int64_t>()),
-                             domain::from_micros(r[3].as<std::int64_t>())};
+  domain::event_stock stock{r[0].as<std::int64_t>(), r[1].as<std::int64_t>(),
+                            domain::from_micros(r[2].as<std::int64_t>()),
+                            domain::from_micros(r[3].as<std::int64_t>())};
+  if (!r[4].is_null())
+    stock.sales_start_at = domain::from_micros(r[4].as<std::int64_t>());
+  if (!r[5].is_null())
+    stock.max_per_buyer = r[5].as<std::int64_t>();
+  for (const auto& row : rows)
+    if (!row[6].is_null())
+      stock.types.push_back({row[6].as<std::int64_t>(), row[7].as<std::int64_t>(),
+                             row[8].as<std::int64_t>(), row[9].as<std::int64_t>(),
+                             row[10].as<std::string>()});
+  return stock;
+}
+
+/// With a maxPerBuyer: what each buyer of the batch already has, read under the row lock.
+void read_buyers(tx& t, std::int64_t event_id, domain::event_stock& stock,
+                 const std::vector<domain::purchase_request>& batch) {
+  if (!stock.max_per_buyer)
+    return;
+  std::vector<std::int64_t> buyers;
+  for (const auto& req : batch)
+    buyers.push_back(req.participant_id);
+  stock.bought.emplace();
+  for (const auto& r : t.exec(sql::tickets_of_buyers, event_id, int_array(buyers)))
+    (*stock.bought)[r[0].as<std::int64_t>()] = r[1].as<std::int64_t>();
 }
 
 std::vector<domain::keyed_purchase>
@@ -47,7 +70,7 @@ struct inserted {
 };
 
 /// Writes the confirmed requests of a batch in one statement (queries/purchase_queries.hpp).
-/// The events_not_oversold CHECK on tickets_sold is the last guard.
+/// The CHECKs of the event's and the types' sold counters are the last guard.
 inserted insert_confirmed(tx& t, std::int64_t event_id, const domain::event_stock& stock,
                           const std::vector<domain::purchase_request>& batch,
                           const std::vector<domain::decision>& decisions,
@@ -55,8 +78,8 @@ inserted insert_confirmed(tx& t, std::int64_t event_id, const domain::event_stoc
   inserted out;
   out.purchases.resize(batch.size());
   std::vector<std::size_t> confirmed;
-  std::vector<std::int64_t> participants, quantities;
-  std::vector<std::optional<std::string>> request_ids, keys;
+  std::vector<std::int64_t> participants, quantities, types, prices;
+  std::vector<std::optional<std::string>> request_ids, keys, currencies;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (decisions[i].verdict != domain::verdict::confirm)
       continue;
@@ -66,20 +89,29 @@ inserted insert_confirmed(tx& t, std::int64_t event_id, const domain::event_stoc
     quantities.push_back(req.quantity);
     request_ids.push_back(req.request_id);
     keys.push_back(req.idempotency_key);
+    const auto& type = stock.types[*decisions[i].type_index];
+    types.push_back(type.id);
+    prices.push_back(type.price_cents);
+    currencies.push_back(type.currency);
   }
   if (confirmed.empty())
     return out;
 
   auto rows = t.exec(sql::record_purchases, event_id, int_array(participants),
                      int_array(quantities), text_array(request_ids), text_array(keys),
-                     static_cast<std::int64_t>(redelivery_delay.count()));
+                     static_cast<std::int64_t>(redelivery_delay.count()), int_array(types),
+                     int_array(prices), text_array(currencies));
   for (std::size_t n = 0; n < confirmed.size(); ++n) {
     const auto& r = rows[static_cast<int>(n)];
     if (r[1].as<bool>())
       throw key_race{};
     const auto& req = batch[confirmed[n]];
     const auto id = r[0].as<std::int64_t>();
-    out.purchases[confirmed[n]] = {id, event_id, req.participant_id, req.quantity, stock.now};
+    domain::purchase p{id, event_id, req.participant_id, req.quantity, stock.now};
+    p.ticket_type_id = types[n];
+    p.unit_price_cents = prices[n];
+    p.currency = *currencies[n];
+    out.purchases[confirmed[n]] = std::move(p);
     out.confirmations.push_back(
         {id, event_id, req.participant_id, req.quantity, req.request_id, 0});
   }
@@ -113,6 +145,7 @@ batch_outcome run_batch(tx& t, std::int64_t event_id,
     return outcome;
   }
   const auto prior = keyed_purchases(t, batch);
+  read_buyers(t, event_id, *outcome.stock, batch);
   // Checked after the lock is held: that is where a batch may have waited.
   auto decisions = domain::decide_batch(*outcome.stock, batch, prior, abandoned_now(answer_by));
   auto rows = insert_confirmed(t, event_id, *outcome.stock, batch, decisions, redelivery_delay);
@@ -126,7 +159,7 @@ batch_outcome run_batch(tx& t, std::int64_t event_id,
           d.prior_index ? prior[*d.prior_index].original : rows.purchases[*d.batch_index];
       outcome.results.emplace_back(domain::purchase_outcome{original, true});
     } else {
-      outcome.results.emplace_back(domain::refusal_error(d.verdict, d.available));
+      outcome.results.emplace_back(domain::refusal_error({d.verdict, d.available, d.allowed}));
     }
   }
   return outcome;

@@ -34,7 +34,37 @@ domain::event read_event(const pqxx::row& r, int i) {
   e.tickets_sold = r[i + 7].as<std::int64_t>();
   e.created_at = micros(r[i + 8]);
   e.updated_at = micros(r[i + 9]);
+  if (!r[i + 10].is_null())
+    e.sales_start_at = micros(r[i + 10]);
+  if (!r[i + 11].is_null())
+    e.max_per_buyer = r[i + 11].as<std::int64_t>();
+  e.admission_queue = r[i + 12].as<bool>();
   return e;
+}
+
+std::optional<domain::ticket_type> read_ticket_type(const pqxx::row& r, int i) {
+  if (r[i].is_null())
+    return std::nullopt;
+  domain::ticket_type t;
+  t.id = r[i].as<std::int64_t>();
+  t.event_id = r[i + 1].as<std::int64_t>();
+  t.name = r[i + 2].as<std::string>();
+  t.price_cents = r[i + 3].as<std::int64_t>();
+  t.currency = r[i + 4].as<std::string>();
+  t.quota = r[i + 5].as<std::int64_t>();
+  t.tickets_sold = r[i + 6].as<std::int64_t>();
+  return t;
+}
+
+std::vector<domain::event> read_events_with_types(const pqxx::result& rows, int types_at) {
+  std::vector<domain::event> events;
+  for (const auto& r : rows) {
+    if (events.empty() || events.back().id != r[0].as<std::int64_t>())
+      events.push_back(read_event(r));
+    if (auto type = read_ticket_type(r, types_at))
+      events.back().ticket_types.push_back(std::move(*type));
+  }
+  return events;
 }
 
 domain::purchase read_purchase(const pqxx::row& r, int i) {
@@ -44,6 +74,9 @@ domain::purchase read_purchase(const pqxx::row& r, int i) {
   p.participant_id = r[i + 2].as<std::int64_t>();
   p.quantity = r[i + 3].as<std::int32_t>();
   p.purchased_at = micros(r[i + 4]);
+  p.ticket_type_id = r[i + 5].as<std::int64_t>();
+  p.unit_price_cents = r[i + 6].as<std::int64_t>();
+  p.currency = r[i + 7].as<std::string>();
   return p;
 }
 

@@ -2,6 +2,8 @@
 // A session is owned by exactly one DB worker actor (one thread), so it needs no lock.
 #pragma once
 
+#include "domain/error.hpp"
+#include "domain/result.hpp"
 #include "persistence/pq_types.hpp"
 #include "persistence/statement.hpp"
 
@@ -34,6 +36,12 @@ struct connection_options {
   std::chrono::milliseconds statement_timeout{5000};
   std::chrono::milliseconds lock_timeout{2000};
   std::shared_ptr<recovery_signal> recovery; // optional
+};
+
+/// Thrown by repository code to refuse a change after writing part of it: the transaction rolls
+/// back and the job answers `error` (make_tx_job), so nothing changes on a refused request.
+struct refused {
+  domain::error error;
 };
 
 class session;
@@ -96,6 +104,16 @@ std::string with_client_options(const std::string& conninfo, std::chrono::millis
 template <class... Args> pqxx::result tx::exec(const statement& s, Args&&... args) {
   owner_.prepare(s);
   return work_.exec_prepared(s.name, std::forward<Args>(args)...);
+}
+
+/// Runs `f(tx&) -> result<T>` in one transaction; a `refused` thrown by `f` rolls it back and is
+/// answered as its error.
+template <class T, class F> domain::result<T> transact_refusable(session& s, F&& f) {
+  try {
+    return s.transact([&](tx& t) -> domain::result<T> { return f(t); });
+  } catch (const refused& r) {
+    return domain::result<T>(r.error);
+  }
 }
 
 template <class F> auto session::transact(F&& f) -> decltype(f(std::declval<tx&>())) {

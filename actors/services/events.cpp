@@ -4,6 +4,7 @@
 #include "actors/services/events.hpp"
 
 #include "persistence/event_repository.hpp"
+#include "persistence/ticket_type_repository.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
@@ -14,6 +15,7 @@ namespace eventhub::actors {
 namespace {
 
 namespace events_db = persistence::events;
+namespace types_db = persistence::ticket_types;
 
 struct events_state {
   events_deps deps;
@@ -29,6 +31,9 @@ std::int64_t written_id(std::int64_t named, const domain::event& e) {
   return named > 0 ? named : e.id;
 }
 std::int64_t written_id(std::int64_t named, const domain::unit&) {
+  return named;
+}
+std::int64_t written_id(std::int64_t named, const domain::ticket_type_view&) {
   return named;
 }
 
@@ -90,6 +95,38 @@ events_actor::behavior_type events_behavior(events_pointer self, events_deps dep
             self, pool(), self->state.options.request_timeout,
             [id, paging](persistence::tx& t) { return events_db::attendees(t, id, paging); }, done);
       },
+      [=](create_atom, std::int64_t event_id, domain::ticket_type_draft& draft,
+          domain::reply<domain::ticket_type_view>& done) {
+        auto job = make_tx_job<domain::ticket_type_view>(
+            self->state.due(),
+            [event_id, draft](persistence::tx& t) { return types_db::create(t, event_id, draft); });
+        write_then_broadcast<domain::ticket_type_view>(self, event_id, std::move(job), done);
+      },
+      [=](find_atom, std::int64_t event_id, std::int64_t type_id,
+          domain::reply<domain::ticket_type_view>& done) {
+        serve_tx(
+            self, pool(), self->state.options.request_timeout,
+            [event_id, type_id](persistence::tx& t) {
+              return types_db::find(t, event_id, type_id);
+            },
+            done);
+      },
+      [=](update_atom, std::int64_t event_id, std::int64_t type_id,
+          domain::ticket_type_draft& draft, domain::reply<domain::ticket_type_view>& done) {
+        auto job = make_tx_job<domain::ticket_type_view>(
+            self->state.due(), [event_id, type_id, draft](persistence::tx& t) {
+              return types_db::update(t, event_id, type_id, draft);
+            });
+        write_then_broadcast<domain::ticket_type_view>(self, event_id, std::move(job), done);
+      },
+      [=](delete_atom, std::int64_t event_id, std::int64_t type_id,
+          domain::reply<domain::unit>& done) {
+        auto job =
+            make_tx_job<domain::unit>(self->state.due(), [event_id, type_id](persistence::tx& t) {
+              return types_db::remove(t, event_id, type_id);
+            });
+        write_then_broadcast<domain::unit>(self, event_id, std::move(job), done);
+      },
   };
 }
 
@@ -135,6 +172,27 @@ void events_service::delete_event(std::int64_t id, domain::reply<domain::unit> d
 void events_service::list_attendees(std::int64_t event_id, domain::page_request paging,
                                     domain::reply<domain::page<domain::attendee>> done) {
   caf::anon_send(actor_, attendees_atom::value, event_id, paging, std::move(done));
+}
+
+void events_service::create_ticket_type(std::int64_t event_id, domain::ticket_type_draft draft,
+                                        domain::reply<domain::ticket_type_view> done) {
+  caf::anon_send(actor_, create_atom::value, event_id, std::move(draft), std::move(done));
+}
+
+void events_service::find_ticket_type(std::int64_t event_id, std::int64_t type_id,
+                                      domain::reply<domain::ticket_type_view> done) {
+  caf::anon_send(actor_, find_atom::value, event_id, type_id, std::move(done));
+}
+
+void events_service::update_ticket_type(std::int64_t event_id, std::int64_t type_id,
+                                        domain::ticket_type_draft draft,
+                                        domain::reply<domain::ticket_type_view> done) {
+  caf::anon_send(actor_, update_atom::value, event_id, type_id, std::move(draft), std::move(done));
+}
+
+void events_service::delete_ticket_type(std::int64_t event_id, std::int64_t type_id,
+                                        domain::reply<domain::unit> done) {
+  caf::anon_send(actor_, delete_atom::value, event_id, type_id, std::move(done));
 }
 
 } // namespace eventhub::actors

@@ -8,6 +8,12 @@
 //   (update_atom, id, draft, reply<event>)          then broadcast, then answer
 //   (delete_atom, id, reply<unit>)                  then broadcast, then answer
 //   (attendees_atom, id, paging, reply<page<attendee>>)
+//   (create_atom, event id, type draft, reply<ticket_type_view>)        then broadcast, then answer
+//   (find_atom, event id, type id, reply<ticket_type_view>)
+//   (update_atom, event id, type id, type draft, reply<ticket_type_view>) then broadcast, answer
+//   (delete_atom, event id, type id, reply<unit>)                      then broadcast, then answer
+// A ticket type's write is broadcast as a change of its event: listings and event actors
+// (whose memo holds the types' figures) learn of it as of any event write.
 #pragma once
 
 #include "actors/cluster.hpp"
@@ -33,7 +39,13 @@ using events_actor = caf::typed_actor<
     caf::reacts_to<update_atom, std::int64_t, domain::event_draft, domain::reply<domain::event>>,
     caf::reacts_to<delete_atom, std::int64_t, domain::reply<domain::unit>>,
     caf::reacts_to<attendees_atom, std::int64_t, domain::page_request,
-                   domain::reply<domain::page<domain::attendee>>>>;
+                   domain::reply<domain::page<domain::attendee>>>,
+    caf::reacts_to<create_atom, std::int64_t, domain::ticket_type_draft,
+                   domain::reply<domain::ticket_type_view>>,
+    caf::reacts_to<find_atom, std::int64_t, std::int64_t, domain::reply<domain::ticket_type_view>>,
+    caf::reacts_to<update_atom, std::int64_t, std::int64_t, domain::ticket_type_draft,
+                   domain::reply<domain::ticket_type_view>>,
+    caf::reacts_to<delete_atom, std::int64_t, std::int64_t, domain::reply<domain::unit>>>;
 
 struct events_deps {
   db_pool_actor db_pool;
@@ -60,6 +72,15 @@ class events_service final : public domain::event_service {
   void delete_event(std::int64_t id, domain::reply<domain::unit> done) override;
   void list_attendees(std::int64_t event_id, domain::page_request paging,
                       domain::reply<domain::page<domain::attendee>> done) override;
+  void create_ticket_type(std::int64_t event_id, domain::ticket_type_draft draft,
+                          domain::reply<domain::ticket_type_view> done) override;
+  void find_ticket_type(std::int64_t event_id, std::int64_t type_id,
+                        domain::reply<domain::ticket_type_view> done) override;
+  void update_ticket_type(std::int64_t event_id, std::int64_t type_id,
+                          domain::ticket_type_draft draft,
+                          domain::reply<domain::ticket_type_view> done) override;
+  void delete_ticket_type(std::int64_t event_id, std::int64_t type_id,
+                          domain::reply<domain::unit> done) override;
 
  private:
   events_actor actor_;

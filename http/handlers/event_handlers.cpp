@@ -59,7 +59,7 @@ handler_fn create_event(const handler_context& ctx) {
     auto body = json_body(c);
     if (!body)
       return;
-    auto draft = read_event_draft(*body);
+    auto draft = read_event_draft(*body, write_kind::create, ctx.default_currency);
     if (!draft)
       return c.fail(body->error());
     ctx.services.events.create_event(std::move(*draft),
@@ -75,7 +75,7 @@ handler_fn update_event(const handler_context& ctx) {
     auto body = json_body(c);
     if (!body)
       return;
-    auto draft = read_event_draft(*body);
+    auto draft = read_event_draft(*body, write_kind::replace, ctx.default_currency);
     if (!draft)
       return c.fail(body->error());
     ctx.services.events.update_event(*id, std::move(*draft), answer_json<domain::event>(c));

@@ -16,6 +16,7 @@ struct handler_context {
   domain::services services;
   int max_per_order = 10;
   std::shared_ptr<const swagger_ui_files> swagger_ui; // null: /swagger-ui/ answers 404
+  std::string default_currency = "EUR";               // event.default-currency
 };
 
 namespace handlers {
@@ -37,6 +38,12 @@ handler_fn create_event(const handler_context& ctx);
 handler_fn update_event(const handler_context& ctx);
 handler_fn delete_event(const handler_context& ctx);
 handler_fn list_attendees(const handler_context& ctx);
+
+// ticket_type_handlers.cpp
+handler_fn create_ticket_type(const handler_context& ctx);
+handler_fn get_ticket_type(const handler_context& ctx);
+handler_fn update_ticket_type(const handler_context& ctx);
+handler_fn delete_ticket_type(const handler_context& ctx);
 
 // purchase_handlers.cpp
 handler_fn purchase(const handler_context& ctx);

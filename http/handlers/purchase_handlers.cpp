@@ -4,6 +4,7 @@
 #include "http/handlers/support.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace eventhub::http::handlers {
 handler_fn purchase(const handler_context& ctx) {
@@ -18,10 +19,16 @@ handler_fn purchase(const handler_context& ctx) {
     if (!body)
       return;
     auto quantity = body->integer("quantity", presence::required, 1, ctx.max_per_order);
+    auto type = body->integer("ticketTypeId", presence::optional, 1,
+                              std::numeric_limits<std::int64_t>::max());
     if (!body->ok())
       return c.fail(body->error());
-    domain::purchase_request req{*event_id, c.caller->id, static_cast<std::int32_t>(*quantity),
-                                 std::get<std::optional<std::string>>(key), c.req->request_id};
+    domain::purchase_request req{*event_id,
+                                 c.caller->id,
+                                 static_cast<std::int32_t>(*quantity),
+                                 std::get<std::optional<std::string>>(key),
+                                 c.req->request_id,
+                                 type};
     ctx.services.purchases.purchase(
         std::move(req), answer<domain::purchase_outcome>(c, [](const domain::purchase_outcome& o) {
           auto r = json_response(o.replayed ? 200 : 201, domain::to_json(o.purchase))

@@ -7,38 +7,79 @@
 namespace eventhub::persistence::sql {
 
 #define EVENTHUB_PURCHASE_COLUMNS                                                                  \
-  "id, event_id, participant_id, quantity, " EVENTHUB_SQL_MICROS("purchased_at")
+  "id, event_id, participant_id, quantity, " EVENTHUB_SQL_MICROS(                                  \
+      "purchased_at") ", ticket_type_id, unit_price_cents, currency"
 
 // The backstop of every batch: the event row stays locked until commit, whoever else writes it.
+// One row per ticket type (by id), each carrying the event's columns; the types are read under
+// the event's lock, which every writer of their figures takes first.
 inline constexpr statement lock_event_stock{
     "lock_event_stock",
-    "SELECT capacity, tickets_sold, " EVENTHUB_SQL_MICROS("starts_at") ", " EVENTHUB_SQL_MICROS(
-        "now()") " FROM events WHERE id = $1 FOR UPDATE"};
+    "SELECT e.capacity, e.tickets_sold, " EVENTHUB_SQL_MICROS(
+        "e.starts_at") ", " EVENTHUB_SQL_MICROS("now()") ", " EVENTHUB_SQL_MICROS("e.sales_start_"
+                                                                                  "at") ", "
+                                                                                        "e.max_per_"
+                                                                                        "buyer, "
+                                                                                        "t.id, "
+                                                                                        "t.quota, "
+                                                                                        "t.tickets_"
+                                                                                        "sold, "
+                                                                                        "t.price_"
+                                                                                        "cents, "
+                                                                                        "t."
+                                                                                        "currency "
+                                                                                        "FROM "
+                                                                                        "events e "
+                                                                                        "LEFT JOIN "
+                                                                                        "ticket_"
+                                                                                        "types t "
+                                                                                        "ON "
+                                                                                        "t.event_"
+                                                                                        "id = e.id "
+                                                                                        "WHERE "
+                                                                                        "e.id = $1 "
+                                                                                        "ORDER BY "
+                                                                                        "t.id FOR "
+                                                                                        "UPDATE OF "
+                                                                                        "e"};
+
+// Tickets the buyers $2 already have of event $1 (read only when it has a maxPerBuyer).
+inline constexpr statement tickets_of_buyers{
+    "tickets_of_buyers",
+    "SELECT participant_id, sum(quantity) FROM purchases "
+    "WHERE event_id = $1 AND participant_id = ANY($2::bigint[]) GROUP BY participant_id"};
 
 // Earlier purchases made with the keys of this batch: $1 participant ids, $2 keys (parallel).
 inline constexpr statement find_keyed_purchases{
     "find_keyed_purchases",
     "SELECT k.idempotency_key, p.id, p.event_id, p.participant_id, "
     "p.quantity, " EVENTHUB_SQL_MICROS(
-        "p.purchased_at") " FROM idempotency_keys k JOIN purchases p ON p.id = k.purchase_id "
+        "p.purchased_at") ", p.ticket_type_id, p.unit_price_cents, p.currency "
+                          "FROM idempotency_keys k JOIN purchases p ON p.id = k.purchase_id "
                           "WHERE (k.participant_id, k.idempotency_key) IN "
                           "(SELECT * FROM unnest($1::bigint[], $2::text[]))"};
 
 // Everything a batch writes, in one round trip: purchases with ids drawn up front (so each
 // row maps back to its request; the sequence is named, not looked up per row), their idempotency
-// keys, their outbox rows, and tickets_sold. $1 event; parallel arrays $2 participants, $3
-// quantities, $4 request ids, $5 keys (NULL for none); $6 delays the sweeper so the fresh delivery
-// path gets the first try. One row per request in order: purchase id, and whether its key was
-// taken by another transaction meanwhile (the batch is then retried and sees it). Foreign keys are
-// checked at the end of the statement, when all of it has been written.
+// keys, their outbox rows, and the sold counters of the event and of each type. $1 event;
+// parallel arrays $2 participants, $3 quantities, $4 request ids, $5 keys (NULL for none), $7
+// ticket types, $8 unit prices, $9 currencies; $6 delays the sweeper so the fresh delivery path
+// gets the first try. One row per request in order: purchase id, and whether its key was taken by
+// another transaction meanwhile (the batch is then retried and sees it). References are checked
+// at the end of the statement, when all of it has been written; each counter's CHECK against its
+// limit is the last guard against an oversale (V4__ticket_types.sql).
 inline constexpr statement record_purchases{
     "record_purchases",
     "WITH t AS MATERIALIZED ("
     "  SELECT nextval('purchases_id_seq') AS id, t.* "
-    "  FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[]) WITH ORDINALITY "
-    "  AS t(participant_id, quantity, request_id, idempotency_key, ord)), "
-    "p AS (INSERT INTO purchases (id, event_id, participant_id, quantity) "
-    "  SELECT id, $1, participant_id, quantity FROM t), "
+    "  FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $7::bigint[], $8::bigint[], "
+    "  $9::text[]) WITH ORDINALITY "
+    "  AS t(participant_id, quantity, request_id, idempotency_key, ticket_type_id, "
+    "  unit_price_cents, currency, ord)), "
+    "p AS (INSERT INTO purchases (id, event_id, participant_id, quantity, ticket_type_id, "
+    "  unit_price_cents, currency, total_cents) "
+    "  SELECT id, $1, participant_id, quantity, ticket_type_id, unit_price_cents, currency, "
+    "  quantity * unit_price_cents FROM t), "
     "k AS (INSERT INTO idempotency_keys (participant_id, idempotency_key, event_id, quantity, "
     "  purchase_id) "
     "  SELECT participant_id, idempotency_key, $1, quantity, id FROM t "
@@ -48,7 +89,10 @@ inline constexpr statement record_purchases{
     "  SELECT id, $1, participant_id, quantity, request_id, "
     "  now() + $6::bigint * interval '1 millisecond' FROM t), "
     "s AS (UPDATE events SET tickets_sold = tickets_sold + (SELECT sum(quantity) FROM t) "
-    "  WHERE id = $1) "
+    "  WHERE id = $1), "
+    "q AS (UPDATE ticket_types y SET tickets_sold = y.tickets_sold + n.quantity "
+    "  FROM (SELECT ticket_type_id, sum(quantity) AS quantity FROM t GROUP BY ticket_type_id) n "
+    "  WHERE y.id = n.ticket_type_id AND y.event_id = $1) "
     "SELECT t.id, t.idempotency_key IS NOT NULL AND k.purchase_id IS NULL "
     "FROM t LEFT JOIN k ON k.purchase_id = t.id ORDER BY t.ord"};
 

@@ -25,6 +25,7 @@ struct fake_inventory {
   explicit fake_inventory(std::int64_t capacity) {
     stock.capacity = capacity;
     stock.starts_at = domain::now() + std::chrono::hours(24);
+    stock.types.push_back({1, capacity, 0, 0, "EUR"}); // one "General admission" type
   }
 
   persistence::purchases::batch_outcome commit(const std::vector<domain::purchase_request>& batch) {
@@ -40,7 +41,7 @@ struct fake_inventory {
             false});
       else
         out.results.emplace_back(
-            domain::refusal_error(decisions[i].verdict, decisions[i].available));
+            domain::refusal_error({decisions[i].verdict, decisions[i].available}));
     }
     return out;
   }
@@ -175,6 +176,7 @@ SCENARIO("the sold-out memo refuses without the database until the event changes
     }
     WHEN("an admin changes the event") {
       f.inventory->stock.capacity = 3;
+      f.inventory->stock.types[0].quota = 3;
       caf::anon_send(f.registry, event_changed_atom::value, std::int64_t{7});
       f.t.run();
       auto next = f.purchase(buy(1, 3));

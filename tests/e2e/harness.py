@@ -355,6 +355,15 @@ class Api:
         p = self.register(email, password)
         return self.login(p["email"], password), p
 
+    def staff_token(self, email=None, password="password-123"):
+        """A STAFF account made by the ADMIN, signed in."""
+        email = email or f"staff-{uuid.uuid4().hex[:12]}@example.com"
+        r = self.c.post("/api/participants", {"email": email, "password": password,
+                                              "fullName": "Door Staff", "role": "STAFF"},
+                        token=self.admin_token())
+        assert r.status == 201, r
+        return self.login(email, password), r.json
+
     def create_event(self, capacity=100, name=None, venue="Main Hall", starts_in_days=30, **extra):
         body = {"name": name or f"Event {uuid.uuid4().hex[:8]}", "venue": venue,
                 "startsAt": iso_in(days=starts_in_days), "capacity": capacity, **extra}

@@ -24,7 +24,8 @@ UNKNOWN_ID = "987654321"
 
 def sample_path(template):
     """A concrete path for a documented template: ids that exist nowhere, a real UI file."""
-    return template.replace("{id}", UNKNOWN_ID).replace("{file}", "index.html")
+    return (template.replace("{id}", UNKNOWN_ID).replace("{typeId}", UNKNOWN_ID)
+            .replace("{file}", "index.html"))
 
 
 def operations(doc):
@@ -102,8 +103,8 @@ class ApiDocsTest(ServiceTestCase):
                         self.assertEqual(r.header("allow"), ", ".join(documented))
 
     def test_documented_security_is_what_the_service_enforces(self):
-        user_token, _ = self.api.user_token()
-        admin_token = self.api.admin_token()
+        tokens = {"USER": self.api.user_token()[0], "ADMIN": self.api.admin_token(),
+                  "STAFF": self.api.staff_token()[0]}
         for path, method, op in operations(self.doc):
             with self.subTest(path=path, method=method):
                 protected = op.get("security") == [{"bearerAuth": []}]
@@ -117,13 +118,16 @@ class ApiDocsTest(ServiceTestCase):
                 else:
                     self.assertNotIn("security", op)
                     self.assertNotIn(anonymous.status, (401, 403), anonymous)
-                forbidden = {role for role, token in [("USER", user_token), ("ADMIN", admin_token)]
+                forbidden = {role for role, token in tokens.items()
                              if self.client.request(method, sample_path(path),
                                                     token=token).status == 403}
                 if "403" in op["responses"]:
-                    self.assertEqual(len(forbidden), 1, forbidden)  # exactly the other role
-                    allowed = ({"USER", "ADMIN"} - forbidden).pop()
-                    self.assertIn(f"the role `{allowed}`", op["description"])
+                    # the roles the description names are allowed, every other one is 403
+                    allowed = set(tokens) - forbidden
+                    self.assertTrue(allowed and forbidden, (allowed, forbidden))
+                    for role in tokens:
+                        self.assertEqual(f"`{role}`" in op["description"].split("**Access:**")[1],
+                                         role in allowed, role)
                 else:
                     self.assertEqual(forbidden, set())
 

@@ -199,7 +199,9 @@ class WritesTest(EventsCase):
         self.assertEqual(r.header("location"), f"/api/events/{ev['id']}")
         self.assertEqual(r.header("content-type"), "application/json")
         self.assertEqual(set(ev), {"id", "name", "description", "venue", "startsAt", "endsAt", "capacity",
-                                   "ticketsSold", "ticketsAvailable", "createdAt", "updatedAt"})
+                                   "ticketsSold", "ticketsHeld", "ticketsAvailable", "salesStartAt",
+                                   "maxPerBuyer", "admissionQueue", "ticketTypes", "createdAt",
+                                   "updatedAt"})
         self.assertEqual((ev["name"], ev["venue"], ev["description"]), ("Création ✓", "Salle Pleyel", "A long night"))
         self.assertEqual((ev["startsAt"], ev["endsAt"]), (iso(starts), iso(starts + datetime.timedelta(hours=3))))
         self.assertEqual((ev["capacity"], ev["ticketsSold"], ev["ticketsAvailable"]), (250, 0, 250))

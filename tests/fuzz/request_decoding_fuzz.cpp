@@ -42,11 +42,18 @@ void body(std::string_view text) {
       if (p)
         check(p->email == http::lower_case(p->email) && p->password.size() >= 8);
     } else if (pass == 1) {
-      auto d = http::read_event_draft(v);
+      const auto kind = text.size() % 2 ? http::write_kind::replace : http::write_kind::create;
+      auto d = http::read_event_draft(v, kind, "EUR");
       check(d.has_value() == v.ok());
-      if (d)
+      if (d) {
         check(d->capacity >= 1 && d->capacity <= 1000000 &&
               (!d->ends_at || *d->ends_at > d->starts_at));
+        if (d->ticket_types) {
+          check(!d->ticket_types->empty() && d->ticket_types->size() <= 20);
+          for (const auto& t : *d->ticket_types)
+            check(t.quota >= 1 && t.quota <= 1000000 && t.currency.size() == 3);
+        }
+      }
     } else {
       auto q = v.integer("quantity", http::presence::required, 1, 10);
       check(!q || (*q >= 1 && *q <= 10));

@@ -25,17 +25,18 @@ SCENARIO("capacity cannot drop below tickets sold, and sold events cannot be del
   auto ev = s.transact([&](tx& t) { return events::insert(t, draft(10)); });
   db.exec("UPDATE events SET tickets_sold = 4");
 
-  CHECK(s.transact([&](tx& t) { return events::update(t, ev.id, draft(3)); }).err().code ==
-        domain::error_code::conflict);
-  auto lowered = s.transact([&](tx& t) { return events::update(t, ev.id, draft(4)); });
+  auto update = [&](std::int64_t id, const domain::event_draft& d) {
+    return transact_refusable<domain::event>(s, [&](tx& t) { return events::update(t, id, d); });
+  };
+  CHECK(update(ev.id, draft(3)).err().code == domain::error_code::conflict);
+  auto lowered = update(ev.id, draft(4));
   REQUIRE(lowered.ok());
   CHECK(lowered->capacity == 4);
   CHECK(s.transact([&](tx& t) { return events::remove(t, ev.id); }).err().code ==
         domain::error_code::conflict);
   CHECK(db.scalar("SELECT count(*) FROM events") == 1);
 
-  CHECK(s.transact([&](tx& t) { return events::update(t, 424242, draft(4)); }).err().code ==
-        domain::error_code::not_found);
+  CHECK(update(424242, draft(4)).err().code == domain::error_code::not_found);
   CHECK(s.transact([&](tx& t) { return events::remove(t, 424242); }).err().code ==
         domain::error_code::not_found);
 

@@ -122,3 +122,41 @@ SCENARIO("V2 keeps the undelivered confirmations of a V1 database and only those
   CHECK(db.scalar("SELECT count(*) FROM pg_tables WHERE tablename = 'purchase_confirmations'") ==
         0);
 }
+
+SCENARIO("V4 gives every V3 event its General admission type and attaches its purchases") {
+  testing::pg_database db;
+  db.exec("DROP TABLE flyway_schema_history; DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
+  auto files = embedded_migrations();
+  {
+    pqxx::connection c(db.conninfo());
+    migrate(c, load_migrations({files.begin(), files.begin() + 3})); // V1..V3
+  }
+  db.exec("INSERT INTO participants (email, full_name, role, password_hash) "
+          "VALUES ('u@x.io', 'U', 'USER', '$argon2id$x'), ('a@x.io', 'A', 'ADMIN', '$argon2id$x');"
+          "INSERT INTO events (name, venue, starts_at, capacity, tickets_sold) VALUES "
+          "('Sold', 'Hall', now() + interval '1 day', 10, 3), "
+          "('Empty', 'Hall', now() + interval '2 days', 7, 0);"
+          "INSERT INTO purchases (event_id, participant_id, quantity) VALUES (1, 1, 2), (1, 2, 1);"
+          "INSERT INTO idempotency_keys (participant_id, idempotency_key, event_id, quantity, "
+          "purchase_id) VALUES (1, 'k', 1, 2, 1);"
+          "INSERT INTO pending_confirmations (purchase_id, event_id, participant_id, quantity) "
+          "VALUES (2, 1, 2, 1)");
+  pqxx::connection c(db.conninfo());
+  auto report = migrate(c, load_migrations(files));
+  CHECK(report.schema_version == shipped);
+  CHECK(db.scalar("SELECT count(*) FROM ticket_types") == 2);
+  CHECK(db.scalar("SELECT count(*) FROM ticket_types t JOIN events e ON e.id = t.event_id "
+                  "WHERE t.name = 'General admission' AND t.price_cents = 0 AND "
+                  "t.currency = 'EUR' AND t.quota = e.capacity AND t.quota_follows_capacity AND "
+                  "t.tickets_sold = e.tickets_sold") == 2);
+  CHECK(db.scalar("SELECT count(*) FROM purchases p JOIN ticket_types t ON "
+                  "t.id = p.ticket_type_id AND t.event_id = p.event_id WHERE "
+                  "p.unit_price_cents = 0 AND p.currency = 'EUR' AND p.total_cents = 0") == 2);
+  CHECK(db.scalar("SELECT count(*) FROM idempotency_keys") == 1);
+  CHECK(db.scalar("SELECT count(*) FROM pending_confirmations") == 1);
+  CHECK(db.scalar("SELECT count(*) FROM events WHERE sales_start_at IS NULL AND "
+                  "max_per_buyer IS NULL AND NOT admission_queue") == 2);
+  db.exec("INSERT INTO participants (email, full_name, role, password_hash) "
+          "VALUES ('s@x.io', 'S', 'STAFF', '$argon2id$x')");
+  CHECK(db.scalar("SELECT count(*) FROM participants WHERE role = 'STAFF'") == 1);
+}

@@ -144,8 +144,10 @@ SCENARIO("a key another transaction takes between our read and our insert is see
     pqxx::work w(rival);
     const auto uid = std::to_string(f.users[0]), eid = std::to_string(other);
     const auto purchase_id = std::to_string(
-        w.exec1("INSERT INTO purchases (event_id, participant_id, quantity) VALUES (" + eid + ", " +
-                uid + ", 1) RETURNING id")[0]
+        w.exec1("INSERT INTO purchases (event_id, participant_id, quantity, ticket_type_id, "
+                "unit_price_cents, currency, total_cents) VALUES (" +
+                eid + ", " + uid + ", 1, (SELECT id FROM ticket_types WHERE event_id = " + eid +
+                "), 0, 'EUR', 0) RETURNING id")[0]
             .as<std::int64_t>());
     w.exec("INSERT INTO idempotency_keys (participant_id, idempotency_key, event_id, quantity, "
            "purchase_id) VALUES (" +

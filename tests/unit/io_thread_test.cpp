@@ -121,6 +121,13 @@ class fake_events final : public domain::event_service {
   void delete_event(std::int64_t, domain::reply<domain::unit>) override {}
   void list_attendees(std::int64_t, domain::page_request,
                       domain::reply<domain::page<domain::attendee>>) override {}
+  void create_ticket_type(std::int64_t, domain::ticket_type_draft,
+                          domain::reply<domain::ticket_type_view>) override {}
+  void find_ticket_type(std::int64_t, std::int64_t,
+                        domain::reply<domain::ticket_type_view>) override {}
+  void update_ticket_type(std::int64_t, std::int64_t, domain::ticket_type_draft,
+                          domain::reply<domain::ticket_type_view>) override {}
+  void delete_ticket_type(std::int64_t, std::int64_t, domain::reply<domain::unit>) override {}
 
  private:
   core_threads& core_;

@@ -84,6 +84,8 @@ const expected_problem contract[] = {
     {domain::error_code::conflict, 409, "conflict", "Conflict"},
     {domain::error_code::sold_out, 409, "sold-out", "Sold out"},
     {domain::error_code::sales_closed, 409, "sales-closed", "Sales closed"},
+    {domain::error_code::sales_not_open, 409, "sales-not-open", "Sales not open"},
+    {domain::error_code::buyer_limit, 409, "buyer-limit", "Buyer limit reached"},
     {domain::error_code::idempotency_mismatch, 422, "idempotency-key-reused",
      "Idempotency key reused"},
     {domain::error_code::throttled, 429, "too-many-login-failures", "Too Many Requests"},
@@ -91,9 +93,10 @@ const expected_problem contract[] = {
     {domain::error_code::internal, 500, "internal-error", "Internal Server Error"},
 };
 
-const char* const names[] = {"invalid",   "unauthenticated", "forbidden",    "not_found",
-                             "conflict",  "sold_out",        "sales_closed", "idempotency_mismatch",
-                             "throttled", "unavailable",     "internal"};
+const char* const names[] = {
+    "invalid",   "unauthenticated", "forbidden",      "not_found",   "conflict",
+    "sold_out",  "sales_closed",    "sales_not_open", "buyer_limit", "idempotency_mismatch",
+    "throttled", "unavailable",     "internal"};
 
 } // namespace
 

@@ -1,4 +1,5 @@
-// The batch decision rules: order, capacity, sales closing, idempotency.
+// The batch decision rules: order, quotas and capacity, the sales window, the per-buyer limit,
+// idempotency.
 #include "domain/purchase_rules.hpp"
 
 #include <catch2/catch.hpp>
@@ -12,10 +13,26 @@ purchase_request buy(std::int64_t participant, std::int32_t qty,
   return {event, participant, qty, std::move(key), "req"};
 }
 
+/// An event with one type whose quota is the capacity (as "General admission").
 event_stock stock(std::int64_t capacity, std::int64_t sold, bool closed = false) {
   const auto now = eventhub::domain::now();
-  return {capacity, sold, closed ? now - std::chrono::seconds(1) : now + std::chrono::hours(1),
-          now};
+  event_stock s{capacity, sold,
+                closed ? now - std::chrono::seconds(1) : now + std::chrono::hours(1), now};
+  s.types.push_back({1, capacity, sold, 0, "EUR"});
+  return s;
+}
+
+/// An event of `capacity` with types 10 (quota a) and 20 (quota b), nothing sold.
+event_stock two_types(std::int64_t capacity, std::int64_t a, std::int64_t b) {
+  auto s = stock(capacity, 0);
+  s.types = {{10, a, 0, 1500, "EUR"}, {20, b, 0, 4000, "EUR"}};
+  return s;
+}
+
+purchase_request buy_type(std::int64_t participant, std::int32_t qty, std::int64_t type) {
+  auto r = buy(participant, qty);
+  r.ticket_type_id = type;
+  return r;
 }
 
 } // namespace
@@ -76,4 +93,98 @@ SCENARIO("requests nobody waits for any more are not sold") {
   CHECK(d[1].verdict == verdict::abandoned);
   CHECK(d[2].verdict == verdict::confirm);
   CHECK(s.sold == 4);
+}
+
+SCENARIO("a purchase must fit both its type's quota and the event's capacity") {
+  auto s = two_types(10, 6, 6); // quotas overlap: 12 > 10
+  auto d = decide_batch(s,
+                        {buy_type(1, 5, 10), buy_type(2, 2, 10), buy_type(3, 5, 20),
+                         buy_type(4, 1, 10), buy_type(5, 1, 20)},
+                        {});
+  CHECK(d[0].verdict == verdict::confirm);
+  CHECK(d[1].verdict == verdict::sold_out); // type 10 has 1 left
+  CHECK(d[1].available == 1);
+  CHECK(d[2].verdict == verdict::confirm);  // event now has 0 left
+  CHECK(d[3].verdict == verdict::sold_out); // the type has 1, the event none
+  CHECK(d[3].available == 0);
+  CHECK(d[4].verdict == verdict::sold_out);
+  CHECK(s.sold == 10);
+  CHECK(s.types[0].sold == 5);
+  CHECK(s.types[1].sold == 5);
+  CHECK(d[0].type_index == std::optional<std::size_t>(0));
+  CHECK(d[2].type_index == std::optional<std::size_t>(1));
+}
+
+SCENARIO("the type is named when there are several, and must be the event's") {
+  auto s = two_types(10, 5, 5);
+  auto d = decide_batch(s, {buy(1, 1), buy_type(2, 1, 99), buy_type(3, 1, 20)}, {});
+  CHECK(d[0].verdict == verdict::type_required);
+  CHECK(d[1].verdict == verdict::unknown_type);
+  CHECK(d[2].verdict == verdict::confirm);
+  CHECK(refusal_error({verdict::type_required}).field_errors.at(0).field == "ticketTypeId");
+  CHECK(refusal_error({verdict::unknown_type}).code == error_code::invalid);
+
+  auto single = stock(10, 0);
+  CHECK(decide_batch(single, {buy(1, 1)}, {})[0].verdict == verdict::confirm);
+  CHECK(decide_batch(single, {buy_type(1, 1, 2)}, {})[0].verdict == verdict::unknown_type);
+}
+
+SCENARIO("sales open at salesStartAt and close at startsAt") {
+  auto s = stock(10, 0);
+  s.sales_start_at = s.now + std::chrono::seconds(1);
+  CHECK(decide_batch(s, {buy(1, 1)}, {})[0].verdict == verdict::sales_not_open);
+  s.sales_start_at = s.now;
+  CHECK(decide_batch(s, {buy(1, 1)}, {})[0].verdict == verdict::confirm);
+  CHECK(refusal_error({verdict::sales_not_open}).code == error_code::sales_not_open);
+}
+
+SCENARIO("maxPerBuyer counts what each buyer already has and what the batch sells them") {
+  auto s = stock(100, 0);
+  s.max_per_buyer = 4;
+  s.bought.emplace();
+  (*s.bought)[1] = 3; // participant 1 already has 3
+  auto d = decide_batch(s, {buy(1, 2), buy(1, 1), buy(2, 3), buy(2, 2), buy(2, 1)}, {});
+  CHECK(d[0].verdict == verdict::buyer_limit);
+  CHECK(d[0].allowed == 1);
+  CHECK(d[1].verdict == verdict::confirm);
+  CHECK(d[2].verdict == verdict::confirm);
+  CHECK(d[3].verdict == verdict::buyer_limit);
+  CHECK(d[3].allowed == 1);
+  CHECK(d[4].verdict == verdict::confirm);
+  CHECK((*s.bought)[1] == 4);
+  CHECK((*s.bought)[2] == 4);
+  auto e = refusal_error({verdict::buyer_limit, 0, 1});
+  CHECK(e.code == error_code::buyer_limit);
+  CHECK(e.tickets_allowed == std::optional<std::int64_t>(1));
+}
+
+SCENARIO("the order of refusals: type, sales window, buyer limit, then sold out") {
+  auto s = stock(1, 1); // sold out
+  s.max_per_buyer = 1;
+  s.bought = std::map<std::int64_t, std::int64_t>{{1, 1}};
+  CHECK(decide_batch(s, {buy(1, 1)}, {})[0].verdict == verdict::buyer_limit);
+  s.sales_start_at = s.now + std::chrono::hours(1);
+  CHECK(decide_batch(s, {buy(1, 1)}, {})[0].verdict == verdict::sales_not_open);
+  CHECK(decide_batch(s, {buy_type(1, 1, 5)}, {})[0].verdict == verdict::unknown_type);
+}
+
+SCENARIO("without the buyers' counts (the actor's memo) the limit and sold-out are left open") {
+  auto s = stock(1, 1);
+  s.max_per_buyer = 2;
+  CHECK_FALSE(refusal_for(s, buy(1, 1), s.now).has_value());
+  s.max_per_buyer.reset();
+  CHECK(refusal_for(s, buy(1, 1), s.now)->verdict == verdict::sold_out);
+}
+
+SCENARIO("a replayed key must name the same type") {
+  purchase original{42, 1, 7, 2, eventhub::domain::now()};
+  original.ticket_type_id = 10;
+  auto r = buy_type(7, 2, 10);
+  r.idempotency_key = "k";
+  auto other = buy_type(7, 2, 20);
+  other.idempotency_key = "k";
+  auto s = two_types(10, 5, 5);
+  auto d = decide_batch(s, {r, other}, {{"k", original}});
+  CHECK(d[0].verdict == verdict::replay);
+  CHECK(d[1].verdict == verdict::key_mismatch);
 }

@@ -1,0 +1,42 @@
+// Ticket types: an event's kinds of ticket with their quotas and prices. Every change locks the
+// event's row first (the lock every sale takes), so no sale is decided against a quota that is
+// being changed. A refusal throws persistence::refused: nothing of the request stays written.
+#pragma once
+
+#include "domain/commands.hpp"
+#include "domain/result.hpp"
+#include "persistence/session.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace eventhub::persistence::ticket_types {
+
+/// How many types an event may have.
+inline constexpr std::size_t max_per_event = 20;
+
+/// The types of a new event: `drafts`, or one "General admission" type whose quota follows the
+/// capacity when there are none.
+void insert_for_new_event(tx& t, std::int64_t event_id, const domain::event_draft& event);
+
+/// An event's PUT with `ticketTypes`: entries with an id update that type (400 when it is not
+/// one of the event's), entries without one are new, types left out are deleted (409 when one
+/// has sales). Call with the event's row locked.
+void replace_all(tx& t, std::int64_t event_id,
+                 const std::vector<domain::ticket_type_draft>& drafts);
+
+/// 404 for an unknown event; 409 for a 21st type.
+domain::result<domain::ticket_type_view> create(tx& t, std::int64_t event_id,
+                                                const domain::ticket_type_draft& draft);
+
+/// 404 for an unknown event or type; 409 for a quota below the type's sold and held tickets.
+domain::result<domain::ticket_type_view> update(tx& t, std::int64_t event_id, std::int64_t type_id,
+                                                const domain::ticket_type_draft& draft);
+
+/// 404 for an unknown event or type; 409 for a type with sales, or the event's last type.
+domain::result<domain::unit> remove(tx& t, std::int64_t event_id, std::int64_t type_id);
+
+/// 404 for an unknown event or type.
+domain::result<domain::ticket_type_view> find(tx& t, std::int64_t event_id, std::int64_t type_id);
+
+} // namespace eventhub::persistence::ticket_types
