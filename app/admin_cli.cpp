@@ -24,11 +24,12 @@ std::optional<std::string> read_password() {
 }
 
 int usage(const std::string& why) {
-  std::cerr << "eventhub admin: " << why << "\n"
-            << "usage: eventhub admin create-user --email E --role ADMIN|USER [--full-name N] "
-               "[config flags]\n"
-            << "       the password is read from EVENTHUB_USER_PASSWORD or from the first line of "
-               "stdin\n";
+  std::cerr
+      << "eventhub admin: " << why << "\n"
+      << "usage: eventhub admin create-user --email E --role ADMIN|USER|STAFF [--full-name N] "
+         "[config flags]\n"
+      << "       the password is read from EVENTHUB_USER_PASSWORD or from the first line of "
+         "stdin\n";
   return 2;
 }
 
@@ -66,7 +67,7 @@ int run_admin(const config::settings& s, const admin_command& cmd) {
     return usage("unknown action '" + cmd.action + "'");
   auto role = domain::parse_role(cmd.role);
   if (!role)
-    return usage("--role must be ADMIN or USER");
+    return usage("--role must be ADMIN, USER or STAFF");
   if (cmd.email.find('@') == std::string::npos)
     return usage("--email must be an email address");
   auto password = read_password();

@@ -241,9 +241,7 @@ std::optional<std::vector<validator>> validator::objects(const char* field, pres
     element->object = &(*v)[i];
     out.push_back(validator(std::move(element), prefix_ + name + ".", errors_));
   }
-  if (out.size() != v->Size())
-    return std::nullopt;
-  return out;
+  return out; // the entries that are objects, so theirs are checked too
 }
 
 std::optional<std::string> validator::text(const char* field, presence p,

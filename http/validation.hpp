@@ -47,8 +47,9 @@ class validator {
 
   std::optional<bool> boolean(const char* field, presence p);
 
-  /// An array of `min`..`max` objects, one validator each; their fields are named
-  /// `field[i].name` and their violations are this validator's.
+  /// An array of `min`..`max` objects, one validator per entry that is an object (an entry that
+  /// is not is a violation named `field[i]`); their fields are named `field[i].name` and their
+  /// violations are this validator's.
   std::optional<std::vector<validator>> objects(const char* field, presence p, std::size_t min,
                                                 std::size_t max);
 

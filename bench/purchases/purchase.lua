@@ -1,5 +1,6 @@
 -- wrk script: POST /api/events/{id}/purchases {"quantity":1} as USER accounts.
--- Each wrk thread takes its own token; every request picks one of the events at random.
+-- Each wrk thread takes its own token; every request picks one line of EVENTS_FILE at random: an
+-- event id, or "event-id type-id" to buy that ticket type ({"quantity":1,"ticketTypeId":…}).
 -- Arguments (after --): TOKENS_FILE EVENTS_FILE RESULT_FILE
 -- Counts statuses per thread and writes, at the end, one JSON object with the statuses and the
 -- latency percentiles (microseconds) to RESULT_FILE. A 409 counts as "409" only when it is the
@@ -34,8 +35,10 @@ function init(args)
 end
 
 function request()
-  local event = events[math.random(#events)]
-  return wrk.format("POST", "/api/events/" .. event .. "/purchases", headers, '{"quantity":1}')
+  local event, type_id = events[math.random(#events)]:match("^(%d+)%s*(%d*)$")
+  local body = '{"quantity":1}'
+  if type_id ~= "" then body = '{"quantity":1,"ticketTypeId":' .. type_id .. '}' end
+  return wrk.format("POST", "/api/events/" .. event .. "/purchases", headers, body)
 end
 
 function response(status, headers, body)

@@ -44,7 +44,9 @@ struct fixture {
                    {"POST", "/api/events", access::admin, mark("create"), ""},
                    {"GET", "/api/events/{id}", access::anyone, mark("get"), ""},
                    {"POST", "/api/events/{id}/purchases", access::user, mark("buy"), ""},
-                   {"GET", "/api/me", access::signed_in, mark("me"), ""}},
+                   {"GET", "/api/me", access::signed_in, mark("me"), ""},
+                   {"GET", "/api/purchases/{id}", access::user_or_admin, mark("read"), ""},
+                   {"POST", "/api/events/{id}/checkins", access::staff_or_admin, mark("scan"), ""}},
                   std::make_shared<authenticator>(tokens, participants));
   }
 
@@ -107,6 +109,22 @@ TEST_CASE_METHOD(fixture, "401 without or with a bad token, 403 with the wrong r
   CHECK(send(r, "GET", "/api/me", token(domain::role::user)).status == 200);
   CHECK(send(r, "GET", "/api/me", token(domain::role::admin)).status == 200);
   CHECK(handled == std::vector<std::string>{"create", "buy/3", "me", "me"});
+}
+
+TEST_CASE_METHOD(fixture, "STAFF may sign in and scan, and nothing else") {
+  auto r = make();
+  const auto staff = token(domain::role::staff);
+  CHECK(send(r, "GET", "/api/me", staff).status == 200);
+  CHECK(send(r, "POST", "/api/events/1/checkins", staff).status == 200);
+  CHECK(send(r, "POST", "/api/events", staff).status == 403);
+  CHECK(send(r, "POST", "/api/events/1/purchases", staff).status == 403);
+  CHECK(send(r, "GET", "/api/purchases/1", staff).status == 403);
+  CHECK(send(r, "GET", "/api/purchases/1", token(domain::role::user)).status == 200);
+  CHECK(send(r, "GET", "/api/purchases/2", token(domain::role::admin)).status == 200);
+  CHECK(send(r, "POST", "/api/events/1/checkins", token(domain::role::user)).status == 403);
+  CHECK(handled == std::vector<std::string>{"me", "scan/1", "read/1", "read/2"});
+  CHECK(allows(access::staff_or_admin, domain::role::admin));
+  CHECK_FALSE(allows(access::user, domain::role::staff));
 }
 
 TEST_CASE_METHOD(fixture,
