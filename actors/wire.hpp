@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace eventhub::actors {
 
@@ -36,11 +37,12 @@ struct wire_purchase {
   std::string idempotency_key; // empty: none
   bool internal_key = false;   // added by the forwarding node: cannot be a replay on first try
   std::string request_id;
+  std::int64_t ticket_type_id = 0; // 0: none named
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, wire_purchase& x) {
   return f(caf::meta::type_name("eventhub::wire_purchase"), x.event_id, x.participant_id,
-           x.quantity, x.idempotency_key, x.internal_key, x.request_id);
+           x.quantity, x.idempotency_key, x.internal_key, x.request_id, x.ticket_type_id);
 }
 
 /// The owner's answer: a purchase (maybe replayed) or a typed error.
@@ -53,13 +55,18 @@ struct wire_purchase_result {
   std::string detail;
   std::int64_t tickets_available = -1; // -1: absent
   std::int32_t retry_after = -1;       // -1: absent
+  std::int64_t ticket_type_id = 0, unit_price_cents = 0;
+  std::string currency;
+  std::int64_t tickets_allowed = -1;                     // -1: absent
+  std::vector<std::string> error_fields, error_messages; // parallel: the 400's errors[]
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, wire_purchase_result& x) {
   return f(caf::meta::type_name("eventhub::wire_purchase_result"), x.ok, x.replayed, x.purchase_id,
            x.event_id, x.participant_id, x.purchased_at_us, x.quantity, x.error_code, x.detail,
-           x.tickets_available, x.retry_after);
+           x.tickets_available, x.retry_after, x.ticket_type_id, x.unit_price_cents, x.currency,
+           x.tickets_allowed, x.error_fields, x.error_messages);
 }
 
 /// A member as the owner of events: the part of the cluster node's protocol other nodes'
