@@ -120,6 +120,38 @@ class ClusterTest(unittest.TestCase):
         forwarded = sum(metric(n.client(), "eventhub_cluster_purchases_forwarded_total") for n in self.cluster.nodes)
         self.assertGreaterEqual(forwarded - forwarded_before, 150)  # about 2/3 of 300 requests
 
+    def test_2b_overlapping_types_and_the_buyer_limit_hold_across_nodes(self):
+        """Purchases of two types whose quotas sum above the capacity, through all three nodes
+        (forwarded with their ticketTypeId), and one buyer's concurrent requests on every node."""
+        for _ in range(2):
+            event = self.api.create_event(capacity=40, maxPerBuyer=4, ticketTypes=[
+                {"name": "A", "priceCents": 1000, "quota": 30}, {"name": "B", "priceCents": 2000, "quota": 25}])
+            types = [t["id"] for t in event["ticketTypes"]]
+            ports = self.ports(self.cluster.nodes)
+            results = concurrently(180, lambda i: buy(ports[i % 3], self.tokens[i % len(self.tokens)], event["id"],
+                                                      1, ticket_type_id=types[i % 2]))
+            statuses = [r.status for r in results]
+            self.assertEqual(set(statuses) - {201, 409}, set(), [r for r in results if r.status not in (201, 409)][:3])
+            # 12 buyers × 4 = 48 > 40: capacity, quotas and the limit all bind
+            rows = self.db.query("SELECT ticket_type_id, sum(quantity), max(t.tickets_sold), max(t.quota) "
+                                 "FROM purchases p JOIN ticket_types t ON t.id = p.ticket_type_id "
+                                 "WHERE p.event_id = %s GROUP BY ticket_type_id", event["id"])
+            for _type, total, counter, quota in rows:
+                self.assertEqual(total, counter)
+                self.assertLessEqual(total, quota)
+            c = consistency(self.db, event["id"])
+            self.assertEqual(c["sold"], c["sum"])
+            self.assertEqual(c["sold"], statuses.count(201))
+            self.assertLessEqual(c["sold"], 40)
+            per_buyer = self.db.query("SELECT max(s) FROM (SELECT sum(quantity) s FROM purchases WHERE event_id = %s "
+                                      "GROUP BY participant_id) x", event["id"])[0][0]
+            self.assertLessEqual(per_buyer, 4)
+            problems = {r.json["type"].rsplit("/", 1)[1] for r in results if r.status == 409}
+            self.assertLessEqual(problems, {"sold-out", "buyer-limit"})
+        missing = buy(self.b.port, self.tokens[0], event["id"], 1)  # forwarded for most events
+        self.assertEqual(missing.status, 400, missing)
+        self.assertEqual([e["field"] for e in missing.json["errors"]], ["ticketTypeId"])
+
     def test_3_an_admin_update_through_one_node_is_at_once_in_the_listing_of_another(self):
         event = self.api.create_event(capacity=5, name="Before " + uuid.uuid4().hex[:6])
         c_client = self.c.client()

@@ -14,7 +14,7 @@ import psycopg2
 from harness import Api, Client, Service, ServiceTestCase, TestDatabase, iso_in, metric, pg_dsn
 
 
-def buy(port, token, event_id, quantity=1, key=None, request_id=None):
+def buy(port, token, event_id, quantity=1, key=None, request_id=None, ticket_type_id=None):
     """One purchase on a connection of its own, as a separate buyer would."""
     headers = {}
     if key is not None:
@@ -23,7 +23,10 @@ def buy(port, token, event_id, quantity=1, key=None, request_id=None):
         headers["X-Request-Id"] = request_id
     c = Client(port)
     try:
-        return c.post(f"/api/events/{event_id}/purchases", {"quantity": quantity}, token=token, headers=headers)
+        body = {"quantity": quantity}
+        if ticket_type_id is not None:
+            body["ticketTypeId"] = ticket_type_id
+        return c.post(f"/api/events/{event_id}/purchases", body, token=token, headers=headers)
     finally:
         c.close()
 
