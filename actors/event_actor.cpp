@@ -68,7 +68,10 @@ std::optional<domain::error> refusal_from_memo(const event_state& st, const purc
   if (!cmd.memo_ok || !st.stock || clock::now() - st.stock_read_at > memo_ttl)
     return std::nullopt;
   auto refused = domain::refusal_for(*st.stock, cmd.request, domain::now());
-  if (!refused)
+  // A type unknown to the memo may have been added by another process meanwhile: the batch
+  // decides those.
+  if (!refused || refused->verdict == domain::verdict::unknown_type ||
+      refused->verdict == domain::verdict::type_required)
     return std::nullopt;
   return domain::refusal_error(*refused);
 }

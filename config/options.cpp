@@ -281,8 +281,11 @@ std::vector<option> make_options() {
        false, duration(&S::health_cache_ttl, milliseconds{0}, milliseconds{60000})},
 
       {"notify.webhook-url", "",
-       "If set, each purchase confirmation is POSTed here (at least once).", false,
-       url(&S::notify_webhook_url, {"http", "https"})},
+       "If set, each purchase confirmation is POSTed here, at least once: "
+       "`{\"type\":\"purchase.confirmed\",\"purchaseId\",\"eventId\",\"participantId\","
+       "\"quantity\",\"requestId\"}` with `Idempotency-Key: confirmation-<purchaseId>`, so a "
+       "receiver can drop repeats.",
+       false, url(&S::notify_webhook_url, {"http", "https"})},
       {"notify.sweep-interval", "5s", "How often undelivered confirmations are looked for.", false,
        duration(&S::notify_sweep_interval, milliseconds{50}, day)},
       {"notify.retry-max", "60s", "Longest pause between webhook retries (backoff doubles).", false,

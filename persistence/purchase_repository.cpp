@@ -26,11 +26,10 @@ std::optional<domain::event_stock> lock_stock(tx& t, std::int64_t event_id) {
     stock.sales_start_at = domain::from_micros(r[4].as<std::int64_t>());
   if (!r[5].is_null())
     stock.max_per_buyer = r[5].as<std::int64_t>();
-  for (const auto& row : rows)
-    if (!row[6].is_null())
-      stock.types.push_back({row[6].as<std::int64_t>(), row[7].as<std::int64_t>(),
-                             row[8].as<std::int64_t>(), row[9].as<std::int64_t>(),
-                             row[10].as<std::string>()});
+  for (const auto& type : t.exec(sql::event_type_stock, event_id))
+    stock.types.push_back({type[0].as<std::int64_t>(), type[1].as<std::int64_t>(),
+                           type[2].as<std::int64_t>(), type[3].as<std::int64_t>(),
+                           type[4].as<std::string>()});
   return stock;
 }
 

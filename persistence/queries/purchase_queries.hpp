@@ -11,37 +11,19 @@ namespace eventhub::persistence::sql {
       "purchased_at") ", ticket_type_id, unit_price_cents, currency"
 
 // The backstop of every batch: the event row stays locked until commit, whoever else writes it.
-// One row per ticket type (by id), each carrying the event's columns; the types are read under
-// the event's lock, which every writer of their figures takes first.
 inline constexpr statement lock_event_stock{
     "lock_event_stock",
-    "SELECT e.capacity, e.tickets_sold, " EVENTHUB_SQL_MICROS(
-        "e.starts_at") ", " EVENTHUB_SQL_MICROS("now()") ", " EVENTHUB_SQL_MICROS("e.sales_start_"
-                                                                                  "at") ", "
-                                                                                        "e.max_per_"
-                                                                                        "buyer, "
-                                                                                        "t.id, "
-                                                                                        "t.quota, "
-                                                                                        "t.tickets_"
-                                                                                        "sold, "
-                                                                                        "t.price_"
-                                                                                        "cents, "
-                                                                                        "t."
-                                                                                        "currency "
-                                                                                        "FROM "
-                                                                                        "events e "
-                                                                                        "LEFT JOIN "
-                                                                                        "ticket_"
-                                                                                        "types t "
-                                                                                        "ON "
-                                                                                        "t.event_"
-                                                                                        "id = e.id "
-                                                                                        "WHERE "
-                                                                                        "e.id = $1 "
-                                                                                        "ORDER BY "
-                                                                                        "t.id FOR "
-                                                                                        "UPDATE OF "
-                                                                                        "e"};
+    "SELECT capacity, tickets_sold, " EVENTHUB_SQL_MICROS("starts_at") ", " EVENTHUB_SQL_MICROS(
+        "now()") ", " EVENTHUB_SQL_MICROS("sales_start_at") ", max_per_buyer "
+                                                            "FROM events WHERE id = $1 FOR UPDATE"};
+
+// The event's types, read by a statement of its own once the lock is held: under READ
+// COMMITTED a statement sees what was committed when it started, so types joined into the
+// locking statement would be as they were before it waited for the lock (a type deleted or a
+// quota lowered by the admin write it waited for would still look as before).
+inline constexpr statement event_type_stock{
+    "event_type_stock", "SELECT id, quota, tickets_sold, price_cents, currency FROM ticket_types "
+                        "WHERE event_id = $1 ORDER BY id"};
 
 // Tickets the buyers $2 already have of event $1 (read only when it has a maxPerBuyer).
 inline constexpr statement tickets_of_buyers{
