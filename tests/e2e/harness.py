@@ -7,6 +7,7 @@ import atexit
 import http.client
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -296,6 +297,15 @@ class Service:
             self.proc.wait()
             self.log.close()
 
+    def crash_report(self, limit=3000):
+        """What the process printed apart from its log lines (a sanitizer's report, "terminate
+        called ...", a CAF abort), then the last log lines: the report comes first so that a
+        truncated CI excerpt still shows why the process died."""
+        lines = self.output().splitlines()
+        other = [l for l in lines if not re.match(r"\d{4}-\d\d-\d\dT", l)]
+        report = "\n".join(other)[-limit:]
+        return f"{report}\n--- last log lines:\n" + "\n".join(lines[-10:])[-limit:]
+
     def output(self):
         try:
             with open(self.log_path, encoding="utf-8", errors="replace") as f:
@@ -395,7 +405,7 @@ class ServiceTestCase(unittest.TestCase):
         code = cls.service.stop()
         cls.db.drop()
         if code not in (0, None):
-            raise AssertionError(f"eventhub exited with {code}:\n{cls.service.output()[-3000:]}")
+            raise AssertionError(f"eventhub exited with {code}:\n{cls.service.crash_report()}")
 
     def assertProblem(self, r, status, type_suffix=None):
         self.assertEqual(r.status, status, r)

@@ -1139,7 +1139,7 @@ class TwoProcessesTest(OverlapRaceMixin, BuyerLimitMixin, AdminWritesRaceMixin, 
         codes = [s.stop() for s in cls.services]
         cls.db.drop()
         if codes != [0, 0]:
-            raise AssertionError(f"exit codes {codes}:\n" + "\n".join(s.output()[-2000:] for s in cls.services))
+            raise AssertionError(f"exit codes {codes}:\n" + "\n".join(s.crash_report(2000) for s in cls.services))
 
     def ports(self):
         return [s.port for s in self.services]
