@@ -9,12 +9,14 @@
 namespace eventhub::persistence::sql {
 
 // 13 columns of events aliased e (rows.cpp, read_event).
-#define EVENTHUB_EVENT_COLUMNS                                                                                                              \
-  "e.id, e.name, e.description, e.venue, " EVENTHUB_SQL_MICROS(                                                                             \
-      "e.starts_at") ", " EVENTHUB_SQL_MICROS("e.ends_at") ", e.capacity, "                                                                 \
-                                                           "e.tickets_sold, " EVENTHUB_SQL_MICROS("e.created_at") ", " EVENTHUB_SQL_MICROS( \
-                                                               "e.updated_at") ","                                                          \
-                                                                               " " EVENTHUB_SQL_MICROS("e.sales_start_at") ", e.max_per_buyer, e.admission_queue"
+// clang-format off
+#define EVENTHUB_EVENT_COLUMNS                                                                     \
+  "e.id, e.name, e.description, e.venue, "                                                         \
+  EVENTHUB_SQL_MICROS("e.starts_at") ", " EVENTHUB_SQL_MICROS("e.ends_at") ", "                    \
+  "e.capacity, e.tickets_sold, "                                                                   \
+  EVENTHUB_SQL_MICROS("e.created_at") ", " EVENTHUB_SQL_MICROS("e.updated_at") ", "                \
+  EVENTHUB_SQL_MICROS("e.sales_start_at") ", e.max_per_buyer, e.admission_queue"
+// clang-format on
 
 // 7 columns of ticket_types aliased t (rows.cpp, read_ticket_type); NULL for none.
 #define EVENTHUB_TYPE_COLUMNS                                                                      \
