@@ -9,6 +9,7 @@
 
 int main(int argc, char** argv) {
   using namespace eventhub;
+  security::init_crypto();  // first: see why in security/password.cpp
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
     std::cout << "usage: eventhub [--config FILE] [--key value ...]\n"
@@ -34,6 +35,5 @@ int main(int argc, char** argv) {
   }
   const auto& s = result.settings;
   log::init(s.log_level, s.log_format == config::log_format::json);
-  security::init_crypto();
   return admin ? app::run_admin(s, command) : app::run_service(s);
 }

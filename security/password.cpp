@@ -3,6 +3,7 @@
 
 #include "security/random.hpp"
 
+#include <openssl/crypto.h>
 #include <sodium.h>
 
 #include <mutex>
@@ -11,6 +12,13 @@
 namespace eventhub::security {
 
 void init_crypto() {
+  // OpenSSL (under libjwt's HS256, libcurl and libpq) must not clean itself up at exit: CAF's
+  // detached actors (db workers, webhook poster) are counted out before their thread-local
+  // destructors run, so main can return while such a thread still holds its error state, and
+  // an atexit OPENSSL_cleanup would delete the thread-local key under it (a leak, or worse).
+  // The first initialisation call decides, so this one comes before any other OpenSSL use.
+  if (OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr) != 1)
+    throw std::runtime_error("OpenSSL initialisation failed");
   if (sodium_init() < 0)
     throw std::runtime_error("libsodium initialisation failed");
 }

@@ -13,7 +13,8 @@ struct argon2_cost {
   std::size_t memory_kib = 19456;
 };
 
-/// Initialises libsodium; idempotent, call once before any other function here.
+/// Initialises libsodium and OpenSSL (without its exit-time cleanup); idempotent, call once
+/// first thing in main, before any other function here or any OpenSSL user.
 void init_crypto();
 
 /// An encoded `$argon2id$v=19$m=…` string (salt included). Throws std::runtime_error when
