@@ -18,6 +18,8 @@ using stock_stale_atom = caf::atom_constant<caf::atom("stkstale")>;   // forget 
 using idle_atom = caf::atom_constant<caf::atom("idle")>;              // event actor: I am idle
 using idle_check_atom = caf::atom_constant<caf::atom("idlechk")>;     // event actor's own timer
 using passivate_atom = caf::atom_constant<caf::atom("passiv")>;       // registry: stop if idle
+using expiry_tick_atom = caf::atom_constant<caf::atom("expirytk")>;  // event actor: a hold is due
+using hold_sweep_atom = caf::atom_constant<caf::atom("hldsweep")>;   // sweeper: expire stray holds
 using forget_keys_atom = caf::atom_constant<caf::atom("fgtkeys")>;    // drop old internal keys
 using members_atom = caf::atom_constant<caf::atom("members")>;        // the live cluster members
 
@@ -59,6 +61,8 @@ using update_atom = caf::atom_constant<caf::atom("update")>;
 using delete_atom = caf::atom_constant<caf::atom("delete")>;
 using attendees_atom = caf::atom_constant<caf::atom("attend")>;
 using purchases_of_atom = caf::atom_constant<caf::atom("purchof")>;
+using settle_atom = caf::atom_constant<caf::atom("settle")>; // confirm or release a hold
+using holds_of_atom = caf::atom_constant<caf::atom("holdsof")>;
 using health_atom = caf::atom_constant<caf::atom("health")>;
 using checked_atom = caf::atom_constant<caf::atom("checked")>; // health: a check finished
 

@@ -8,6 +8,7 @@
 #include "actors/event_registry.hpp"
 #include "actors/listing_board.hpp"
 #include "actors/listing_cache.hpp"
+#include "actors/hold_sweeper.hpp"
 #include "actors/notifier.hpp"
 #include "actors/options.hpp"
 #include "actors/services/accounts.hpp"
@@ -46,6 +47,7 @@ struct core::impl {
   listing_cache_actor cache;
   event_registry_actor registry;
   cluster_node_actor cluster;
+  hold_sweeper_actor hold_sweeper;
   std::vector<credential_worker_actor> hashers;
   purchase_handler lock_seller; // only in lock-per-request mode
   accounts_actor accounts;
@@ -73,6 +75,7 @@ core::core(const config::settings& s, const std::string& conninfo,
                                     o.registry);
   i.hashers = spawn_credential_workers(sys, o.credentials);
   i.cluster = spawn_cluster_node(sys, i.cache, i.registry, o.cluster);
+  i.hold_sweeper = spawn_hold_sweeper(sys, i.db_pool, i.notifier, o.hold_sweeper.interval);
 
   purchase_handler seller = i.registry;
   if (o.services.mode == config::purchase_mode::lock_per_request) {
@@ -97,7 +100,8 @@ core::~core() {
 
 domain::services core::services() {
   auto& i = *impl_;
-  return {*i.accounts_facade, *i.events_facade, *i.purchases_facade, *i.health_facade};
+  return {*i.accounts_facade, *i.events_facade, *i.purchases_facade, *i.purchases_facade,
+          *i.health_facade};
 }
 
 void core::stop() {
@@ -111,6 +115,7 @@ void core::stop() {
         caf::actor_cast<caf::actor>(i.purchases), caf::actor_cast<caf::actor>(i.health)})
     caf::anon_send_exit(service, reason);
   caf::anon_send_exit(i.cluster, reason);
+  caf::anon_send_exit(i.hold_sweeper, reason);
   caf::anon_send_exit(i.registry, reason); // takes its event actors along
   if (i.lock_seller)
     caf::anon_send_exit(i.lock_seller, reason);

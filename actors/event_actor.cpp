@@ -1,14 +1,23 @@
 // The event actor.
 //
-// Owns (nothing else touches these): the queue of purchase commands for its event with the
-// promises of their answers, the batch in flight, and a memo of the event's stock (its ticket
-// types' figures included) as last read under the row lock. Its handlers run one at a time, so the
-// state needs no lock. It never decides a sale from memory: every sale is decided inside the batch
-// transaction against the row locked with SELECT … FOR UPDATE, so another actor, node or process
-// writing the same event is safe. Memory only answers requests that cannot succeed (sold out, sales
-// closed; the rule is domain::refusal_for) until an admin change invalidates the memo. The memo
-// never knows what a buyer already has, so with a maxPerBuyer it refuses only what the sales window
-// or the type decides.
+// Owns (nothing else touches these): the queue of commands for its event (purchases, holds,
+// confirmations, releases) with the promises of their answers, the batch in flight, a memo of the
+// event's stock (its ticket types' figures and the next hold expiry included) as last read under
+// the row lock, and the timer of that next expiry. Its handlers run one at a time, so the state
+// needs no lock. It never decides from memory: every sale, hold, confirmation and release is
+// decided inside the batch transaction against the row locked with SELECT … FOR UPDATE, so
+// another actor, node or process writing the same event is safe. Memory only answers purchases
+// and holds that cannot succeed (sold out, sales closed; the rule is domain::refusal_for) until an
+// admin change invalidates the memo or a hold's expiry makes it overstate what is held. The memo
+// never knows what a buyer already has, so with a maxPerBuyer it refuses only what the sales
+// window or the type decides.
+//
+// Hold expiry: the timer fires at the next expiry and runs a batch (empty if nothing waits),
+// whose first step expires every due hold under the row lock. A hold expires exactly once
+// because that step is a conditional update (status = 'HELD'), not because only this actor
+// runs: the sweep (hold_sweeper.hpp) and the actor of a new owner node may try the same hold, and
+// whichever locks the row first expires it. The timer only makes release prompt; reads already
+// count a hold as free from its expiresAt on.
 //
 // Answers leave as response messages: a batch's turn delivers one message per command and
 // renders nothing; the asker decides where its HTTP answer is rendered.
@@ -56,17 +65,25 @@ struct event_state {
   clock::time_point stock_read_at;
   std::uint64_t received = 0;
   clock::time_point last_activity = clock::now();
+  std::optional<domain::timestamp> timer_at; // the armed expiry timer
+  std::uint64_t timer_generation = 0;        // ticks of older timers are ignored
+  bool expiry_due = false;                   // run a batch even if no command waits
+  bool expiring = false;                     // a batch without commands is in flight
 
   std::size_t pending_max() const { return static_cast<std::size_t>(options.batch_max) * 8; }
-  bool idle() const { return pending.empty() && in_flight.empty(); }
+  bool idle() const { return pending.empty() && in_flight.empty() && !expiring; }
 };
 
 using event_pointer = event_actor::stateful_pointer<event_state>;
 
 /// A refusal known without the database; a possible replay of a key always goes to the database.
 std::optional<domain::error> refusal_from_memo(const event_state& st, const purchase_command& cmd) {
-  if (!cmd.memo_ok || !st.stock || clock::now() - st.stock_read_at > memo_ttl)
+  const auto kind = cmd.request.kind;
+  if (!cmd.memo_ok || !st.stock || clock::now() - st.stock_read_at > memo_ttl ||
+      (kind != domain::order_kind::purchase && kind != domain::order_kind::hold))
     return std::nullopt;
+  if (st.stock->next_expiry && domain::now() >= *st.stock->next_expiry)
+    return std::nullopt; // a hold expired since: the memo overstates what is held
   auto refused = domain::refusal_for(*st.stock, cmd.request, domain::now());
   // A type unknown to the memo may have been added by another process meanwhile: the batch
   // decides those.
@@ -77,6 +94,27 @@ std::optional<domain::error> refusal_from_memo(const event_state& st, const purc
 }
 
 void send_batch(event_pointer self);
+
+/// Arms the timer for the next hold expiry, unless one is armed for it already.
+void arm_expiry(event_pointer self, std::optional<domain::timestamp> next) {
+  auto& st = self->state;
+  if (!next || (st.timer_at && *st.timer_at == *next))
+    return;
+  st.timer_at = next;
+  const auto delay = std::max(std::chrono::microseconds{0}, *next - domain::now());
+  self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(delay) +
+                               std::chrono::milliseconds{1},
+                     expiry_tick_atom::value, ++st.timer_generation);
+}
+
+void on_expiry_tick(event_pointer self, std::uint64_t generation) {
+  auto& st = self->state;
+  if (generation != st.timer_generation)
+    return;
+  st.timer_at.reset();
+  st.expiry_due = true;
+  send_batch(self);
+}
 
 void finish_batch(event_pointer self, domain::result<purchases::batch_outcome> result) {
   auto& st = self->state;
@@ -91,6 +129,10 @@ void finish_batch(event_pointer self, domain::result<purchases::batch_outcome> r
     if (!outcome.confirmations.empty())
       self->send(st.deps.notifier, notify_atom::value,
                  confirmation_list{std::move(outcome.confirmations)});
+    if (!outcome.notifications.empty())
+      self->send(st.deps.notifier, notify_atom::value,
+                 notification_list{std::move(outcome.notifications)});
+    arm_expiry(self, st.stock ? st.stock->next_expiry : std::nullopt);
   } else {
     // Nothing was committed (or the outcome is unknown): everyone gets 503 and the next batch
     // reads the stock again under the lock.
@@ -114,10 +156,39 @@ db_job batch_job(const event_state& st, std::vector<domain::purchase_request> re
       });
 }
 
+void finish_expiry(event_pointer self, domain::result<purchases::batch_outcome> result);
+
+/// A batch with no command: expires the due holds and learns the next expiry.
+void expire_alone(event_pointer self, deadline latest) {
+  auto& st = self->state;
+  st.expiring = true;
+  ask_db<purchases::batch_outcome>(
+      self, st.deps.db_pool, batch_job(st, {}, {}, latest + std::chrono::seconds(5)),
+      [self](domain::result<purchases::batch_outcome> r) { finish_expiry(self, std::move(r)); });
+}
+
+void finish_expiry(event_pointer self, domain::result<purchases::batch_outcome> result) {
+  auto& st = self->state;
+  st.expiring = false;
+  if (result.ok()) {
+    if (!result->notifications.empty())
+      self->send(st.deps.notifier, notify_atom::value,
+                 notification_list{std::move(result->notifications)});
+    st.stock = std::move(result->stock);
+    if (st.stock)
+      st.stock->bought.reset();
+    st.stock_read_at = clock::now();
+    arm_expiry(self, st.stock ? st.stock->next_expiry : std::nullopt);
+  } else {
+    st.stock.reset(); // the sweep, or the next batch, expires them
+  }
+  send_batch(self);
+}
+
 /// Moves up to batch_max pending commands into one transaction, unless one is in flight.
 void send_batch(event_pointer self) {
   auto& st = self->state;
-  if (!st.in_flight.empty())
+  if (!st.in_flight.empty() || st.expiring)
     return;
   deadline latest = clock::now();
   std::vector<domain::purchase_request> requests;
@@ -135,8 +206,13 @@ void send_batch(event_pointer self) {
     answer_by.push_back(p.cmd.due);
     st.in_flight.push_back(std::move(p));
   }
-  if (st.in_flight.empty())
+  if (st.in_flight.empty() && !st.expiry_due)
     return;
+  st.expiry_due = false;
+  if (st.in_flight.empty()) {
+    expire_alone(self, latest);
+    return;
+  }
   batch_sizes().observe(static_cast<double>(requests.size()));
   ask_db<purchases::batch_outcome>(
       self, st.deps.db_pool, batch_job(st, std::move(requests), std::move(answer_by), latest),
@@ -172,6 +248,7 @@ event_actor::behavior_type event_behavior(event_pointer self, std::int64_t event
   return {
       [=](purchase_atom, purchase_command& cmd) { return on_purchase(self, cmd); },
       [=](stock_stale_atom) { self->state.stock.reset(); },
+      [=](expiry_tick_atom, std::uint64_t generation) { on_expiry_tick(self, generation); },
       [=](idle_check_atom) {
         auto& st = self->state;
         if (st.idle() && clock::now() - st.last_activity >= st.options.idle_timeout)

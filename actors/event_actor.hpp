@@ -1,9 +1,11 @@
-// One actor per event (per node): serialises the event's purchases and commits them in batches.
+// One actor per event (per node): serialises every change of the event's inventory (purchases,
+// holds, their confirmations and releases, hold expiry) and commits them in batches.
 //
 // Protocol (event_actor):
 //   (purchase_atom, purchase_command) -> purchase_answer
-//        sell or refuse; answered when the batch holding it committed (or at once when the memo
-//        or the deadline refuses it)
+//        sell, hold, confirm or release (the command's kind), or refuse; answered when the batch
+//        holding it committed (or at once when the memo or the deadline refuses it)
+//   (expiry_tick_atom, generation)   internal: the timer of the next hold expiry
 //   (stock_stale_atom)    an admin changed the event: read its stock again before refusing
 //   (passivate_atom)      the registry stopped routing here: exit if nothing is pending
 //   (idle_check_atom)     internal: the idle timer
@@ -46,7 +48,8 @@ using purchase_handler =
 
 using event_actor =
     purchase_handler::extend<caf::reacts_to<stock_stale_atom>, caf::reacts_to<passivate_atom>,
-                             caf::reacts_to<idle_check_atom>>;
+                             caf::reacts_to<idle_check_atom>,
+                             caf::reacts_to<expiry_tick_atom, std::uint64_t>>;
 
 /// The registry as an event actor sees it.
 using idle_listener = caf::typed_actor<caf::reacts_to<idle_atom, std::int64_t, std::uint64_t>>;

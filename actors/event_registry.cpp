@@ -115,12 +115,18 @@ void serve_for_owner(registry_pointer self, purchase_command cmd, bool fresh_int
 
 caf::result<purchase_answer> forward(registry_pointer self, purchase_command cmd,
                                      const owner_node& owner) {
-  const bool fresh_internal_key = !cmd.request.idempotency_key;
+  // Confirms and releases repeat safely (a confirmed hold answers its purchase again); only
+  // purchases and new holds could be made twice.
+  const auto kind = cmd.request.kind;
+  const bool fresh_internal_key =
+      !cmd.request.idempotency_key &&
+      (kind == domain::order_kind::purchase || kind == domain::order_kind::hold);
   if (fresh_internal_key) {
     cmd.request.idempotency_key = internal_key_prefix + security::random_hex(16);
     cmd.memo_ok = true; // a fresh internal key cannot be a replay on the owner
   }
-  const bool internal = cmd.request.idempotency_key->rfind(internal_key_prefix, 0) == 0;
+  const bool internal = cmd.request.idempotency_key &&
+                        cmd.request.idempotency_key->rfind(internal_key_prefix, 0) == 0;
   routing().forwarded.inc();
   auto rp = self->make_response_promise<purchase_answer>();
   auto wire = to_wire(cmd.request, internal);

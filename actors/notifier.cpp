@@ -64,29 +64,44 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eventhub::actors::post_report)
 namespace eventhub::actors {
 namespace {
 
-/// The poster: (post_atom, confirmation_list) -> post_report. Detached: it owns the libcurl
-/// handle and blocks on POSTs.
+/// The poster: (post_atom, confirmation_list | notification_list) -> post_report. Detached: it
+/// owns the libcurl handle and blocks on POSTs.
 using poster_actor =
-    caf::typed_actor<caf::replies_to<post_atom, confirmation_list>::with<post_report>>;
+    caf::typed_actor<caf::replies_to<post_atom, confirmation_list>::with<post_report>,
+                     caf::replies_to<post_atom, notification_list>::with<post_report>>;
+
+/// POSTs each item; `id_of` is the outbox row it reports, `key_of` the delivery's id.
+template <class List, class Id, class Key>
+post_report post_all(webhook_client& client, const List& list, Id id_of, Key key_of) {
+  post_report report;
+  for (const auto& item : list.items) {
+    std::string error;
+    if (client.post(domain::webhook_json(item), key_of(item), error)) {
+      report.ok.push_back(id_of(item));
+    } else {
+      report.failed.push_back(id_of(item));
+      report.last_error = error;
+      report.max_attempts = std::max(report.max_attempts, item.attempts);
+    }
+  }
+  return report;
+}
 
 poster_actor::behavior_type webhook_poster(poster_actor::pointer, std::string url,
                                            std::chrono::milliseconds timeout) {
   auto client = std::make_shared<webhook_client>(url, timeout);
   return {
       [=](post_atom, confirmation_list& list) {
-        post_report report;
-        for (const auto& c : list.items) {
-          std::string error;
-          if (client->post(domain::webhook_json(c), "confirmation-" + std::to_string(c.purchase_id),
-                           error)) {
-            report.ok.push_back(c.purchase_id);
-          } else {
-            report.failed.push_back(c.purchase_id);
-            report.last_error = error;
-            report.max_attempts = std::max(report.max_attempts, c.attempts);
-          }
-        }
-        return report;
+        return post_all(
+            *client, list, [](const domain::confirmation& c) { return c.purchase_id; },
+            [](const domain::confirmation& c) {
+              return "confirmation-" + std::to_string(c.purchase_id);
+            });
+      },
+      [=](post_atom, notification_list& list) {
+        return post_all(
+            *client, list, [](const domain::notification& n) { return n.id; },
+            [](const domain::notification& n) { return "notification-" + std::to_string(n.id); });
       },
   };
 }
@@ -174,6 +189,65 @@ void deliver(notifier_pointer self, confirmation_list& list) {
             [](caf::error&) { log::warn("notify.webhook_timeout"); });
 }
 
+void log_notification(const domain::notification& n) {
+  log::info(n.type.c_str(), {{"hold_id", n.subject_id},
+                             {"event_id", n.event_id},
+                             {"participant_id", n.participant_id},
+                             {"quantity", static_cast<std::int64_t>(n.quantity)}});
+}
+
+/// Lifecycle notifications are few (one per expired hold): each delivery's outcome is stored
+/// at once rather than batched like confirmations.
+void on_notifications_posted(notifier_pointer self, post_report& report) {
+  delivered_total().inc(report.ok.size());
+  store(self, "notify.forget_failed", [ids = std::move(report.ok)](persistence::tx& t) {
+    persistence::notifications::forget_delivered(t, ids);
+  });
+  if (report.failed.empty())
+    return;
+  failed_total().inc(report.failed.size());
+  log::warn("notify.webhook_failed", {{"count", static_cast<std::int64_t>(report.failed.size())},
+                                      {"error", report.last_error}});
+  store(self, "notify.postpone_failed",
+        [ids = std::move(report.failed),
+         delay = retry_backoff(self->state.options.retry_max, report.max_attempts),
+         reason = report.last_error](persistence::tx& t) {
+          persistence::notifications::postpone(t, ids, delay, reason);
+        });
+}
+
+void deliver(notifier_pointer self, notification_list& list) {
+  auto& st = self->state;
+  for (const auto& n : list.items)
+    log_notification(n);
+  if (!st.poster) {
+    post_report report;
+    for (const auto& n : list.items)
+      report.ok.push_back(n.id);
+    on_notifications_posted(self, report);
+    return;
+  }
+  const auto timeout = st.options.webhook_timeout * static_cast<int>(list.items.size() + 1);
+  self->request(st.poster, timeout, post_atom::value, std::move(list))
+      .then([self](post_report& report) { on_notifications_posted(self, report); },
+            [](caf::error&) { log::warn("notify.webhook_timeout"); });
+}
+
+void sweep_notifications(notifier_pointer self) {
+  auto job = make_tx_job<std::vector<domain::notification>>(
+      clock::now() + self->state.options.sweep_interval, [](persistence::tx& t) {
+        return persistence::notifications::claim_due(t, sweep_batch, claim_lease);
+      });
+  ask_db<std::vector<domain::notification>>(
+      self, self->state.db_pool, std::move(job),
+      [self](domain::result<std::vector<domain::notification>> rows) {
+        if (!rows.ok() || rows->empty())
+          return;
+        notification_list list{std::move(*rows)};
+        deliver(self, list);
+      });
+}
+
 void sweep(notifier_pointer self) {
   auto job = make_tx_job<std::vector<domain::confirmation>>(
       clock::now() + self->state.options.sweep_interval, [](persistence::tx& t) {
@@ -207,13 +281,16 @@ notifier_actor::behavior_type notifier_behavior(notifier_pointer self, db_pool_a
     self->quit(msg.reason);
   });
   self->send(self, sweep_atom::value); // deliver what a previous run left behind
+  sweep_notifications(self);
   self->delayed_send(self, options.sweep_interval, sweep_tick_atom::value);
   return {
       [=](notify_atom, confirmation_list& list) { deliver(self, list); },
+      [=](notify_atom, notification_list& list) { deliver(self, list); },
       [=](forget_atom) { forget_delivered(self); },
       [=](sweep_atom) { sweep(self); },
       [=](sweep_tick_atom) {
         sweep(self);
+        sweep_notifications(self);
         self->delayed_send(self, self->state.options.sweep_interval, sweep_tick_atom::value);
       },
   };

@@ -1,7 +1,9 @@
-// The notifier: delivers purchase confirmations from the outbox, at least once.
+// The notifier: delivers purchase confirmations and lifecycle notifications (hold.expired) from
+// their outboxes, at least once.
 //
 // Protocol (notifier_actor):
 //   (notify_atom, confirmation_list)   deliver these confirmations now (sent after a commit)
+//   (notify_atom, notification_list)   deliver these notifications now (sent after a commit)
 // It also sweeps the outbox for rows left undelivered (crash, webhook down) every sweep
 // interval, starting at once. Internal: sweep_atom (sweep again now: the last one was full),
 // sweep_tick_atom (the sweep timer), forget_atom (delete delivered rows, batched).
@@ -26,8 +28,13 @@ struct confirmation_list {
   std::vector<domain::confirmation> items;
 };
 
-/// What the notifier accepts from others: event actors and lock-per-request purchases.
-using confirmation_sink = caf::typed_actor<caf::reacts_to<notify_atom, confirmation_list>>;
+struct notification_list {
+  std::vector<domain::notification> items;
+};
+
+/// What the notifier accepts from others: event actors, lock-per-request purchases, the sweep.
+using confirmation_sink = caf::typed_actor<caf::reacts_to<notify_atom, confirmation_list>,
+                                           caf::reacts_to<notify_atom, notification_list>>;
 
 using notifier_actor =
     confirmation_sink::extend<caf::reacts_to<sweep_atom>, caf::reacts_to<sweep_tick_atom>,
@@ -43,3 +50,4 @@ notifier_actor spawn_notifier(caf::actor_system& sys, db_pool_actor db_pool,
 } // namespace eventhub::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eventhub::actors::confirmation_list)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eventhub::actors::notification_list)

@@ -84,6 +84,7 @@ service_options services_from(const config::settings& s) {
   o.throttle.window = s.login_failure_window;
   o.throttle.lockout = s.login_lockout;
   o.cluster_enabled = s.cluster_enabled();
+  o.hold_ttl = s.hold_ttl;
   return o;
 }
 
@@ -103,6 +104,7 @@ core_options options_from(const config::settings& s, const std::string& conninfo
   o.cluster = cluster_from(s);
   o.credentials = credentials_from(s);
   o.services = services_from(s);
+  o.hold_sweeper.interval = s.hold_sweep_interval;
   return o;
 }
 

@@ -30,6 +30,10 @@ struct event_actor_options {
   milliseconds redelivery_delay{10000}; // the outbox sweeper leaves fresh rows alone this long
 };
 
+struct hold_sweeper_options {
+  milliseconds interval{1000}; // hold.sweep-interval
+};
+
 struct registry_options {
   bool cluster = false;
   milliseconds forward_timeout{3000}; // then the purchase is served here
@@ -79,6 +83,7 @@ struct service_options {
   milliseconds redelivery_delay{10000}; // lock-per-request writes outbox rows like a batch
   persistence::logins::throttle_policy throttle;
   bool cluster_enabled = false;
+  milliseconds hold_ttl{15 * 60 * 1000}; // hold.ttl
 };
 
 struct core_options {
@@ -90,6 +95,7 @@ struct core_options {
   cluster_options cluster;
   credential_options credentials;
   service_options services;
+  hold_sweeper_options hold_sweeper;
 };
 
 /// Every option from its setting, by name. `conninfo` is the database the node uses.

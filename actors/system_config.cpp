@@ -16,6 +16,7 @@ system_config::system_config(const config::settings& s) {
   // Every type that crosses the middleman, on every node (actors/wire.hpp).
   add_message_type<member_entry>("eventhub::member_entry");
   add_message_type<wire_purchase>("eventhub::wire_purchase");
+  add_message_type<wire_hold>("eventhub::wire_hold");
   add_message_type<wire_purchase_result>("eventhub::wire_purchase_result");
   if (s.cluster_enabled()) {
     load<caf::io::middleman>();

@@ -3,6 +3,41 @@
 
 namespace eventhub::actors {
 
+namespace {
+
+wire_hold hold_to_wire(const domain::hold& h) {
+  return {h.id,
+          h.event_id,
+          h.ticket_type_id,
+          h.participant_id,
+          h.quantity,
+          h.unit_price_cents,
+          h.currency,
+          static_cast<std::int32_t>(h.status),
+          domain::to_micros(h.created_at),
+          domain::to_micros(h.expires_at),
+          h.purchase_id.value_or(0)};
+}
+
+domain::hold hold_from_wire(const wire_hold& w) {
+  domain::hold h;
+  h.id = w.id;
+  h.event_id = w.event_id;
+  h.ticket_type_id = w.ticket_type_id;
+  h.participant_id = w.participant_id;
+  h.quantity = w.quantity;
+  h.unit_price_cents = w.unit_price_cents;
+  h.currency = w.currency;
+  h.status = static_cast<domain::hold_status>(w.status);
+  h.created_at = domain::from_micros(w.created_at_us);
+  h.expires_at = domain::from_micros(w.expires_at_us);
+  if (w.purchase_id > 0)
+    h.purchase_id = w.purchase_id;
+  return h;
+}
+
+} // namespace
+
 wire_purchase to_wire(const domain::purchase_request& r, bool internal_key) {
   return {r.event_id,
           r.participant_id,
@@ -10,7 +45,10 @@ wire_purchase to_wire(const domain::purchase_request& r, bool internal_key) {
           r.idempotency_key.value_or(""),
           internal_key,
           r.request_id,
-          r.ticket_type_id.value_or(0)};
+          r.ticket_type_id.value_or(0),
+          static_cast<std::int32_t>(r.kind),
+          r.hold_id,
+          static_cast<std::int64_t>(r.hold_ttl.count())};
 }
 
 domain::purchase_request from_wire(const wire_purchase& w) {
@@ -19,6 +57,9 @@ domain::purchase_request from_wire(const wire_purchase& w) {
     r.idempotency_key = w.idempotency_key;
   if (w.ticket_type_id > 0)
     r.ticket_type_id = w.ticket_type_id;
+  r.kind = static_cast<domain::order_kind>(w.kind);
+  r.hold_id = w.hold_id;
+  r.hold_ttl = std::chrono::milliseconds{w.hold_ttl_ms};
   return r;
 }
 
@@ -36,6 +77,8 @@ wire_purchase_result to_wire(const domain::result<domain::purchase_outcome>& r) 
     w.ticket_type_id = p.ticket_type_id;
     w.unit_price_cents = p.unit_price_cents;
     w.currency = p.currency;
+    if (r->hold)
+      w.hold.push_back(hold_to_wire(*r->hold));
     return w;
   }
   const auto& e = r.err();
@@ -58,7 +101,12 @@ domain::result<domain::purchase_outcome> from_wire(const wire_purchase_result& w
     p.ticket_type_id = w.ticket_type_id;
     p.unit_price_cents = w.unit_price_cents;
     p.currency = w.currency;
-    return domain::purchase_outcome{std::move(p), w.replayed};
+    domain::purchase_outcome out;
+    out.purchase = std::move(p);
+    out.replayed = w.replayed;
+    if (!w.hold.empty())
+      out.hold = hold_from_wire(w.hold.front());
+    return out;
   }
   auto e = domain::make_error(static_cast<domain::error_code>(w.error_code), w.detail);
   if (w.tickets_available >= 0)

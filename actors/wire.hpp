@@ -29,7 +29,7 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector& f,
   return f(caf::meta::type_name("eventhub::member_entry"), x.name, x.node);
 }
 
-/// A purchase forwarded to the event's owner.
+/// A command forwarded to the event's owner (a purchase, or a hold, confirm or release).
 struct wire_purchase {
   std::int64_t event_id = 0;
   std::int64_t participant_id = 0;
@@ -38,11 +38,32 @@ struct wire_purchase {
   bool internal_key = false;   // added by the forwarding node: cannot be a replay on first try
   std::string request_id;
   std::int64_t ticket_type_id = 0; // 0: none named
+  std::int32_t kind = 0;           // domain::order_kind
+  std::int64_t hold_id = 0;
+  std::int64_t hold_ttl_ms = 0;
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, wire_purchase& x) {
   return f(caf::meta::type_name("eventhub::wire_purchase"), x.event_id, x.participant_id,
-           x.quantity, x.idempotency_key, x.internal_key, x.request_id, x.ticket_type_id);
+           x.quantity, x.idempotency_key, x.internal_key, x.request_id, x.ticket_type_id, x.kind,
+           x.hold_id, x.hold_ttl_ms);
+}
+
+/// A hold in an owner's answer.
+struct wire_hold {
+  std::int64_t id = 0, event_id = 0, ticket_type_id = 0, participant_id = 0;
+  std::int32_t quantity = 0;
+  std::int64_t unit_price_cents = 0;
+  std::string currency;
+  std::int32_t status = 0; // domain::hold_status
+  std::int64_t created_at_us = 0, expires_at_us = 0;
+  std::int64_t purchase_id = 0; // 0: none
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, wire_hold& x) {
+  return f(caf::meta::type_name("eventhub::wire_hold"), x.id, x.event_id, x.ticket_type_id,
+           x.participant_id, x.quantity, x.unit_price_cents, x.currency, x.status,
+           x.created_at_us, x.expires_at_us, x.purchase_id);
 }
 
 /// The owner's answer: a purchase (maybe replayed) or a typed error.
@@ -59,6 +80,7 @@ struct wire_purchase_result {
   std::string currency;
   std::int64_t tickets_allowed = -1;                     // -1: absent
   std::vector<std::string> error_fields, error_messages; // parallel: the 400's errors[]
+  std::vector<wire_hold> hold;                           // none or one
 };
 
 template <class Inspector>
@@ -66,7 +88,7 @@ typename Inspector::result_type inspect(Inspector& f, wire_purchase_result& x) {
   return f(caf::meta::type_name("eventhub::wire_purchase_result"), x.ok, x.replayed, x.purchase_id,
            x.event_id, x.participant_id, x.purchased_at_us, x.quantity, x.error_code, x.detail,
            x.tickets_available, x.retry_after, x.ticket_type_id, x.unit_price_cents, x.currency,
-           x.tickets_allowed, x.error_fields, x.error_messages);
+           x.tickets_allowed, x.error_fields, x.error_messages, x.hold);
 }
 
 /// A member as the owner of events: the part of the cluster node's protocol other nodes'

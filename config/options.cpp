@@ -264,6 +264,14 @@ std::vector<option> make_options() {
        false, integer(&S::purchase_batch_max, 1, 100000)},
       {"purchase.idle-timeout", "60s", "An event actor idle this long is passivated.", false,
        duration(&S::purchase_idle_timeout, milliseconds{10}, day)},
+      {"hold.ttl", "15m",
+       "How long a hold keeps its tickets for the buyer (POST /api/events/{id}/holds); from its "
+       "expiresAt on they are free again.",
+       false, duration(&S::hold_ttl, milliseconds{1000}, day)},
+      {"hold.sweep-interval", "1s",
+       "How often each node looks for expired holds no running event actor has released "
+       "(passivated events, a lost node): the bound on how late an expiry is stored and announced.",
+       false, duration(&S::hold_sweep_interval, milliseconds{50}, milliseconds{60000})},
       {"listing.max-age", "1s", "Availability figures in listings lag sales by at most this.",
        false, duration(&S::listing_max_age, milliseconds{10}, milliseconds{1000})},
       {"listing.max-memory-mib", "64",

@@ -65,6 +65,8 @@ struct settings {
   std::string event_default_currency = "EUR";
   int purchase_batch_max = 512;
   milliseconds purchase_idle_timeout{60000};
+  milliseconds hold_ttl{15 * 60 * 1000};
+  milliseconds hold_sweep_interval{1000};
   milliseconds listing_max_age{1000};
   milliseconds health_cache_ttl{1000};
   int listing_max_queued_reads = 256;

@@ -3,6 +3,7 @@
 
 #include "domain/model.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -67,6 +68,16 @@ struct login_request {
   std::string client_address;
 };
 
+/// What a command asks of an event's inventory. Every kind goes through the event actor's batch,
+/// so all changes of one event's sold and held tickets are decided one after the other.
+enum class order_kind {
+  purchase, // sell at once (POST /api/events/{id}/purchases)
+  hold,     // keep tickets for the buyer until hold_ttl has passed
+  confirm,  // turn hold_id into a purchase
+  release   // give hold_id's tickets back
+};
+
+/// A command on an event's inventory; the name stays from when purchases were the only kind.
 struct purchase_request {
   std::int64_t event_id = 0;
   std::int64_t participant_id = 0;
@@ -74,11 +85,18 @@ struct purchase_request {
   std::optional<std::string> idempotency_key;
   std::string request_id;                     // X-Request-Id, carried into the confirmation event
   std::optional<std::int64_t> ticket_type_id; // required when the event has several types
+  order_kind kind = order_kind::purchase;
+  std::int64_t hold_id = 0; // confirm, release: the hold (known to be the participant's, of this
+                            // event)
+  std::chrono::milliseconds hold_ttl{0}; // hold: its lifetime (hold.ttl)
 };
 
+/// The answer to a command: the purchase made (purchase, confirm), the hold (hold, confirm,
+/// release).
 struct purchase_outcome {
   domain::purchase purchase;
-  bool replayed = false; // an earlier purchase returned for a repeated Idempotency-Key
+  bool replayed = false; // an earlier answer returned: a repeated key, a confirm again
+  std::optional<domain::hold> hold;
 };
 
 } // namespace eventhub::domain

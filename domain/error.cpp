@@ -18,6 +18,9 @@ constexpr const char* names[] = {
     "sales_closed",         // error_code::sales_closed
     "sales_not_open",       // error_code::sales_not_open
     "buyer_limit",          // error_code::buyer_limit
+    "hold_expired",         // error_code::hold_expired
+    "hold_released",        // error_code::hold_released
+    "hold_confirmed",       // error_code::hold_confirmed
     "idempotency_mismatch", // error_code::idempotency_mismatch
     "throttled",            // error_code::throttled
     "unavailable",          // error_code::unavailable

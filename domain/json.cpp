@@ -236,4 +236,48 @@ std::string webhook_json(const confirmation& c) {
   return {buffer.GetString(), buffer.GetSize()};
 }
 
+std::string webhook_json(const notification& n) {
+  rapidjson::StringBuffer buffer;
+  json_writer w(buffer);
+  w.StartObject();
+  w.Key("type");
+  w.String(n.type);
+  w.Key("holdId");
+  w.Int64(n.subject_id);
+  w.Key("eventId");
+  w.Int64(n.event_id);
+  w.Key("participantId");
+  w.Int64(n.participant_id);
+  w.Key("quantity");
+  w.Int(n.quantity);
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+void write_json(json_writer& w, const hold& h) {
+  w.StartObject();
+  w.Key("id");
+  w.Int64(h.id);
+  w.Key("eventId");
+  w.Int64(h.event_id);
+  w.Key("ticketTypeId");
+  w.Int64(h.ticket_type_id);
+  w.Key("participantId");
+  w.Int64(h.participant_id);
+  w.Key("quantity");
+  w.Int(h.quantity);
+  w.Key("status");
+  w.String(to_string(h.status_at(now())));
+  w.Key("expiresAt");
+  write_time(w, h.expires_at);
+  w.Key("createdAt");
+  write_time(w, h.created_at);
+  w.Key("purchaseId");
+  if (h.purchase_id)
+    w.Int64(*h.purchase_id);
+  else
+    w.Null();
+  w.EndObject();
+}
+
 } // namespace eventhub::domain

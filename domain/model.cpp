@@ -27,6 +27,21 @@ std::optional<role> parse_role(std::string_view s) {
   return std::nullopt;
 }
 
+namespace {
+constexpr const char* hold_status_names[] = {"HELD", "CONFIRMED", "RELEASED", "EXPIRED"};
+}
+
+const char* to_string(hold_status s) {
+  return hold_status_names[static_cast<int>(s)];
+}
+
+std::optional<hold_status> parse_hold_status(std::string_view s) {
+  for (int i = 0; i < 4; ++i)
+    if (s == hold_status_names[i])
+      return static_cast<hold_status>(i);
+  return std::nullopt;
+}
+
 std::int64_t event::tickets_available() const {
   return std::max<std::int64_t>(0, capacity - tickets_sold - tickets_held);
 }

@@ -81,6 +81,32 @@ struct purchase {
   std::int64_t total_cents() const { return quantity * unit_price_cents; }
 };
 
+enum class hold_status { held, confirmed, released, expired };
+
+const char* to_string(hold_status s);                      // "HELD" / "CONFIRMED" / …
+std::optional<hold_status> parse_hold_status(std::string_view s); // exact, upper case
+
+/// Tickets kept for one buyer while they pay (docs/api.md, "Holds"). The price is the type's
+/// when the hold was made.
+struct hold {
+  std::int64_t id = 0;
+  std::int64_t event_id = 0;
+  std::int64_t ticket_type_id = 0;
+  std::int64_t participant_id = 0;
+  std::int32_t quantity = 0;
+  std::int64_t unit_price_cents = 0;
+  std::string currency;
+  hold_status status = hold_status::held; // as stored
+  timestamp created_at;
+  timestamp expires_at;
+  std::optional<std::int64_t> purchase_id; // once confirmed
+
+  /// What the hold is at `now`: a HELD hold reads EXPIRED from expires_at on, stored or not.
+  hold_status status_at(timestamp now) const {
+    return status == hold_status::held && now >= expires_at ? hold_status::expired : status;
+  }
+};
+
 /// One row of GET /api/events/{id}/participants.
 struct attendee {
   participant who;
@@ -130,6 +156,18 @@ struct health_report {
 } // namespace eventhub::domain
 
 namespace eventhub::domain {
+
+/// A lifecycle notification other than a purchase confirmation (hold.expired, …): a row of the
+/// pending_notifications outbox.
+struct notification {
+  std::int64_t id = 0; // the outbox row
+  std::string type;    // "hold.expired"
+  std::int64_t event_id = 0;
+  std::int64_t participant_id = 0;
+  std::int64_t subject_id = 0; // the hold, for hold.*
+  std::int32_t quantity = 0;
+  int attempts = 0;
+};
 
 /// A purchase confirmation event (a row of the transactional outbox, keyed by its purchase).
 struct confirmation {

@@ -2,18 +2,12 @@
 #include "domain/purchase_rules.hpp"
 
 #include <algorithm>
+#include <stdexcept>
+#include <tuple>
 #include <utility>
 
 namespace eventhub::domain {
 namespace {
-
-using key_id = std::pair<std::int64_t, std::string>; // (participant, key)
-
-struct known_key {
-  purchase_request request; // what the key was first used for
-  std::optional<std::size_t> prior_index;
-  std::optional<std::size_t> batch_index;
-};
 
 /// The same request again: the same event and quantity, and the same type where one is named.
 bool same_request(const purchase_request& first, std::int64_t first_type,
@@ -30,7 +24,7 @@ std::int64_t bought_by(const event_stock& stock, std::int64_t participant) {
 } // namespace
 
 std::int64_t event_stock::available(const type_stock& t) const {
-  return std::min(t.quota - t.sold, available());
+  return std::min(t.quota - t.sold - t.held, available());
 }
 
 std::variant<std::size_t, verdict> type_of(const event_stock& stock, const purchase_request& req) {
@@ -98,69 +92,224 @@ error refusal_error(const refusal& r) {
   case verdict::key_mismatch:
     return make_error(error_code::idempotency_mismatch,
                       "This Idempotency-Key was used for a different purchase.");
+  case verdict::hold_not_found:
+    return make_error(error_code::not_found, "No hold with this id.");
+  case verdict::hold_expired:
+    return make_error(error_code::hold_expired, "The hold expired; its tickets are free again.");
+  case verdict::hold_released:
+    return make_error(error_code::hold_released, "The hold was released.");
+  case verdict::hold_confirmed:
+    return make_error(error_code::hold_confirmed,
+                      "The hold was confirmed; cancel the purchase instead.");
   default:
     return unavailable("The purchase waited too long.");
   }
 }
 
-std::vector<decision> decide_batch(event_stock& stock, const std::vector<purchase_request>& batch,
-                                   const std::vector<keyed_purchase>& prior,
-                                   const std::vector<bool>& abandoned) {
-  std::map<key_id, known_key> keys;
-  std::map<key_id, std::int64_t> key_types; // the type each known key bought
-  for (std::size_t i = 0; i < prior.size(); ++i) {
-    const auto& p = prior[i].original;
-    purchase_request first{p.event_id, p.participant_id, p.quantity};
-    keys[{p.participant_id, prior[i].key}] = {first, i, std::nullopt};
-    key_types[{p.participant_id, prior[i].key}] = p.ticket_type_id;
+namespace {
+
+/// Keys are per participant and per kind of request: a purchase's key used for a hold is new.
+using kind_key = std::tuple<order_kind, std::int64_t, std::string>;
+
+struct known_request {
+  purchase_request request; // what the key was first used for
+  std::int64_t type_id = 0; // the type it got
+  std::optional<std::size_t> prior_index;
+  std::optional<std::size_t> batch_index;
+};
+
+/// What a key was first used for, as far as same_request compares it.
+purchase_request first_request(order_kind kind, std::int64_t event_id, std::int32_t quantity) {
+  purchase_request r;
+  r.kind = kind;
+  r.event_id = event_id;
+  r.quantity = quantity;
+  return r;
+}
+
+/// The state of one decide_batch call.
+class batch_decider {
+ public:
+  batch_decider(event_stock& stock, batch_context& context) : stock_(stock), context_(context) {
+    for (std::size_t i = 0; i < context.purchases.size(); ++i) {
+      const auto& p = context.purchases[i].original;
+      keys_[{order_kind::purchase, p.participant_id, context.purchases[i].key}] = {
+          first_request(order_kind::purchase, p.event_id, p.quantity), p.ticket_type_id, i,
+          std::nullopt};
+    }
+    for (std::size_t i = 0; i < context.holds.size(); ++i) {
+      const auto& h = context.holds[i].original;
+      keys_[{order_kind::hold, h.participant_id, context.holds[i].key}] = {
+          first_request(order_kind::hold, h.event_id, h.quantity), h.ticket_type_id, i,
+          std::nullopt};
+    }
+    if (stock.max_per_buyer && !stock.bought)
+      stock.bought.emplace();
   }
-  if (stock.max_per_buyer && !stock.bought)
-    stock.bought.emplace();
+
+  decision decide(const purchase_request& req, std::size_t i) {
+    switch (req.kind) {
+    case order_kind::confirm:
+      return confirm(req, i);
+    case order_kind::release:
+      return release(req);
+    default:
+      return take(req, i);
+    }
+  }
+
+ private:
+  /// A purchase or a new hold: the key, then the rules, then the tickets are taken.
+  decision take(const purchase_request& req, std::size_t i) {
+    decision d;
+    if (auto known = known_key(req)) {
+      d.verdict = same_request(known->request, known->type_id, req) ? verdict::replay
+                                                                     : verdict::key_mismatch;
+      d.prior_index = known->prior_index;
+      d.batch_index = known->batch_index;
+      return d;
+    }
+    if (auto refused = refusal_for(stock_, req, stock_.now)) {
+      d.verdict = refused->verdict;
+      d.available = refused->available;
+      d.allowed = refused->allowed;
+      return d;
+    }
+    const auto t = std::get<std::size_t>(type_of(stock_, req));
+    auto& type = stock_.types[t];
+    const bool hold = req.kind == order_kind::hold;
+    d.verdict = hold ? verdict::hold : verdict::confirm;
+    d.type_index = t;
+    (hold ? stock_.held : stock_.sold) += req.quantity;
+    (hold ? type.held : type.sold) += req.quantity;
+    if (stock_.bought)
+      (*stock_.bought)[req.participant_id] += req.quantity;
+    if (req.idempotency_key)
+      keys_[{req.kind, req.participant_id, *req.idempotency_key}] = {req, type.id, std::nullopt,
+                                                                     i};
+    d.available = stock_.available(type);
+    return d;
+  }
+
+  /// A HELD hold becomes a purchase: its tickets move from held to sold, the buyer's count
+  /// stays. A confirmed one answers its purchase again.
+  decision confirm(const purchase_request& req, std::size_t i) {
+    decision d;
+    auto* target = target_of(req, d);
+    if (!target)
+      return d;
+    auto& h = target->hold;
+    switch (h.status) {
+    case hold_status::confirmed:
+      d.verdict = verdict::replay;
+      if (auto it = confirmed_in_batch_.find(h.id); it != confirmed_in_batch_.end())
+        d.batch_index = it->second;
+      return d;
+    case hold_status::released:
+      d.verdict = verdict::hold_released;
+      return d;
+    case hold_status::expired:
+      d.verdict = verdict::hold_expired;
+      return d;
+    case hold_status::held:
+      break;
+    }
+    auto* type = type_by_id(h.ticket_type_id, d);
+    stock_.held -= h.quantity;
+    stock_.sold += h.quantity;
+    type->held -= h.quantity;
+    type->sold += h.quantity;
+    h.status = hold_status::confirmed;
+    confirmed_in_batch_[h.id] = i;
+    d.verdict = verdict::confirm_hold;
+    d.available = stock_.available(*type);
+    return d;
+  }
+
+  /// A HELD hold's tickets are free again; a hold no longer HELD frees nothing.
+  decision release(const purchase_request& req) {
+    decision d;
+    auto* target = target_of(req, d);
+    if (!target)
+      return d;
+    auto& h = target->hold;
+    if (h.status != hold_status::held) {
+      d.verdict = h.status == hold_status::confirmed ? verdict::hold_confirmed
+                                                     : verdict::already_free;
+      return d;
+    }
+    auto* type = type_by_id(h.ticket_type_id, d);
+    stock_.held -= h.quantity;
+    type->held -= h.quantity;
+    if (stock_.bought)
+      (*stock_.bought)[h.participant_id] -= h.quantity;
+    h.status = hold_status::released;
+    d.verdict = verdict::release;
+    d.available = stock_.available(*type);
+    return d;
+  }
+
+  target_hold* target_of(const purchase_request& req, decision& d) {
+    auto& targets = context_.targets;
+    for (std::size_t t = 0; t < targets.size(); ++t)
+      if (targets[t].hold.id == req.hold_id && targets[t].hold.participant_id == req.participant_id) {
+        d.target_index = t;
+        return &targets[t];
+      }
+    d.verdict = verdict::hold_not_found;
+    return nullptr;
+  }
+
+  type_stock* type_by_id(std::int64_t id, decision& d) {
+    for (std::size_t t = 0; t < stock_.types.size(); ++t)
+      if (stock_.types[t].id == id) {
+        d.type_index = t;
+        return &stock_.types[t];
+      }
+    // A hold's type cannot be deleted while it is HELD (ticket_types' foreign key and the
+    // type's tickets_held): reaching this is a broken invariant, not a request to refuse.
+    throw std::logic_error("a held hold's ticket type is missing");
+  }
+
+  std::optional<known_request> known_key(const purchase_request& req) const {
+    if (!req.idempotency_key)
+      return std::nullopt;
+    auto it = keys_.find({req.kind, req.participant_id, *req.idempotency_key});
+    if (it == keys_.end())
+      return std::nullopt;
+    return it->second;
+  }
+
+  event_stock& stock_;
+  batch_context& context_;
+  std::map<kind_key, known_request> keys_;
+  std::map<std::int64_t, std::size_t> confirmed_in_batch_; // hold id -> batch index
+};
+
+} // namespace
+
+std::vector<decision> decide_batch(event_stock& stock, const std::vector<purchase_request>& batch,
+                                   batch_context& context, const std::vector<bool>& abandoned) {
+  batch_decider decider(stock, context);
   std::vector<decision> out;
   out.reserve(batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    const auto& req = batch[i];
-    decision d;
     if (i < abandoned.size() && abandoned[i]) {
+      decision d;
       d.verdict = verdict::abandoned;
       out.push_back(d);
       continue;
     }
-    if (req.idempotency_key) {
-      const key_id id{req.participant_id, *req.idempotency_key};
-      if (auto it = keys.find(id); it != keys.end()) {
-        d.verdict = same_request(it->second.request, key_types[id], req) ? verdict::replay
-                                                                         : verdict::key_mismatch;
-        d.prior_index = it->second.prior_index;
-        d.batch_index = it->second.batch_index;
-        out.push_back(d);
-        continue;
-      }
-    }
-    if (auto refused = refusal_for(stock, req, stock.now)) {
-      d.verdict = refused->verdict;
-      d.available = refused->available;
-      d.allowed = refused->allowed;
-      out.push_back(d);
-      continue;
-    }
-    const auto t = std::get<std::size_t>(type_of(stock, req));
-    auto& type = stock.types[t];
-    d.verdict = verdict::confirm;
-    d.type_index = t;
-    stock.sold += req.quantity;
-    type.sold += req.quantity;
-    if (stock.bought)
-      (*stock.bought)[req.participant_id] += req.quantity;
-    if (req.idempotency_key) {
-      const key_id id{req.participant_id, *req.idempotency_key};
-      keys[id] = {req, std::nullopt, i};
-      key_types[id] = type.id;
-    }
-    d.available = stock.available(type);
-    out.push_back(d);
+    out.push_back(decider.decide(batch[i], i));
   }
   return out;
+}
+
+std::vector<decision> decide_batch(event_stock& stock, const std::vector<purchase_request>& batch,
+                                   const std::vector<keyed_purchase>& prior,
+                                   const std::vector<bool>& abandoned) {
+  batch_context context{prior, {}, {}};
+  return decide_batch(stock, batch, context, abandoned);
 }
 
 } // namespace eventhub::domain

@@ -1,6 +1,7 @@
-// The rules that decide a batch of purchases of one event, as a pure function: arrival order,
-// the type's quota and the event's capacity, the sales window, the per-buyer limit, and
-// Idempotency-Key replays. The database transaction
+// The rules that decide a batch of commands on one event's inventory (purchases, holds, their
+// confirmations and releases), as a pure function: arrival order, the type's quota and the
+// event's capacity (both net of what is sold and held), the sales window, the per-buyer limit,
+// a hold's status, and Idempotency-Key replays. The database transaction
 // (persistence/purchase_repository.cpp) feeds it the truth read under the row lock.
 #pragma once
 
@@ -24,6 +25,7 @@ struct type_stock {
   std::int64_t sold = 0;
   std::int64_t price_cents = 0;
   std::string currency;
+  std::int64_t held = 0; // in HELD holds not yet expired
 };
 
 /// An event's sales figures as read under `SELECT … FOR UPDATE`.
@@ -39,9 +41,12 @@ struct event_stock {
   /// where unknown (the event actor's memo): the limit, and sold-out after it, are then left to
   /// the batch.
   std::optional<std::map<std::int64_t, std::int64_t>> bought;
+  std::int64_t held = 0; // in HELD holds not yet expired
+  /// The earliest expiry of a HELD hold: from then on these figures overstate what is held.
+  std::optional<timestamp> next_expiry;
 
-  std::int64_t available() const { return capacity - sold; }
-  /// What may still be sold of one type: its quota and the event's capacity both bound it.
+  std::int64_t available() const { return capacity - sold - held; }
+  /// What may still be sold or held of one type: its quota and the event's capacity bound it.
   std::int64_t available(const type_stock& t) const;
 };
 
@@ -51,11 +56,39 @@ struct keyed_purchase {
   domain::purchase original;
 };
 
+/// A hold already made with an Idempotency-Key (hold keys are apart from purchase keys).
+struct keyed_hold {
+  std::string key;
+  domain::hold original;
+};
+
+/// A hold named by a confirm or release of the batch, as read under the row lock once the
+/// event's due holds were expired, with the purchase that confirmed it, if any.
+struct target_hold {
+  domain::hold hold;
+  std::optional<domain::purchase> purchase;
+};
+
+/// What the batch knows beyond the stock: earlier keyed requests and the holds it names.
+struct batch_context {
+  std::vector<keyed_purchase> purchases;
+  std::vector<keyed_hold> holds;
+  std::vector<target_hold> targets;
+};
+
 /// `abandoned`: the requester stopped waiting (its HTTP answer was a 503) before the batch got the
 /// row lock; it is not sold, so nobody is charged for a purchase they were told failed.
 enum class verdict {
-  confirm,
-  replay,
+  confirm, // a purchase sold
+  hold,    // a hold made
+  confirm_hold, // a HELD hold turned into a purchase
+  release,      // a HELD hold released
+  already_free, // a release of a hold released or expired before: nothing to do
+  replay,       // an earlier answer again: a repeated key, a confirm of a confirmed hold
+  hold_not_found,
+  hold_expired,
+  hold_released,
+  hold_confirmed, // a release of a confirmed hold
   type_required, // no ticketTypeId, and the event has several types
   unknown_type,  // a ticketTypeId that is not one of the event's types
   sales_closed,
@@ -75,10 +108,12 @@ struct refusal {
 
 struct decision {
   domain::verdict verdict = verdict::confirm;
-  /// For replay: the earlier purchase (index into `prior`), or the batch item it repeats.
+  /// For replay: the earlier answer (into the context's purchases or holds, by the request's
+  /// kind), or the batch item it repeats.
   std::optional<std::size_t> prior_index;
   std::optional<std::size_t> batch_index;
-  std::optional<std::size_t> type_index; // into stock.types, for confirm
+  std::optional<std::size_t> type_index;   // into stock.types, for confirm, hold, confirm_hold
+  std::optional<std::size_t> target_index; // into the context's targets, for confirm and release
   std::int64_t available = 0;            // tickets of the type left after this item was decided
   std::int64_t allowed = 0;              // for buyer_limit
 };
@@ -96,10 +131,16 @@ std::optional<refusal> refusal_for(const event_stock& stock, const purchase_requ
 /// The error a refusing verdict answers with.
 error refusal_error(const refusal& r);
 
-/// Decides each request in order. `prior` holds the keyed purchases already in the database for
-/// the requesters of this batch; `abandoned` (empty, or one flag per request) marks requests
-/// nobody waits for any more. Sold tickets are added to `stock.sold`, their type's `sold` and
-/// the buyer's `bought`.
+/// Decides each request in order. `context` holds the keyed purchases and holds already in the
+/// database for the requesters of this batch and the holds it names; `abandoned` (empty, or one
+/// flag per request) marks requests nobody waits for any more. Sold and held tickets move
+/// `stock`'s figures (event, type, buyer) as they are decided, and the targets' statuses change
+/// as confirmations and releases are decided.
+std::vector<decision> decide_batch(event_stock& stock, const std::vector<purchase_request>& batch,
+                                   batch_context& context,
+                                   const std::vector<bool>& abandoned = {});
+
+/// As above for a batch of purchases only.
 std::vector<decision> decide_batch(event_stock& stock, const std::vector<purchase_request>& batch,
                                    const std::vector<keyed_purchase>& prior,
                                    const std::vector<bool>& abandoned = {});

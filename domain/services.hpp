@@ -55,6 +55,21 @@ class purchase_service {
                               reply<page<domain::purchase>> done) = 0;
 };
 
+class hold_service {
+ public:
+  virtual ~hold_service() = default;
+  /// `req` names the event, buyer, quantity and type; its kind and lifetime are set here.
+  virtual void create_hold(purchase_request req, reply<purchase_outcome> done) = 0;
+  /// Confirm (kind confirm) or release (kind release) `req.hold_id` for `caller`: someone else's
+  /// hold is not_found, except that an ADMIN may release any.
+  virtual void settle_hold(purchase_request req, principal caller,
+                           reply<purchase_outcome> done) = 0;
+  /// Someone else's hold answers not_found unless the caller is ADMIN.
+  virtual void find_hold(std::int64_t id, principal caller, reply<domain::hold> done) = 0;
+  virtual void list_holds(std::int64_t participant_id, page_request paging,
+                          reply<page<domain::hold>> done) = 0;
+};
+
 class operations_service {
  public:
   virtual ~operations_service() = default;
@@ -68,6 +83,7 @@ struct services {
   participant_service& participants;
   event_service& events;
   purchase_service& purchases;
+  hold_service& holds;
   operations_service& operations;
 };
 

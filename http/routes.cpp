@@ -18,6 +18,7 @@ std::vector<route> make_routes(const handler_context& ctx) {
       {"GET", "/api/me", a::signed_in, h::me(ctx), "The signed-in participant"},
       {"GET", "/api/me/purchases", a::user, h::my_purchases(ctx),
        "The caller's purchases, newest first"},
+      {"GET", "/api/me/holds", a::user, h::my_holds(ctx), "The caller's holds, newest first"},
 
       {"GET", "/api/events", a::anyone, h::list_events(ctx), "List events (cached, with ETag)"},
       {"POST", "/api/events", a::admin, h::create_event(ctx), "Create an event"},
@@ -28,6 +29,8 @@ std::vector<route> make_routes(const handler_context& ctx) {
       {"GET", "/api/events/{id}/participants", a::admin, h::list_attendees(ctx),
        "Participants of an event with their ticket counts"},
       {"POST", "/api/events/{id}/purchases", a::user, h::purchase(ctx), "Buy tickets"},
+      {"POST", "/api/events/{id}/holds", a::user, h::create_hold(ctx),
+       "Hold tickets while paying"},
       {"POST", "/api/events/{id}/ticket-types", a::admin, h::create_ticket_type(ctx),
        "Add a ticket type to an event"},
       {"GET", "/api/events/{id}/ticket-types/{typeId}", a::anyone, h::get_ticket_type(ctx),
@@ -39,6 +42,12 @@ std::vector<route> make_routes(const handler_context& ctx) {
 
       {"GET", "/api/purchases/{id}", a::user_or_admin, h::get_purchase(ctx),
        "One purchase (owner or ADMIN)"},
+
+      {"GET", "/api/holds/{id}", a::user_or_admin, h::get_hold(ctx), "One hold (owner or ADMIN)"},
+      {"DELETE", "/api/holds/{id}", a::user_or_admin, h::release_hold(ctx),
+       "Release a hold: its tickets are free at once"},
+      {"POST", "/api/holds/{id}/confirm", a::user, h::confirm_hold(ctx),
+       "Confirm a hold into a purchase"},
 
       {"GET", "/api/participants", a::admin, h::list_participants(ctx), "List participants"},
       {"POST", "/api/participants", a::admin, h::create_participant(ctx),

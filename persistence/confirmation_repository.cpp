@@ -2,6 +2,7 @@
 #include "persistence/confirmation_repository.hpp"
 
 #include "persistence/queries/confirmation_queries.hpp"
+#include "persistence/queries/notification_queries.hpp"
 
 namespace eventhub::persistence::confirmations {
 
@@ -27,3 +28,29 @@ void postpone(tx& t, const std::vector<std::int64_t>& purchase_ids, std::chrono:
 }
 
 } // namespace eventhub::persistence::confirmations
+
+namespace eventhub::persistence::notifications {
+
+std::vector<domain::notification> claim_due(tx& t, int limit, std::chrono::milliseconds lease) {
+  std::vector<domain::notification> out;
+  for (const auto& r :
+       t.exec(sql::claim_due_notifications, limit, static_cast<std::int64_t>(lease.count())))
+    out.push_back({r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::int64_t>(),
+                   r[3].as<std::int64_t>(), r[4].as<std::int64_t>(), r[5].as<std::int32_t>(),
+                   r[6].as<int>()});
+  return out;
+}
+
+void forget_delivered(tx& t, const std::vector<std::int64_t>& ids) {
+  if (!ids.empty())
+    t.exec(sql::forget_delivered_notifications, int_array(ids));
+}
+
+void postpone(tx& t, const std::vector<std::int64_t>& ids, std::chrono::milliseconds delay,
+              const std::string& reason) {
+  if (!ids.empty())
+    t.exec(sql::postpone_notifications, int_array(ids), static_cast<std::int64_t>(delay.count()),
+           reason.substr(0, 500));
+}
+
+} // namespace eventhub::persistence::notifications

@@ -1,4 +1,4 @@
-// The confirmation outbox as the notifier sees it: claim due rows, forget delivered ones, put
+// The outboxes (purchase confirmations, lifecycle notifications) as the notifier sees them: claim due rows, forget delivered ones, put
 // failed ones off. Rows are keyed by their purchase id.
 #pragma once
 
@@ -20,3 +20,13 @@ void postpone(tx& t, const std::vector<std::int64_t>& purchase_ids, std::chrono:
               const std::string& reason);
 
 } // namespace eventhub::persistence::confirmations
+
+namespace eventhub::persistence::notifications {
+
+/// The same for lifecycle notifications (pending_notifications), keyed by their outbox id.
+std::vector<domain::notification> claim_due(tx& t, int limit, std::chrono::milliseconds lease);
+void forget_delivered(tx& t, const std::vector<std::int64_t>& ids);
+void postpone(tx& t, const std::vector<std::int64_t>& ids, std::chrono::milliseconds delay,
+              const std::string& reason);
+
+} // namespace eventhub::persistence::notifications

@@ -1,6 +1,7 @@
 // Events repository; SQL in queries/event_queries.hpp.
 #include "persistence/event_repository.hpp"
 
+#include "persistence/hold_repository.hpp"
 #include "persistence/queries/event_queries.hpp"
 #include "persistence/queries/ticket_type_queries.hpp"
 #include "persistence/rows.hpp"
@@ -44,9 +45,10 @@ void write_columns(tx& t, std::int64_t id, const domain::event_draft& d) {
            micros(d.ends_at), d.capacity, set_sales, sales_micros, set_limit, max_per_buyer,
            d.admission_queue);
   } catch (const pqxx::check_violation& e) {
-    if (names(e, "events_not_oversold"))
+    if (names(e, "events_not_oversold") || names(e, "events_not_overbooked"))
       throw refused{domain::make_error(
-          error_code::conflict, "The capacity cannot be lower than the tickets already sold.")};
+          error_code::conflict,
+          "The capacity cannot be lower than the tickets already sold and held.")};
     if (names(e, "events_sales_start_before_start")) {
       auto err = domain::make_error(error_code::invalid, "The request has invalid fields.");
       err.field_errors.push_back({"salesStartAt", "must be before startsAt"});
@@ -75,6 +77,7 @@ domain::event insert(tx& t, const domain::event_draft& d) {
 domain::result<domain::event> update(tx& t, std::int64_t id, const domain::event_draft& d) {
   if (t.exec(sql::lock_event, id).empty())
     return not_found();
+  holds::expire_due(t, id, std::nullopt);
   write_columns(t, id, d);
   t.exec(sql::follow_capacity, id, d.capacity);
   if (d.ticket_types)
@@ -89,12 +92,16 @@ domain::result<domain::unit> remove(tx& t, std::int64_t id) {
   if (rows[0][0].as<std::int64_t>() > 0 || rows[0][1].as<bool>())
     return domain::make_error(error_code::conflict,
                               "An event with sold tickets cannot be deleted.");
+  holds::expire_due(t, id, std::nullopt);
+  if (t.exec(sql::event_tickets_held, id)[0][0].as<std::int64_t>() > 0)
+    return domain::make_error(error_code::conflict,
+                              "An event with tickets held for buyers cannot be deleted.");
   t.exec(sql::delete_event, id); // the purchases' RESTRICT trigger is the backstop
   return domain::unit{};
 }
 
 std::optional<domain::event> find(tx& t, std::int64_t id) {
-  auto events = read_events_with_types(t.exec(sql::find_event, id), 13);
+  auto events = read_events_with_types(t.exec(sql::find_event, id), 14);
   if (events.empty())
     return std::nullopt;
   return std::move(events.front());
@@ -106,9 +113,9 @@ domain::page<domain::event> list(tx& t, const domain::event_query& q) {
   page.size = q.paging.size;
   const auto from = micros(q.from), to = micros(q.to);
   const auto rows = t.exec(sql::list_events, q.text, from, to, q.paging.size, q.paging.offset());
-  page.items = read_events_with_types(rows, 14);
+  page.items = read_events_with_types(rows, 15);
   if (!rows.empty())
-    page.total_items = rows[0][13].as<std::int64_t>();
+    page.total_items = rows[0][14].as<std::int64_t>();
   else if (q.paging.offset() > 0)
     page.total_items = t.exec(sql::count_events, q.text, from, to)[0][0].as<std::int64_t>();
   return page;

@@ -2,6 +2,7 @@
 // domain/purchase_rules.cpp.
 #include "persistence/purchase_repository.hpp"
 
+#include "persistence/hold_repository.hpp"
 #include "persistence/queries/purchase_queries.hpp"
 #include "persistence/rows.hpp"
 
@@ -26,14 +27,29 @@ std::optional<domain::event_stock> lock_stock(tx& t, std::int64_t event_id) {
     stock.sales_start_at = domain::from_micros(r[4].as<std::int64_t>());
   if (!r[5].is_null())
     stock.max_per_buyer = r[5].as<std::int64_t>();
-  for (const auto& type : t.exec(sql::event_type_stock, event_id))
-    stock.types.push_back({type[0].as<std::int64_t>(), type[1].as<std::int64_t>(),
-                           type[2].as<std::int64_t>(), type[3].as<std::int64_t>(),
-                           type[4].as<std::string>()});
+  stock.held = r[6].as<std::int64_t>();
   return stock;
 }
 
-/// With a maxPerBuyer: what each buyer of the batch already has, read under the row lock.
+/// The types' figures, read once the due holds expired.
+void read_types(tx& t, std::int64_t event_id, domain::event_stock& stock) {
+  for (const auto& type : t.exec(sql::event_type_stock, event_id))
+    stock.types.push_back({type[0].as<std::int64_t>(), type[1].as<std::int64_t>(),
+                           type[2].as<std::int64_t>(), type[3].as<std::int64_t>(),
+                           type[4].as<std::string>(), type[5].as<std::int64_t>()});
+}
+
+/// The event's due holds expire at the batch's instant, before anything is decided.
+std::vector<domain::notification> expire_due(tx& t, std::int64_t event_id,
+                                             domain::event_stock& stock) {
+  auto expired = holds::expire_due(t, event_id, stock.now);
+  for (const auto& n : expired)
+    stock.held -= n.quantity;
+  return expired;
+}
+
+/// With a maxPerBuyer: what each buyer of the batch already has (bought or held), read under the
+/// row lock.
 void read_buyers(tx& t, std::int64_t event_id, domain::event_stock& stock,
                  const std::vector<domain::purchase_request>& batch) {
   if (!stock.max_per_buyer)
@@ -51,7 +67,7 @@ keyed_purchases(tx& t, const std::vector<domain::purchase_request>& batch) {
   std::vector<std::int64_t> participants;
   std::vector<std::optional<std::string>> keys;
   for (const auto& req : batch)
-    if (req.idempotency_key) {
+    if (req.kind == domain::order_kind::purchase && req.idempotency_key) {
       participants.push_back(req.participant_id);
       keys.push_back(req.idempotency_key);
     }
@@ -68,51 +84,78 @@ struct inserted {
   std::vector<domain::confirmation> confirmations;
 };
 
-/// Writes the confirmed requests of a batch in one statement (queries/purchase_queries.hpp).
-/// The CHECKs of the event's and the types' sold counters are the last guard.
+/// What a sold request is sold as: a purchase's own request at its type's price, or a confirmed
+/// hold's tickets at the hold's price.
+struct sale {
+  std::size_t index; // in the batch
+  std::int64_t participant_id;
+  std::int32_t quantity;
+  std::int64_t type_id;
+  std::int64_t unit_price_cents;
+  std::string currency;
+  std::int64_t hold_id; // 0: none
+};
+
+std::vector<sale> sales_of(const domain::event_stock& stock,
+                           const std::vector<domain::purchase_request>& batch,
+                           const std::vector<domain::decision>& decisions,
+                           const domain::batch_context& context) {
+  std::vector<sale> out;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto& d = decisions[i];
+    if (d.verdict == domain::verdict::confirm) {
+      const auto& type = stock.types[*d.type_index];
+      out.push_back({i, batch[i].participant_id, batch[i].quantity, type.id, type.price_cents,
+                     type.currency, 0});
+    } else if (d.verdict == domain::verdict::confirm_hold) {
+      const auto& h = context.targets[*d.target_index].hold;
+      out.push_back({i, h.participant_id, h.quantity, h.ticket_type_id, h.unit_price_cents,
+                     h.currency, h.id});
+    }
+  }
+  return out;
+}
+
+/// Writes the sold requests of a batch in one statement (queries/purchase_queries.hpp).
+/// The CHECKs of the event's and the types' counters are the last guard.
 inserted insert_confirmed(tx& t, std::int64_t event_id, const domain::event_stock& stock,
                           const std::vector<domain::purchase_request>& batch,
-                          const std::vector<domain::decision>& decisions,
+                          const std::vector<sale>& sales,
                           std::chrono::milliseconds redelivery_delay) {
   inserted out;
   out.purchases.resize(batch.size());
-  std::vector<std::size_t> confirmed;
-  std::vector<std::int64_t> participants, quantities, types, prices;
-  std::vector<std::optional<std::string>> request_ids, keys, currencies;
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (decisions[i].verdict != domain::verdict::confirm)
-      continue;
-    const auto& req = batch[i];
-    confirmed.push_back(i);
-    participants.push_back(req.participant_id);
-    quantities.push_back(req.quantity);
-    request_ids.push_back(req.request_id);
-    keys.push_back(req.idempotency_key);
-    const auto& type = stock.types[*decisions[i].type_index];
-    types.push_back(type.id);
-    prices.push_back(type.price_cents);
-    currencies.push_back(type.currency);
-  }
-  if (confirmed.empty())
+  if (sales.empty())
     return out;
-
+  std::vector<std::int64_t> participants, quantities, types, prices, holds;
+  std::vector<std::optional<std::string>> request_ids, keys, currencies;
+  for (const auto& s : sales) {
+    const auto& req = batch[s.index];
+    participants.push_back(s.participant_id);
+    quantities.push_back(s.quantity);
+    request_ids.push_back(req.request_id);
+    keys.push_back(s.hold_id ? std::nullopt : req.idempotency_key);
+    types.push_back(s.type_id);
+    prices.push_back(s.unit_price_cents);
+    currencies.push_back(s.currency);
+    holds.push_back(s.hold_id);
+  }
   auto rows = t.exec(sql::record_purchases, event_id, int_array(participants),
                      int_array(quantities), text_array(request_ids), text_array(keys),
                      static_cast<std::int64_t>(redelivery_delay.count()), int_array(types),
-                     int_array(prices), text_array(currencies));
-  for (std::size_t n = 0; n < confirmed.size(); ++n) {
+                     int_array(prices), text_array(currencies), int_array(holds));
+  for (std::size_t n = 0; n < sales.size(); ++n) {
     const auto& r = rows[static_cast<int>(n)];
     if (r[1].as<bool>())
       throw key_race{};
-    const auto& req = batch[confirmed[n]];
+    const auto& s = sales[n];
+    const auto& req = batch[s.index];
     const auto id = r[0].as<std::int64_t>();
-    domain::purchase p{id, event_id, req.participant_id, req.quantity, stock.now};
-    p.ticket_type_id = types[n];
-    p.unit_price_cents = prices[n];
-    p.currency = *currencies[n];
-    out.purchases[confirmed[n]] = std::move(p);
-    out.confirmations.push_back(
-        {id, event_id, req.participant_id, req.quantity, req.request_id, 0});
+    domain::purchase p{id, event_id, s.participant_id, s.quantity, stock.now};
+    p.ticket_type_id = s.type_id;
+    p.unit_price_cents = s.unit_price_cents;
+    p.currency = s.currency;
+    out.purchases[s.index] = std::move(p);
+    out.confirmations.push_back({id, event_id, s.participant_id, s.quantity, req.request_id, 0});
   }
   return out;
 }
@@ -131,6 +174,100 @@ abandoned_now(const std::vector<std::chrono::steady_clock::time_point>& answer_b
   return out;
 }
 
+/// The holds a batch confirms and releases change status, before any purchase is written: the
+/// held counters drop first, so the counters' CHECKs hold after every statement.
+void settle_holds(tx& t, std::int64_t event_id, const std::vector<domain::decision>& decisions,
+                  const domain::batch_context& context, domain::timestamp at) {
+  std::vector<std::pair<std::int64_t, domain::hold_status>> changes;
+  for (const auto& d : decisions)
+    if (d.verdict == domain::verdict::confirm_hold || d.verdict == domain::verdict::release)
+      changes.emplace_back(context.targets[*d.target_index].hold.id,
+                           d.verdict == domain::verdict::release ? domain::hold_status::released
+                                                                 : domain::hold_status::confirmed);
+  holds::settle(t, event_id, changes, at);
+}
+
+/// The holds the batch made, by batch index (id 0 where none was made).
+std::vector<domain::hold> insert_holds(tx& t, std::int64_t event_id,
+                                       const domain::event_stock& stock,
+                                       const std::vector<domain::purchase_request>& batch,
+                                       const std::vector<domain::decision>& decisions) {
+  std::vector<domain::hold> out(batch.size());
+  std::vector<holds::new_hold> fresh;
+  std::vector<std::size_t> index;
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (decisions[i].verdict == domain::verdict::hold) {
+      fresh.push_back({&batch[i], &stock.types[*decisions[i].type_index]});
+      index.push_back(i);
+    }
+  auto ids = holds::insert(t, event_id, fresh, stock.now);
+  if (!ids)
+    throw key_race{};
+  for (std::size_t n = 0; n < fresh.size(); ++n) {
+    const auto& req = *fresh[n].request;
+    auto& h = out[index[n]];
+    h.id = (*ids)[n];
+    h.event_id = event_id;
+    h.ticket_type_id = fresh[n].type->id;
+    h.participant_id = req.participant_id;
+    h.quantity = req.quantity;
+    h.unit_price_cents = fresh[n].type->price_cents;
+    h.currency = fresh[n].type->currency;
+    h.created_at = stock.now;
+    h.expires_at = stock.now + std::chrono::duration_cast<std::chrono::microseconds>(req.hold_ttl);
+  }
+  return out;
+}
+
+domain::purchase_outcome outcome_of(domain::purchase p, bool replayed,
+                                    std::optional<domain::hold> h) {
+  domain::purchase_outcome o;
+  o.purchase = std::move(p);
+  o.replayed = replayed;
+  o.hold = std::move(h);
+  return o;
+}
+
+/// The answer to request `i` once everything is written.
+domain::result<domain::purchase_outcome>
+answer(std::size_t i, const domain::purchase_request& req, const domain::decision& d,
+       const domain::batch_context& context, const inserted& sold,
+       const std::vector<domain::hold>& made) {
+  using domain::verdict;
+  auto target = [&]() { return context.targets[*d.target_index].hold; };
+  switch (d.verdict) {
+  case verdict::confirm:
+    return outcome_of(sold.purchases[i], false, std::nullopt);
+  case verdict::hold:
+    return outcome_of({}, false, made[i]);
+  case verdict::confirm_hold: {
+    auto h = target();
+    h.purchase_id = sold.purchases[i].id;
+    return outcome_of(sold.purchases[i], false, h);
+  }
+  case verdict::release:
+  case verdict::already_free:
+    return outcome_of({}, false, target());
+  case verdict::replay:
+    if (req.kind == domain::order_kind::hold)
+      return outcome_of({}, true,
+                        d.prior_index ? context.holds[*d.prior_index].original
+                                      : made[*d.batch_index]);
+    if (req.kind == domain::order_kind::confirm) {
+      auto h = target();
+      auto p = d.batch_index ? sold.purchases[*d.batch_index]
+                             : context.targets[*d.target_index].purchase.value_or(domain::purchase{});
+      h.purchase_id = p.id;
+      return outcome_of(p, true, h);
+    }
+    return outcome_of(d.prior_index ? context.purchases[*d.prior_index].original
+                                    : sold.purchases[*d.batch_index],
+                      true, std::nullopt);
+  default:
+    return domain::refusal_error({d.verdict, d.available, d.allowed});
+  }
+}
+
 batch_outcome run_batch(tx& t, std::int64_t event_id,
                         const std::vector<domain::purchase_request>& batch,
                         std::chrono::milliseconds redelivery_delay,
@@ -143,24 +280,22 @@ batch_outcome run_batch(tx& t, std::int64_t event_id,
           domain::make_error(error_code::not_found, "No event with this id."));
     return outcome;
   }
-  const auto prior = keyed_purchases(t, batch);
-  read_buyers(t, event_id, *outcome.stock, batch);
+  auto& stock = *outcome.stock;
+  outcome.notifications = expire_due(t, event_id, stock);
+  read_types(t, event_id, stock);
+  domain::batch_context context{keyed_purchases(t, batch), holds::keyed(t, batch),
+                                holds::targets(t, event_id, batch)};
+  read_buyers(t, event_id, stock, batch);
   // Checked after the lock is held: that is where a batch may have waited.
-  auto decisions = domain::decide_batch(*outcome.stock, batch, prior, abandoned_now(answer_by));
-  auto rows = insert_confirmed(t, event_id, *outcome.stock, batch, decisions, redelivery_delay);
-  outcome.confirmations = std::move(rows.confirmations);
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    const auto& d = decisions[i];
-    if (d.verdict == domain::verdict::confirm) {
-      outcome.results.emplace_back(domain::purchase_outcome{rows.purchases[i], false});
-    } else if (d.verdict == domain::verdict::replay) {
-      const auto& original =
-          d.prior_index ? prior[*d.prior_index].original : rows.purchases[*d.batch_index];
-      outcome.results.emplace_back(domain::purchase_outcome{original, true});
-    } else {
-      outcome.results.emplace_back(domain::refusal_error({d.verdict, d.available, d.allowed}));
-    }
-  }
+  auto decisions = domain::decide_batch(stock, batch, context, abandoned_now(answer_by));
+  settle_holds(t, event_id, decisions, context, stock.now);
+  auto sold = insert_confirmed(t, event_id, stock, batch, sales_of(stock, batch, decisions, context),
+                               redelivery_delay);
+  const auto made = insert_holds(t, event_id, stock, batch, decisions);
+  outcome.confirmations = std::move(sold.confirmations);
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    outcome.results.push_back(answer(i, batch[i], decisions[i], context, sold, made));
+  stock.next_expiry = holds::next_expiry(t, event_id);
   return outcome;
 }
 

@@ -16,11 +16,14 @@ struct batch_outcome {
   std::optional<domain::event_stock> stock; // nullopt: the event does not exist
   std::vector<domain::result<domain::purchase_outcome>> results; // one per request, same order
   std::vector<domain::confirmation> confirmations;               // outbox rows written
+  std::vector<domain::notification> notifications;               // hold.expired rows written
 };
 
-/// One transaction for all `batch` requests of `event_id` (every request must name it):
-/// lock the event row, decide each request in order against what is really left, insert the
-/// purchases, their idempotency keys and outbox rows, add to tickets_sold, commit.
+/// One transaction for all `batch` commands of `event_id` (every command must name it):
+/// lock the event row, expire its due holds, decide each command in order against what is
+/// really left, confirm and release holds, insert the purchases (their idempotency keys and
+/// outbox rows) and the new holds, move the sold and held counters, commit. An empty batch only
+/// expires the due holds. The outcome's stock carries the next hold expiry.
 /// `redelivery_delay` postpones the outbox sweeper for the fresh delivery path. `answer_by`
 /// (empty, or one per request) is when each requester stops waiting: a request whose time is
 /// (almost) up once the row lock is held is not sold (503), so no one is charged for a purchase

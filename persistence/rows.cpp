@@ -39,6 +39,7 @@ domain::event read_event(const pqxx::row& r, int i) {
   if (!r[i + 11].is_null())
     e.max_per_buyer = r[i + 11].as<std::int64_t>();
   e.admission_queue = r[i + 12].as<bool>();
+  e.tickets_held = r[i + 13].as<std::int64_t>();
   return e;
 }
 
@@ -53,6 +54,7 @@ std::optional<domain::ticket_type> read_ticket_type(const pqxx::row& r, int i) {
   t.currency = r[i + 4].as<std::string>();
   t.quota = r[i + 5].as<std::int64_t>();
   t.tickets_sold = r[i + 6].as<std::int64_t>();
+  t.tickets_held = r[i + 7].as<std::int64_t>();
   return t;
 }
 
@@ -78,6 +80,23 @@ domain::purchase read_purchase(const pqxx::row& r, int i) {
   p.unit_price_cents = r[i + 6].as<std::int64_t>();
   p.currency = r[i + 7].as<std::string>();
   return p;
+}
+
+domain::hold read_hold(const pqxx::row& r, int i) {
+  domain::hold h;
+  h.id = r[i].as<std::int64_t>();
+  h.event_id = r[i + 1].as<std::int64_t>();
+  h.ticket_type_id = r[i + 2].as<std::int64_t>();
+  h.participant_id = r[i + 3].as<std::int64_t>();
+  h.quantity = r[i + 4].as<std::int32_t>();
+  h.unit_price_cents = r[i + 5].as<std::int64_t>();
+  h.currency = r[i + 6].as<std::string>();
+  h.status = domain::parse_hold_status(r[i + 7].c_str()).value_or(domain::hold_status::held);
+  h.created_at = micros(r[i + 8]);
+  h.expires_at = micros(r[i + 9]);
+  if (!r[i + 10].is_null())
+    h.purchase_id = r[i + 10].as<std::int64_t>();
+  return h;
 }
 
 } // namespace eventhub::persistence

@@ -2,6 +2,7 @@
 #include "persistence/ticket_type_repository.hpp"
 
 #include "persistence/event_repository.hpp"
+#include "persistence/hold_repository.hpp"
 #include "persistence/queries/event_queries.hpp"
 #include "persistence/queries/ticket_type_queries.hpp"
 
@@ -17,6 +18,8 @@ struct stored_type {
   std::int64_t id = 0;
   std::int64_t sold = 0;
   bool has_sales = false; // ever had a purchase, even one cancelled since
+  std::int64_t held = 0;
+  bool has_holds = false; // ever had a hold (holds keep their type)
 };
 
 domain::error not_found(const char* what) {
@@ -30,12 +33,14 @@ domain::error not_found(const char* what) {
 void lock_event(tx& t, std::int64_t event_id) {
   if (t.exec(sql::lock_event, event_id).empty())
     throw refused{not_found("event")};
+  holds::expire_due(t, event_id, std::nullopt);
 }
 
 std::vector<stored_type> types_of(tx& t, std::int64_t event_id) {
   std::vector<stored_type> out;
   for (const auto& r : t.exec(sql::ticket_types_of, event_id))
-    out.push_back({r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<bool>()});
+    out.push_back({r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<bool>(),
+                   r[3].as<std::int64_t>(), r[4].as<bool>()});
   return out;
 }
 
@@ -52,10 +57,10 @@ std::int64_t insert_one(tx& t, std::int64_t event_id, const domain::ticket_type_
       .as<std::int64_t>();
 }
 
-/// The ticket_types_not_oversold CHECK stays the last guard.
+/// The ticket_types_not_overbooked CHECK stays the last guard.
 void update_one(tx& t, std::int64_t event_id, const stored_type& s,
                 const domain::ticket_type_draft& d) {
-  if (d.quota < s.sold)
+  if (d.quota < s.sold + s.held)
     refuse(error_code::conflict,
            "The quota cannot be lower than the tickets sold and held of this type.");
   t.exec(sql::update_ticket_type, event_id, s.id, d.name, d.price_cents, d.currency, d.quota);
@@ -63,8 +68,8 @@ void update_one(tx& t, std::int64_t event_id, const stored_type& s,
 
 /// The purchases' RESTRICT trigger stays the last guard.
 void delete_one(tx& t, std::int64_t event_id, const stored_type& s) {
-  if (s.has_sales)
-    refuse(error_code::conflict, "A ticket type with sales cannot be deleted.");
+  if (s.has_sales || s.has_holds)
+    refuse(error_code::conflict, "A ticket type with sales or holds cannot be deleted.");
   t.exec(sql::delete_ticket_type, event_id, s.id);
 }
 

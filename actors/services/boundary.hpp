@@ -60,6 +60,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eventhub::domain::reply<eventhub::domain::rendered_page>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eventhub::domain::reply<eventhub::domain::purchase_outcome>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eventhub::domain::reply<eventhub::domain::purchase>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eventhub::domain::reply<eventhub::domain::hold>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
+    eventhub::domain::reply<eventhub::domain::page<eventhub::domain::hold>>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
     eventhub::domain::reply<eventhub::domain::page<eventhub::domain::purchase>>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eventhub::domain::reply<eventhub::domain::health_report>)

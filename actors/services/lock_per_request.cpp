@@ -32,6 +32,9 @@ purchase_handler::behavior_type lock_per_request(purchase_handler::pointer self,
               if (!r->confirmations.empty())
                 self->send(notifier, notify_atom::value,
                            confirmation_list{std::move(r->confirmations)});
+              if (!r->notifications.empty())
+                self->send(notifier, notify_atom::value,
+                           notification_list{std::move(r->notifications)});
               rp.deliver(std::move(r->results.front()));
             });
         return rp;

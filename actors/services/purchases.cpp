@@ -1,8 +1,10 @@
-// The purchases actor. Owns nothing but its handles: a purchase is one request to the seller,
-// counted here once per answer whichever node or mode served it.
+// The purchases actor. Owns nothing but its handles: a purchase, hold, confirmation or release
+// is one request to the seller, counted here once per answer whichever node or mode served it.
 #include "actors/services/purchases.hpp"
 
 #include "observability/metrics.hpp"
+#include "actors/db_request.hpp"
+#include "persistence/hold_repository.hpp"
 #include "persistence/purchase_repository.hpp"
 
 #include <caf/actor_system.hpp>
@@ -51,14 +53,17 @@ using purchases_pointer = purchases_actor::stateful_pointer<purchases_state>;
 
 void on_purchase(purchases_pointer self, domain::purchase_request& req,
                  domain::reply<domain::purchase_outcome>& done) {
+  if (req.kind == domain::order_kind::hold)
+    req.hold_ttl = self->state.options.hold_ttl;
   purchase_command cmd;
   cmd.memo_ok = !req.idempotency_key;
   cmd.request = std::move(req);
   cmd.due = self->state.due();
   self->request(self->state.deps.seller, wait_for(cmd.due), purchase_atom::value, std::move(cmd))
       .then(
-          [done](purchase_answer& a) {
-            count(a);
+          [done, kind = cmd.request.kind](purchase_answer& a) {
+            if (kind == domain::order_kind::purchase)
+              count(a);
             done(std::move(a));
           },
           [done](caf::error&) {
@@ -66,6 +71,31 @@ void on_purchase(purchases_pointer self, domain::purchase_request& req,
             count(a);
             done(std::move(a));
           });
+}
+
+/// Reads the hold first: its event routes the command, and someone else's hold does not exist
+/// for the caller (an ADMIN may release any).
+void on_settle(purchases_pointer self, domain::purchase_request& req, domain::principal caller,
+               domain::reply<domain::purchase_outcome>& done) {
+  const bool admin_release =
+      caller.role == domain::role::admin && req.kind == domain::order_kind::release;
+  auto job = make_tx_job<domain::hold>(
+      self->state.due(), [id = req.hold_id, caller, admin_release](persistence::tx& t) {
+        auto h = persistence::holds::find(t, id);
+        if (h && !admin_release && h->participant_id != caller.id)
+          h.reset();
+        return found(std::move(h), "hold");
+      });
+  ask_db<domain::hold>(self, self->state.deps.db_pool, std::move(job),
+                       [self, req, done](domain::result<domain::hold> h) mutable {
+                         if (!h.ok()) {
+                           done(h.err());
+                           return;
+                         }
+                         req.event_id = h->event_id;
+                         req.participant_id = h->participant_id;
+                         on_purchase(self, req, done);
+                       });
 }
 
 purchases_actor::behavior_type purchases_behavior(purchases_pointer self, purchases_deps deps,
@@ -84,6 +114,29 @@ purchases_actor::behavior_type purchases_behavior(purchases_pointer self, purcha
               if (p && caller.role != domain::role::admin && p->participant_id != caller.id)
                 p.reset(); // someone else's purchase does not exist for this caller
               return found(std::move(p), "purchase");
+            },
+            done);
+      },
+      [=](settle_atom, domain::purchase_request& req, domain::principal caller,
+          domain::reply<domain::purchase_outcome>& done) { on_settle(self, req, caller, done); },
+      [=](find_atom, std::int64_t id, domain::principal caller,
+          domain::reply<domain::hold>& done) {
+        serve_tx(
+            self, self->state.deps.db_pool, self->state.options.request_timeout,
+            [id, caller](persistence::tx& t) {
+              auto h = persistence::holds::find(t, id);
+              if (h && caller.role != domain::role::admin && h->participant_id != caller.id)
+                h.reset();
+              return found(std::move(h), "hold");
+            },
+            done);
+      },
+      [=](holds_of_atom, std::int64_t participant_id, domain::page_request paging,
+          domain::reply<domain::page<domain::hold>>& done) {
+        serve_tx(
+            self, self->state.deps.db_pool, self->state.options.request_timeout,
+            [participant_id, paging](persistence::tx& t) {
+              return persistence::holds::list_of(t, participant_id, paging);
             },
             done);
       },
@@ -119,6 +172,31 @@ void purchases_service::find_purchase(std::int64_t id, domain::principal caller,
 void purchases_service::list_purchases(std::int64_t participant_id, domain::page_request paging,
                                        domain::reply<domain::page<domain::purchase>> done) {
   caf::anon_send(actor_, purchases_of_atom::value, participant_id, paging, std::move(done));
+}
+
+} // namespace eventhub::actors
+
+namespace eventhub::actors {
+
+void purchases_service::create_hold(domain::purchase_request req,
+                                    domain::reply<domain::purchase_outcome> done) {
+  req.kind = domain::order_kind::hold;
+  caf::anon_send(actor_, purchase_atom::value, std::move(req), std::move(done));
+}
+
+void purchases_service::settle_hold(domain::purchase_request req, domain::principal caller,
+                                    domain::reply<domain::purchase_outcome> done) {
+  caf::anon_send(actor_, settle_atom::value, std::move(req), caller, std::move(done));
+}
+
+void purchases_service::find_hold(std::int64_t id, domain::principal caller,
+                                  domain::reply<domain::hold> done) {
+  caf::anon_send(actor_, find_atom::value, id, caller, std::move(done));
+}
+
+void purchases_service::list_holds(std::int64_t participant_id, domain::page_request paging,
+                                   domain::reply<domain::page<domain::hold>> done) {
+  caf::anon_send(actor_, holds_of_atom::value, participant_id, paging, std::move(done));
 }
 
 } // namespace eventhub::actors

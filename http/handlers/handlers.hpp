@@ -50,6 +50,13 @@ handler_fn purchase(const handler_context& ctx);
 handler_fn get_purchase(const handler_context& ctx);
 handler_fn my_purchases(const handler_context& ctx);
 
+// hold_handlers.cpp
+handler_fn create_hold(const handler_context& ctx);
+handler_fn confirm_hold(const handler_context& ctx);
+handler_fn release_hold(const handler_context& ctx);
+handler_fn get_hold(const handler_context& ctx);
+handler_fn my_holds(const handler_context& ctx);
+
 // ops_handlers.cpp
 handler_fn health(const handler_context& ctx);
 handler_fn prometheus(const handler_context& ctx);

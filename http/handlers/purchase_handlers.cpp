@@ -6,37 +6,53 @@
 #include <algorithm>
 #include <limits>
 
-namespace eventhub::http::handlers {
+namespace eventhub::http {
+
+std::optional<domain::purchase_request> order_request(const call& c, const handler_context& ctx,
+                                                     std::int64_t event_id) {
+  auto key = decode_idempotency_key(c.req->header("idempotency-key"));
+  if (auto* e = std::get_if<domain::error>(&key)) {
+    c.fail(*e);
+    return std::nullopt;
+  }
+  auto body = json_body(c);
+  if (!body)
+    return std::nullopt;
+  auto quantity = body->integer("quantity", presence::required, 1, ctx.max_per_order);
+  auto type = body->integer("ticketTypeId", presence::optional, 1,
+                            std::numeric_limits<std::int64_t>::max());
+  if (!body->ok()) {
+    c.fail(body->error());
+    return std::nullopt;
+  }
+  return domain::purchase_request{event_id,
+                                  c.caller->id,
+                                  static_cast<std::int32_t>(*quantity),
+                                  std::get<std::optional<std::string>>(key),
+                                  c.req->request_id,
+                                  type};
+}
+
+response purchase_created(const domain::purchase_outcome& o) {
+  auto r = json_response(o.replayed ? 200 : 201, domain::to_json(o.purchase))
+               .with_header("Location", "/api/purchases/" + std::to_string(o.purchase.id));
+  if (o.replayed)
+    r.with_header("Idempotent-Replayed", "true");
+  return r;
+}
+
+namespace handlers {
+
 handler_fn purchase(const handler_context& ctx) {
   return [&ctx](const call& c) {
     auto event_id = path_id(c, 0, "id");
     if (!event_id)
       return;
-    auto key = decode_idempotency_key(c.req->header("idempotency-key"));
-    if (auto* e = std::get_if<domain::error>(&key))
-      return c.fail(*e);
-    auto body = json_body(c);
-    if (!body)
+    auto req = order_request(c, ctx, *event_id);
+    if (!req)
       return;
-    auto quantity = body->integer("quantity", presence::required, 1, ctx.max_per_order);
-    auto type = body->integer("ticketTypeId", presence::optional, 1,
-                              std::numeric_limits<std::int64_t>::max());
-    if (!body->ok())
-      return c.fail(body->error());
-    domain::purchase_request req{*event_id,
-                                 c.caller->id,
-                                 static_cast<std::int32_t>(*quantity),
-                                 std::get<std::optional<std::string>>(key),
-                                 c.req->request_id,
-                                 type};
-    ctx.services.purchases.purchase(
-        std::move(req), answer<domain::purchase_outcome>(c, [](const domain::purchase_outcome& o) {
-          auto r = json_response(o.replayed ? 200 : 201, domain::to_json(o.purchase))
-                       .with_header("Location", "/api/purchases/" + std::to_string(o.purchase.id));
-          if (o.replayed)
-            r.with_header("Idempotent-Replayed", "true");
-          return r;
-        }));
+    ctx.services.purchases.purchase(std::move(*req),
+                                    answer<domain::purchase_outcome>(c, purchase_created));
   };
 }
 
@@ -59,4 +75,5 @@ handler_fn my_purchases(const handler_context& ctx) {
   };
 }
 
-} // namespace eventhub::http::handlers
+} // namespace handlers
+} // namespace eventhub::http

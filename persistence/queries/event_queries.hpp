@@ -8,19 +8,25 @@
 
 namespace eventhub::persistence::sql {
 
-// 13 columns of events aliased e (rows.cpp, read_event).
+// 14 columns of events aliased e (rows.cpp, read_event). Held tickets are summed from the HELD
+// holds not yet expired, not read from the counter: a hold is free from its expiresAt on in every
+// read, before any writer has marked it EXPIRED (V5__holds.sql).
 // clang-format off
 #define EVENTHUB_EVENT_COLUMNS                                                                     \
   "e.id, e.name, e.description, e.venue, "                                                         \
   EVENTHUB_SQL_MICROS("e.starts_at") ", " EVENTHUB_SQL_MICROS("e.ends_at") ", "                    \
   "e.capacity, e.tickets_sold, "                                                                   \
   EVENTHUB_SQL_MICROS("e.created_at") ", " EVENTHUB_SQL_MICROS("e.updated_at") ", "                \
-  EVENTHUB_SQL_MICROS("e.sales_start_at") ", e.max_per_buyer, e.admission_queue"
+  EVENTHUB_SQL_MICROS("e.sales_start_at") ", e.max_per_buyer, e.admission_queue, "                \
+  "(SELECT coalesce(sum(h.quantity), 0) FROM holds h "                                             \
+  "WHERE h.event_id = e.id AND h.status = 'HELD' AND h.expires_at > now())"
 // clang-format on
 
-// 7 columns of ticket_types aliased t (rows.cpp, read_ticket_type); NULL for none.
+// 8 columns of ticket_types aliased t (rows.cpp, read_ticket_type); NULL for none.
 #define EVENTHUB_TYPE_COLUMNS                                                                      \
-  "t.id, t.event_id, t.name, t.price_cents, t.currency, t.quota, t.tickets_sold"
+  "t.id, t.event_id, t.name, t.price_cents, t.currency, t.quota, t.tickets_sold, "                 \
+  "(SELECT coalesce(sum(h.quantity), 0) FROM holds h "                                             \
+  "WHERE h.ticket_type_id = t.id AND h.status = 'HELD' AND h.expires_at > now())"
 
 // $1 name, $2 description, $3 venue, $4 starts_at, $5 ends_at (micros), $6 capacity,
 // $7 sales_start_at (micros), $8 max_per_buyer, $9 admission_queue
@@ -36,11 +42,16 @@ inline constexpr statement find_event{
                   " FROM events e LEFT JOIN ticket_types t ON t.event_id = e.id "
                   "WHERE e.id = $1 ORDER BY t.id"};
 
-// Every writer of an event's figures or of its types' takes this lock first (V4__ticket_types).
-// Also says whether the event ever had a purchase.
+// Every writer of an event's figures or of its types' takes this lock first (V4__ticket_types),
+// then expires the event's due holds (hold_repository.hpp). Also says whether the event ever
+// had a purchase.
 inline constexpr statement lock_event{
     "lock_event", "SELECT tickets_sold, EXISTS (SELECT 1 FROM purchases WHERE event_id = $1) "
                   "FROM events WHERE id = $1 FOR UPDATE"};
+
+// The event's HELD tickets, read after its due holds expired.
+inline constexpr statement event_tickets_held{"event_tickets_held",
+                                              "SELECT tickets_held FROM events WHERE id = $1"};
 
 // Fails with events_not_oversold (23514) when the capacity drops below tickets_sold, and with
 // events_sales_start_before_start when salesStartAt would not be before startsAt. $8 / $10: whether
@@ -69,7 +80,7 @@ inline constexpr statement delete_event{"delete_event", "DELETE FROM events WHER
       "$2") ") "                                                                                   \
             "AND ($3::bigint IS NULL OR starts_at < " EVENTHUB_SQL_TIMESTAMP("$3") ")"
 
-// One statement, so one snapshot: the total (column 13, an uncorrelated subquery run once)
+// One statement, so one snapshot: the total (column 14, an uncorrelated subquery run once)
 // always agrees with the items, and the types with their events. (count(*) OVER () would too,
 // but it reads every matching row before LIMIT; this keeps the page an index scan.) A page past
 // the end has no row to carry the total: count_events then.

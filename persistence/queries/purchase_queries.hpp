@@ -11,25 +11,34 @@ namespace eventhub::persistence::sql {
       "purchased_at") ", ticket_type_id, unit_price_cents, currency"
 
 // The backstop of every batch: the event row stays locked until commit, whoever else writes it.
+// The clock is read once the lock is held (clock_timestamp, not the transaction's start): the
+// batch decides sales windows and hold expiry at that one instant.
 inline constexpr statement lock_event_stock{
     "lock_event_stock",
     "SELECT capacity, tickets_sold, " EVENTHUB_SQL_MICROS("starts_at") ", " EVENTHUB_SQL_MICROS(
-        "now()") ", " EVENTHUB_SQL_MICROS("sales_start_at") ", max_per_buyer "
-                                                            "FROM events WHERE id = $1 FOR UPDATE"};
+        "clock_timestamp()") ", " EVENTHUB_SQL_MICROS("sales_start_at") ", max_per_buyer, "
+                                                                        "tickets_held "
+                                                                        "FROM events WHERE id = $1 "
+                                                                        "FOR UPDATE"};
 
 // The event's types, read by a statement of its own once the lock is held: under READ
 // COMMITTED a statement sees what was committed when it started, so types joined into the
 // locking statement would be as they were before it waited for the lock (a type deleted or a
 // quota lowered by the admin write it waited for would still look as before).
 inline constexpr statement event_type_stock{
-    "event_type_stock", "SELECT id, quota, tickets_sold, price_cents, currency FROM ticket_types "
-                        "WHERE event_id = $1 ORDER BY id"};
+    "event_type_stock", "SELECT id, quota, tickets_sold, price_cents, currency, tickets_held "
+                        "FROM ticket_types WHERE event_id = $1 ORDER BY id"};
 
-// Tickets the buyers $2 already have of event $1 (read only when it has a maxPerBuyer).
+// Tickets the buyers $2 already have of event $1, bought or HELD (read only when it has a
+// maxPerBuyer, after the due holds expired).
 inline constexpr statement tickets_of_buyers{
     "tickets_of_buyers",
-    "SELECT participant_id, sum(quantity) FROM purchases "
-    "WHERE event_id = $1 AND participant_id = ANY($2::bigint[]) GROUP BY participant_id"};
+    "SELECT participant_id, sum(quantity) FROM ("
+    "  SELECT participant_id, quantity FROM purchases "
+    "  WHERE event_id = $1 AND participant_id = ANY($2::bigint[]) "
+    "  UNION ALL SELECT participant_id, quantity FROM holds "
+    "  WHERE event_id = $1 AND status = 'HELD' AND participant_id = ANY($2::bigint[])) b "
+    "GROUP BY participant_id"};
 
 // Earlier purchases made with the keys of this batch: $1 participant ids, $2 keys (parallel).
 inline constexpr statement find_keyed_purchases{
@@ -46,7 +55,8 @@ inline constexpr statement find_keyed_purchases{
 // keys, their outbox rows, and the sold counters of the event and of each type. $1 event;
 // parallel arrays $2 participants, $3 quantities, $4 request ids, $5 keys (NULL for none), $7
 // ticket types, $8 unit prices, $9 currencies; $6 delays the sweeper so the fresh delivery path
-// gets the first try. One row per request in order: purchase id, and whether its key was taken by
+// gets the first try; $10 the hold each confirms (0: a purchase of its own). One row per
+// request in order: purchase id, and whether its key was taken by
 // another transaction meanwhile (the batch is then retried and sees it). References are checked
 // at the end of the statement, when all of it has been written; each counter's CHECK against its
 // limit is the last guard against an oversale (V4__ticket_types.sql).
@@ -55,13 +65,13 @@ inline constexpr statement record_purchases{
     "WITH t AS MATERIALIZED ("
     "  SELECT nextval('purchases_id_seq') AS id, t.* "
     "  FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $7::bigint[], $8::bigint[], "
-    "  $9::text[]) WITH ORDINALITY "
+    "  $9::text[], $10::bigint[]) WITH ORDINALITY "
     "  AS t(participant_id, quantity, request_id, idempotency_key, ticket_type_id, "
-    "  unit_price_cents, currency, ord)), "
+    "  unit_price_cents, currency, hold_id, ord)), "
     "p AS (INSERT INTO purchases (id, event_id, participant_id, quantity, ticket_type_id, "
-    "  unit_price_cents, currency, total_cents) "
+    "  unit_price_cents, currency, total_cents, hold_id) "
     "  SELECT id, $1, participant_id, quantity, ticket_type_id, unit_price_cents, currency, "
-    "  quantity * unit_price_cents FROM t), "
+    "  quantity * unit_price_cents, NULLIF(hold_id, 0) FROM t), "
     "k AS (INSERT INTO idempotency_keys (participant_id, idempotency_key, event_id, quantity, "
     "  purchase_id) "
     "  SELECT participant_id, idempotency_key, $1, quantity, id FROM t "

@@ -133,12 +133,18 @@ class fake_events final : public domain::event_service {
   core_threads& core_;
 };
 
-class no_purchases final : public domain::purchase_service {
+class no_purchases final : public domain::purchase_service, public domain::hold_service {
  public:
   void purchase(domain::purchase_request, domain::reply<domain::purchase_outcome>) override {}
   void find_purchase(std::int64_t, domain::principal, domain::reply<domain::purchase>) override {}
   void list_purchases(std::int64_t, domain::page_request,
                       domain::reply<domain::page<domain::purchase>>) override {}
+  void create_hold(domain::purchase_request, domain::reply<domain::purchase_outcome>) override {}
+  void settle_hold(domain::purchase_request, domain::principal,
+                   domain::reply<domain::purchase_outcome>) override {}
+  void find_hold(std::int64_t, domain::principal, domain::reply<domain::hold>) override {}
+  void list_holds(std::int64_t, domain::page_request,
+                  domain::reply<domain::page<domain::hold>>) override {}
 };
 
 class fake_operations final : public domain::operations_service {
@@ -168,7 +174,7 @@ struct fixture {
   fake_events events{core};
   no_purchases purchases;
   fake_operations operations{core};
-  handler_context ctx{{participants, events, purchases, operations}, 10, nullptr};
+  handler_context ctx{{participants, events, purchases, purchases, operations}, 10, nullptr};
   std::shared_ptr<const security::token_service> tokens = std::make_shared<security::token_service>(
       std::string(40, 's'), "eventhub", std::chrono::seconds(60));
 

@@ -26,6 +26,7 @@ namespace {
 struct null_services final : domain::participant_service,
                              domain::event_service,
                              domain::purchase_service,
+                             domain::hold_service,
                              domain::operations_service {
   void register_participant(domain::new_participant, domain::reply<domain::participant>) override {}
   void login(domain::login_request, domain::reply<domain::access_token>) override {}
@@ -53,6 +54,12 @@ struct null_services final : domain::participant_service,
   void find_purchase(std::int64_t, domain::principal, domain::reply<domain::purchase>) override {}
   void list_purchases(std::int64_t, domain::page_request,
                       domain::reply<domain::page<domain::purchase>>) override {}
+  void create_hold(domain::purchase_request, domain::reply<domain::purchase_outcome>) override {}
+  void settle_hold(domain::purchase_request, domain::principal,
+                   domain::reply<domain::purchase_outcome>) override {}
+  void find_hold(std::int64_t, domain::principal, domain::reply<domain::hold>) override {}
+  void list_holds(std::int64_t, domain::page_request,
+                  domain::reply<domain::page<domain::hold>>) override {}
   std::optional<domain::health_report> fresh_health() override { return std::nullopt; }
   void health(domain::reply<domain::health_report>) override {}
 };
@@ -116,7 +123,7 @@ std::vector<std::string> path_parameters(const std::string& pattern) {
 
 struct fixture {
   null_services services;
-  handler_context ctx{{services, services, services, services}, 10, nullptr};
+  handler_context ctx{{services, services, services, services, services}, 10, nullptr};
   std::vector<route> routes = make_routes(ctx);
   rapidjson::Document doc = parse(served_document(routes));
 
@@ -220,7 +227,7 @@ TEST_CASE_METHOD(fixture, "errors are problem+json with errors[] and ticketsAvai
 
 TEST_CASE("the documented purchase maximum is purchase.max-per-order") {
   null_services services;
-  handler_context ctx{{services, services, services, services}, 4, nullptr};
+  handler_context ctx{{services, services, services, services, services}, 4, nullptr};
   auto doc = parse(served_document(make_routes(ctx)));
   CHECK(rapidjson::Pointer("/components/schemas/PurchaseRequest/properties/quantity/maximum")
             .Get(doc)

@@ -86,6 +86,9 @@ const expected_problem contract[] = {
     {domain::error_code::sales_closed, 409, "sales-closed", "Sales closed"},
     {domain::error_code::sales_not_open, 409, "sales-not-open", "Sales not open"},
     {domain::error_code::buyer_limit, 409, "buyer-limit", "Buyer limit reached"},
+    {domain::error_code::hold_expired, 409, "hold-expired", "Hold expired"},
+    {domain::error_code::hold_released, 409, "hold-released", "Hold released"},
+    {domain::error_code::hold_confirmed, 409, "hold-confirmed", "Hold confirmed"},
     {domain::error_code::idempotency_mismatch, 422, "idempotency-key-reused",
      "Idempotency key reused"},
     {domain::error_code::throttled, 429, "too-many-login-failures", "Too Many Requests"},
@@ -95,8 +98,9 @@ const expected_problem contract[] = {
 
 const char* const names[] = {
     "invalid",   "unauthenticated", "forbidden",      "not_found",   "conflict",
-    "sold_out",  "sales_closed",    "sales_not_open", "buyer_limit", "idempotency_mismatch",
-    "throttled", "unavailable",     "internal"};
+    "sold_out",  "sales_closed",    "sales_not_open", "buyer_limit", "hold_expired",
+    "hold_released", "hold_confirmed", "idempotency_mismatch", "throttled", "unavailable",
+    "internal"};
 
 } // namespace
 

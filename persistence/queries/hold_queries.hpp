@@ -1,0 +1,125 @@
+// SQL of the holds concern: the hold steps of the event batch (each runs with the event row
+// locked FOR UPDATE by the batch), the expiry sweep, and the hold reads. Why each change of a
+// hold happens exactly once: migrations/V5__holds.sql.
+#pragma once
+
+#include "persistence/queries/common.hpp"
+#include "persistence/statement.hpp"
+
+namespace eventhub::persistence::sql {
+
+// 11 columns of holds aliased h (rows.cpp, read_hold); the last is the confirming purchase.
+// clang-format off
+#define EVENTHUB_HOLD_COLUMNS                                                                      \
+  "h.id, h.event_id, h.ticket_type_id, h.participant_id, h.quantity, h.unit_price_cents, "         \
+  "h.currency, h.status, "                                                                         \
+  EVENTHUB_SQL_MICROS("h.created_at") ", " EVENTHUB_SQL_MICROS("h.expires_at") ", "                \
+  "(SELECT p.id FROM purchases p WHERE p.hold_id = h.id)"
+// clang-format on
+
+// The first step of every writer under the event's row lock: the event's HELD holds due at $2
+// (micros, the clock once the lock is held; NULL: the clock now) become EXPIRED, their tickets leave the held counters, and a hold.expired notification
+// is written for each, all in one statement. Returns the notifications.
+inline constexpr statement expire_due_holds{
+    "expire_due_holds",
+    "WITH c AS (SELECT coalesce(" EVENTHUB_SQL_TIMESTAMP("$2") ", clock_timestamp()) AS at), "
+    "x AS (UPDATE holds SET status = 'EXPIRED', settled_at = (SELECT at FROM c) "
+    "  WHERE event_id = $1 AND status = 'HELD' AND expires_at <= (SELECT at FROM c) "
+    "  RETURNING id, ticket_type_id, participant_id, quantity), "
+    "e AS (UPDATE events SET tickets_held = tickets_held - (SELECT sum(quantity) FROM x) "
+    "  WHERE id = $1 AND EXISTS (SELECT 1 FROM x)), "
+    "t AS (UPDATE ticket_types y SET tickets_held = y.tickets_held - n.quantity "
+    "  FROM (SELECT ticket_type_id, sum(quantity) AS quantity FROM x GROUP BY ticket_type_id) n "
+    "  WHERE y.id = n.ticket_type_id), "
+    "o AS (INSERT INTO pending_notifications (type, event_id, participant_id, subject_id, "
+    "  quantity) SELECT 'hold.expired', $1, participant_id, id, quantity FROM x ORDER BY id "
+    "  RETURNING id, event_id, participant_id, subject_id, quantity) "
+    "SELECT id, event_id, participant_id, subject_id, quantity FROM o"};
+
+// The holds $2 of event $1 a batch confirms or releases, read once due holds expired.
+inline constexpr statement holds_for_batch{
+    "holds_for_batch", "SELECT " EVENTHUB_HOLD_COLUMNS " FROM holds h "
+                       "WHERE h.event_id = $1 AND h.id = ANY($2::bigint[])"};
+
+// The holds made earlier with the keys of this batch: $1 participant ids, $2 keys (parallel).
+inline constexpr statement find_keyed_holds{
+    "find_keyed_holds",
+    "SELECT h.idempotency_key, " EVENTHUB_HOLD_COLUMNS
+    " FROM holds h WHERE (h.participant_id, h.idempotency_key) IN "
+    "(SELECT * FROM unnest($1::bigint[], $2::text[]))"};
+
+// Confirmations and releases: each HELD hold $2 of event $1 takes the status $3 (parallel
+// arrays) at $4 (micros), and its tickets leave the held counters, in one statement. Only HELD
+// holds change (the conditional update), so a hold settles once; returns the ids settled.
+inline constexpr statement settle_holds{
+    "settle_holds",
+    "WITH s AS (UPDATE holds h SET status = n.status, settled_at = " EVENTHUB_SQL_TIMESTAMP(
+        "$4") " FROM unnest($2::bigint[], $3::text[]) AS n(id, status) "
+              "WHERE h.id = n.id AND h.event_id = $1 AND h.status = 'HELD' "
+              "RETURNING h.id, h.ticket_type_id, h.quantity), "
+              "e AS (UPDATE events SET tickets_held = tickets_held - "
+              "(SELECT sum(quantity) FROM s) WHERE id = $1 AND EXISTS (SELECT 1 FROM s)), "
+              "t AS (UPDATE ticket_types y SET tickets_held = y.tickets_held - n.quantity "
+              "FROM (SELECT ticket_type_id, sum(quantity) AS quantity FROM s "
+              "GROUP BY ticket_type_id) n WHERE y.id = n.ticket_type_id) "
+              "SELECT id FROM s"};
+
+// New holds of event $1, ids drawn up front so each row maps back to its request: parallel
+// arrays $2 participants, $3 quantities, $4 types, $5 unit prices, $6 currencies, $7 keys (NULL
+// for none), $8 lifetimes in ms; $9 the creation time (micros). The held counters grow in the
+// same statement; their CHECKs are the last guard. One row per request in order: the hold's id,
+// and whether its key was taken by another transaction meanwhile (the batch is then retried).
+inline constexpr statement insert_holds{
+    "insert_holds",
+    "WITH t AS MATERIALIZED ("
+    "  SELECT nextval('holds_id_seq') AS id, t.* "
+    "  FROM unnest($2::bigint[], $3::int[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], "
+    "  $8::bigint[]) WITH ORDINALITY "
+    "  AS t(participant_id, quantity, ticket_type_id, unit_price_cents, currency, "
+    "  idempotency_key, ttl_ms, ord)), "
+    "h AS (INSERT INTO holds (id, event_id, ticket_type_id, participant_id, quantity, "
+    "  unit_price_cents, currency, created_at, expires_at, idempotency_key) "
+    "  SELECT id, $1, ticket_type_id, participant_id, quantity, unit_price_cents, currency, "
+    "  " EVENTHUB_SQL_TIMESTAMP("$9") ", " EVENTHUB_SQL_TIMESTAMP(
+        "$9") " + ttl_ms * interval '1 millisecond', "
+              "  idempotency_key FROM t "
+              "  ON CONFLICT (participant_id, idempotency_key) WHERE idempotency_key IS NOT NULL "
+              "  DO NOTHING RETURNING id), "
+              "e AS (UPDATE events SET tickets_held = tickets_held + (SELECT sum(quantity) FROM t) "
+              "  WHERE id = $1), "
+              "q AS (UPDATE ticket_types y SET tickets_held = y.tickets_held + n.quantity "
+              "  FROM (SELECT ticket_type_id, sum(quantity) AS quantity FROM t "
+              "  GROUP BY ticket_type_id) n WHERE y.id = n.ticket_type_id AND y.event_id = $1) "
+              "SELECT t.id, h.id IS NULL FROM t LEFT JOIN h ON h.id = t.id ORDER BY t.ord"};
+
+// When the event's next HELD hold expires (micros; NULL: none), read at the end of a batch.
+inline constexpr statement next_hold_expiry{
+    "next_hold_expiry", "SELECT " EVENTHUB_SQL_MICROS("min(expires_at)") " FROM holds "
+                        "WHERE event_id = $1 AND status = 'HELD'"};
+
+// The sweep: events with a HELD hold past its expiry, oldest expiry first, at most $1.
+inline constexpr statement events_with_due_holds{
+    "events_with_due_holds",
+    "SELECT event_id FROM holds WHERE status = 'HELD' AND expires_at <= clock_timestamp() "
+    "GROUP BY event_id ORDER BY min(expires_at) LIMIT $1"};
+
+// The sweep's lock of one event: skipped while another transaction (its actor's batch, which
+// expires due holds itself) holds it. Returns the clock once locked (micros).
+inline constexpr statement try_lock_event_for_sweep{
+    "try_lock_event_for_sweep",
+    "SELECT " EVENTHUB_SQL_MICROS("clock_timestamp()") " FROM events WHERE id = $1 "
+                                                       "FOR UPDATE SKIP LOCKED"};
+
+inline constexpr statement find_hold{"find_hold", "SELECT " EVENTHUB_HOLD_COLUMNS
+                                                  " FROM holds h WHERE h.id = $1"};
+
+inline constexpr statement list_holds_of{
+    "list_holds_of", "SELECT " EVENTHUB_HOLD_COLUMNS " FROM holds h "
+                     "WHERE h.participant_id = $1 ORDER BY h.id DESC LIMIT $2 OFFSET $3"};
+
+inline constexpr statement count_holds_of{
+    "count_holds_of", "SELECT count(*) FROM holds WHERE participant_id = $1"};
+
+#undef EVENTHUB_HOLD_COLUMNS
+
+} // namespace eventhub::persistence::sql
