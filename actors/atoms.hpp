@@ -18,8 +18,8 @@ using stock_stale_atom = caf::atom_constant<caf::atom("stkstale")>;   // forget 
 using idle_atom = caf::atom_constant<caf::atom("idle")>;              // event actor: I am idle
 using idle_check_atom = caf::atom_constant<caf::atom("idlechk")>;     // event actor's own timer
 using passivate_atom = caf::atom_constant<caf::atom("passiv")>;       // registry: stop if idle
-using expiry_tick_atom = caf::atom_constant<caf::atom("expirytk")>;  // event actor: a hold is due
-using hold_sweep_atom = caf::atom_constant<caf::atom("hldsweep")>;   // sweeper: expire stray holds
+using expiry_tick_atom = caf::atom_constant<caf::atom("expirytk")>;   // event actor: a hold is due
+using hold_sweep_atom = caf::atom_constant<caf::atom("hldsweep")>;    // sweeper: expire stray holds
 using forget_keys_atom = caf::atom_constant<caf::atom("fgtkeys")>;    // drop old internal keys
 using members_atom = caf::atom_constant<caf::atom("members")>;        // the live cluster members
 

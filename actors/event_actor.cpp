@@ -102,8 +102,9 @@ void arm_expiry(event_pointer self, std::optional<domain::timestamp> next) {
     return;
   st.timer_at = next;
   const auto delay = std::max(std::chrono::microseconds{0}, *next - domain::now());
-  self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(delay) +
-                               std::chrono::milliseconds{1},
+  self->delayed_send(self,
+                     std::chrono::duration_cast<std::chrono::milliseconds>(delay) +
+                         std::chrono::milliseconds{1},
                      expiry_tick_atom::value, ++st.timer_generation);
 }
 

@@ -62,8 +62,8 @@ struct wire_hold {
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, wire_hold& x) {
   return f(caf::meta::type_name("eventhub::wire_hold"), x.id, x.event_id, x.ticket_type_id,
-           x.participant_id, x.quantity, x.unit_price_cents, x.currency, x.status,
-           x.created_at_us, x.expires_at_us, x.purchase_id);
+           x.participant_id, x.quantity, x.unit_price_cents, x.currency, x.status, x.created_at_us,
+           x.expires_at_us, x.purchase_id);
 }
 
 /// The owner's answer: a purchase (maybe replayed) or a typed error.

@@ -83,7 +83,7 @@ struct purchase {
 
 enum class hold_status { held, confirmed, released, expired };
 
-const char* to_string(hold_status s);                      // "HELD" / "CONFIRMED" / …
+const char* to_string(hold_status s);                             // "HELD" / "CONFIRMED" / …
 std::optional<hold_status> parse_hold_status(std::string_view s); // exact, upper case
 
 /// Tickets kept for one buyer while they pay (docs/api.md, "Holds"). The price is the type's

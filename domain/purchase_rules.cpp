@@ -164,7 +164,7 @@ class batch_decider {
     decision d;
     if (auto known = known_key(req)) {
       d.verdict = same_request(known->request, known->type_id, req) ? verdict::replay
-                                                                     : verdict::key_mismatch;
+                                                                    : verdict::key_mismatch;
       d.prior_index = known->prior_index;
       d.batch_index = known->batch_index;
       return d;
@@ -185,8 +185,7 @@ class batch_decider {
     if (stock_.bought)
       (*stock_.bought)[req.participant_id] += req.quantity;
     if (req.idempotency_key)
-      keys_[{req.kind, req.participant_id, *req.idempotency_key}] = {req, type.id, std::nullopt,
-                                                                     i};
+      keys_[{req.kind, req.participant_id, *req.idempotency_key}] = {req, type.id, std::nullopt, i};
     d.available = stock_.available(type);
     return d;
   }
@@ -234,8 +233,8 @@ class batch_decider {
       return d;
     auto& h = target->hold;
     if (h.status != hold_status::held) {
-      d.verdict = h.status == hold_status::confirmed ? verdict::hold_confirmed
-                                                     : verdict::already_free;
+      d.verdict =
+          h.status == hold_status::confirmed ? verdict::hold_confirmed : verdict::already_free;
       return d;
     }
     auto* type = type_by_id(h.ticket_type_id, d);
@@ -252,7 +251,8 @@ class batch_decider {
   target_hold* target_of(const purchase_request& req, decision& d) {
     auto& targets = context_.targets;
     for (std::size_t t = 0; t < targets.size(); ++t)
-      if (targets[t].hold.id == req.hold_id && targets[t].hold.participant_id == req.participant_id) {
+      if (targets[t].hold.id == req.hold_id &&
+          targets[t].hold.participant_id == req.participant_id) {
         d.target_index = t;
         return &targets[t];
       }

@@ -79,8 +79,8 @@ struct batch_context {
 /// `abandoned`: the requester stopped waiting (its HTTP answer was a 503) before the batch got the
 /// row lock; it is not sold, so nobody is charged for a purchase they were told failed.
 enum class verdict {
-  confirm, // a purchase sold
-  hold,    // a hold made
+  confirm,      // a purchase sold
+  hold,         // a hold made
   confirm_hold, // a HELD hold turned into a purchase
   release,      // a HELD hold released
   already_free, // a release of a hold released or expired before: nothing to do
@@ -89,8 +89,8 @@ enum class verdict {
   hold_expired,
   hold_released,
   hold_confirmed, // a release of a confirmed hold
-  type_required, // no ticketTypeId, and the event has several types
-  unknown_type,  // a ticketTypeId that is not one of the event's types
+  type_required,  // no ticketTypeId, and the event has several types
+  unknown_type,   // a ticketTypeId that is not one of the event's types
   sales_closed,
   sales_not_open,
   buyer_limit,
@@ -114,8 +114,8 @@ struct decision {
   std::optional<std::size_t> batch_index;
   std::optional<std::size_t> type_index;   // into stock.types, for confirm, hold, confirm_hold
   std::optional<std::size_t> target_index; // into the context's targets, for confirm and release
-  std::int64_t available = 0;            // tickets of the type left after this item was decided
-  std::int64_t allowed = 0;              // for buyer_limit
+  std::int64_t available = 0;              // tickets of the type left after this item was decided
+  std::int64_t allowed = 0;                // for buyer_limit
 };
 
 /// The index of the type `req` buys: its ticketTypeId, or the event's only type.
@@ -137,8 +137,7 @@ error refusal_error(const refusal& r);
 /// `stock`'s figures (event, type, buyer) as they are decided, and the targets' statuses change
 /// as confirmations and releases are decided.
 std::vector<decision> decide_batch(event_stock& stock, const std::vector<purchase_request>& batch,
-                                   batch_context& context,
-                                   const std::vector<bool>& abandoned = {});
+                                   batch_context& context, const std::vector<bool>& abandoned = {});
 
 /// As above for a batch of purchases only.
 std::vector<decision> decide_batch(event_stock& stock, const std::vector<purchase_request>& batch,

@@ -1,5 +1,5 @@
-// The outboxes (purchase confirmations, lifecycle notifications) as the notifier sees them: claim due rows, forget delivered ones, put
-// failed ones off. Rows are keyed by their purchase id.
+// The outboxes (purchase confirmations, lifecycle notifications) as the notifier sees them: claim
+// due rows, forget delivered ones, put failed ones off. Rows are keyed by their purchase id.
 #pragma once
 
 #include "domain/model.hpp"

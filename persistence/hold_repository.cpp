@@ -75,15 +75,14 @@ void settle(tx& t, std::int64_t event_id,
     ids.push_back(id);
     statuses.push_back(std::string(domain::to_string(status)));
   }
-  const auto settled =
-      t.exec(sql::settle_holds, event_id, int_array(ids), text_array(statuses), domain::to_micros(at));
+  const auto settled = t.exec(sql::settle_holds, event_id, int_array(ids), text_array(statuses),
+                              domain::to_micros(at));
   if (settled.size() != changes.size())
     throw std::logic_error("a hold decided under the row lock was no longer HELD");
 }
 
-std::optional<std::vector<std::int64_t>> insert(tx& t, std::int64_t event_id,
-                                                const std::vector<new_hold>& holds,
-                                                domain::timestamp at) {
+std::optional<std::vector<std::int64_t>>
+insert(tx& t, std::int64_t event_id, const std::vector<new_hold>& holds, domain::timestamp at) {
   std::vector<std::int64_t> ids;
   if (holds.empty())
     return ids;
@@ -98,10 +97,10 @@ std::optional<std::vector<std::int64_t>> insert(tx& t, std::int64_t event_id,
     keys.push_back(h.request->idempotency_key);
     ttls.push_back(static_cast<std::int64_t>(h.request->hold_ttl.count()));
   }
-  const auto rows = t.exec(sql::insert_holds, event_id, int_array(participants),
-                           int_array(quantities), int_array(types), int_array(prices),
-                           text_array(currencies), text_array(keys), int_array(ttls),
-                           domain::to_micros(at));
+  const auto rows =
+      t.exec(sql::insert_holds, event_id, int_array(participants), int_array(quantities),
+             int_array(types), int_array(prices), text_array(currencies), text_array(keys),
+             int_array(ttls), domain::to_micros(at));
   for (const auto& r : rows) {
     if (r[1].as<bool>())
       return std::nullopt;

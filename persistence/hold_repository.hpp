@@ -38,9 +38,8 @@ struct new_hold {
 
 /// Inserts the holds, created at `at`; their ids in order, or nullopt when a key was taken by
 /// another transaction meanwhile (the caller retries the batch).
-std::optional<std::vector<std::int64_t>> insert(tx& t, std::int64_t event_id,
-                                                const std::vector<new_hold>& holds,
-                                                domain::timestamp at);
+std::optional<std::vector<std::int64_t>>
+insert(tx& t, std::int64_t event_id, const std::vector<new_hold>& holds, domain::timestamp at);
 
 /// When the event's next HELD hold expires.
 std::optional<domain::timestamp> next_expiry(tx& t, std::int64_t event_id);

@@ -142,7 +142,8 @@ inserted insert_confirmed(tx& t, std::int64_t event_id, const domain::event_stoc
   auto rows = t.exec(sql::record_purchases, event_id, int_array(participants),
                      int_array(quantities), text_array(request_ids), text_array(keys),
                      static_cast<std::int64_t>(redelivery_delay.count()), int_array(types),
-                     int_array(prices), text_array(currencies), int_array(holds));
+                     int_array(prices), text_array(currencies), int_array(holds),
+                     domain::to_micros(stock.now));
   for (std::size_t n = 0; n < sales.size(); ++n) {
     const auto& r = rows[static_cast<int>(n)];
     if (r[1].as<bool>())
@@ -229,10 +230,11 @@ domain::purchase_outcome outcome_of(domain::purchase p, bool replayed,
 }
 
 /// The answer to request `i` once everything is written.
-domain::result<domain::purchase_outcome>
-answer(std::size_t i, const domain::purchase_request& req, const domain::decision& d,
-       const domain::batch_context& context, const inserted& sold,
-       const std::vector<domain::hold>& made) {
+domain::result<domain::purchase_outcome> answer(std::size_t i, const domain::purchase_request& req,
+                                                const domain::decision& d,
+                                                const domain::batch_context& context,
+                                                const inserted& sold,
+                                                const std::vector<domain::hold>& made) {
   using domain::verdict;
   auto target = [&]() { return context.targets[*d.target_index].hold; };
   switch (d.verdict) {
@@ -250,13 +252,13 @@ answer(std::size_t i, const domain::purchase_request& req, const domain::decisio
     return outcome_of({}, false, target());
   case verdict::replay:
     if (req.kind == domain::order_kind::hold)
-      return outcome_of({}, true,
-                        d.prior_index ? context.holds[*d.prior_index].original
-                                      : made[*d.batch_index]);
+      return outcome_of(
+          {}, true, d.prior_index ? context.holds[*d.prior_index].original : made[*d.batch_index]);
     if (req.kind == domain::order_kind::confirm) {
       auto h = target();
-      auto p = d.batch_index ? sold.purchases[*d.batch_index]
-                             : context.targets[*d.target_index].purchase.value_or(domain::purchase{});
+      auto p = d.batch_index
+                   ? sold.purchases[*d.batch_index]
+                   : context.targets[*d.target_index].purchase.value_or(domain::purchase{});
       h.purchase_id = p.id;
       return outcome_of(p, true, h);
     }
@@ -289,8 +291,8 @@ batch_outcome run_batch(tx& t, std::int64_t event_id,
   // Checked after the lock is held: that is where a batch may have waited.
   auto decisions = domain::decide_batch(stock, batch, context, abandoned_now(answer_by));
   settle_holds(t, event_id, decisions, context, stock.now);
-  auto sold = insert_confirmed(t, event_id, stock, batch, sales_of(stock, batch, decisions, context),
-                               redelivery_delay);
+  auto sold = insert_confirmed(t, event_id, stock, batch,
+                               sales_of(stock, batch, decisions, context), redelivery_delay);
   const auto made = insert_holds(t, event_id, stock, batch, decisions);
   outcome.confirmations = std::move(sold.confirmations);
   for (std::size_t i = 0; i < batch.size(); ++i)

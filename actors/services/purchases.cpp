@@ -2,8 +2,8 @@
 // is one request to the seller, counted here once per answer whichever node or mode served it.
 #include "actors/services/purchases.hpp"
 
-#include "observability/metrics.hpp"
 #include "actors/db_request.hpp"
+#include "observability/metrics.hpp"
 #include "persistence/hold_repository.hpp"
 #include "persistence/purchase_repository.hpp"
 
@@ -119,8 +119,7 @@ purchases_actor::behavior_type purchases_behavior(purchases_pointer self, purcha
       },
       [=](settle_atom, domain::purchase_request& req, domain::principal caller,
           domain::reply<domain::purchase_outcome>& done) { on_settle(self, req, caller, done); },
-      [=](find_atom, std::int64_t id, domain::principal caller,
-          domain::reply<domain::hold>& done) {
+      [=](find_atom, std::int64_t id, domain::principal caller, domain::reply<domain::hold>& done) {
         serve_tx(
             self, self->state.deps.db_pool, self->state.options.request_timeout,
             [id, caller](persistence::tx& t) {

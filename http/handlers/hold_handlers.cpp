@@ -56,12 +56,12 @@ handler_fn release_hold(const handler_context& ctx) {
     auto req = settle_request(c, domain::order_kind::release);
     if (!req)
       return;
-    ctx.services.holds.settle_hold(
-        std::move(*req), *c.caller, answer<domain::purchase_outcome>(c, [](const auto&) {
-          response r;
-          r.status = 204;
-          return r;
-        }));
+    ctx.services.holds.settle_hold(std::move(*req), *c.caller,
+                                   answer<domain::purchase_outcome>(c, [](const auto&) {
+                                     response r;
+                                     r.status = 204;
+                                     return r;
+                                   }));
   };
 }
 

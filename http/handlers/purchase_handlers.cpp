@@ -9,7 +9,7 @@
 namespace eventhub::http {
 
 std::optional<domain::purchase_request> order_request(const call& c, const handler_context& ctx,
-                                                     std::int64_t event_id) {
+                                                      std::int64_t event_id) {
   auto key = decode_idempotency_key(c.req->header("idempotency-key"));
   if (auto* e = std::get_if<domain::error>(&key)) {
     c.fail(*e);

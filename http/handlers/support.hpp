@@ -49,7 +49,7 @@ template <class T> domain::reply<T> answer_created(const call& c, std::string pr
 /// 400/415/422 itself when they are bad (purchase_handlers.cpp).
 struct handler_context;
 std::optional<domain::purchase_request> order_request(const call& c, const handler_context& ctx,
-                                                     std::int64_t event_id);
+                                                      std::int64_t event_id);
 
 /// 201 (200 and Idempotent-Replayed when replayed) with the purchase and its Location.
 response purchase_created(const domain::purchase_outcome& o);

@@ -8,18 +8,21 @@
 
 namespace eventhub::persistence::sql {
 
-// 11 columns of holds aliased h (rows.cpp, read_hold); the last is the confirming purchase.
+// The statements stay as written: clang-format would wrap their literals around the macros
+// into an unreadable staircase.
 // clang-format off
+
+// 11 columns of holds aliased h (rows.cpp, read_hold); the last is the confirming purchase.
 #define EVENTHUB_HOLD_COLUMNS                                                                      \
   "h.id, h.event_id, h.ticket_type_id, h.participant_id, h.quantity, h.unit_price_cents, "         \
   "h.currency, h.status, "                                                                         \
   EVENTHUB_SQL_MICROS("h.created_at") ", " EVENTHUB_SQL_MICROS("h.expires_at") ", "                \
   "(SELECT p.id FROM purchases p WHERE p.hold_id = h.id)"
-// clang-format on
 
 // The first step of every writer under the event's row lock: the event's HELD holds due at $2
-// (micros, the clock once the lock is held; NULL: the clock now) become EXPIRED, their tickets leave the held counters, and a hold.expired notification
-// is written for each, all in one statement. Returns the notifications.
+// (micros, the clock once the lock is held; NULL: the clock now) become EXPIRED, their tickets
+// leave the held counters, and a hold.expired notification is written for each, all in one
+// statement. Returns the notifications.
 inline constexpr statement expire_due_holds{
     "expire_due_holds",
     "WITH c AS (SELECT coalesce(" EVENTHUB_SQL_TIMESTAMP("$2") ", clock_timestamp()) AS at), "
@@ -53,16 +56,17 @@ inline constexpr statement find_keyed_holds{
 // holds change (the conditional update), so a hold settles once; returns the ids settled.
 inline constexpr statement settle_holds{
     "settle_holds",
-    "WITH s AS (UPDATE holds h SET status = n.status, settled_at = " EVENTHUB_SQL_TIMESTAMP(
-        "$4") " FROM unnest($2::bigint[], $3::text[]) AS n(id, status) "
-              "WHERE h.id = n.id AND h.event_id = $1 AND h.status = 'HELD' "
-              "RETURNING h.id, h.ticket_type_id, h.quantity), "
-              "e AS (UPDATE events SET tickets_held = tickets_held - "
-              "(SELECT sum(quantity) FROM s) WHERE id = $1 AND EXISTS (SELECT 1 FROM s)), "
-              "t AS (UPDATE ticket_types y SET tickets_held = y.tickets_held - n.quantity "
-              "FROM (SELECT ticket_type_id, sum(quantity) AS quantity FROM s "
-              "GROUP BY ticket_type_id) n WHERE y.id = n.ticket_type_id) "
-              "SELECT id FROM s"};
+    "WITH s AS (UPDATE holds h SET status = n.status, "
+    "  settled_at = " EVENTHUB_SQL_TIMESTAMP("$4") " "
+    "  FROM unnest($2::bigint[], $3::text[]) AS n(id, status) "
+    "  WHERE h.id = n.id AND h.event_id = $1 AND h.status = 'HELD' "
+    "  RETURNING h.id, h.ticket_type_id, h.quantity), "
+    "e AS (UPDATE events SET tickets_held = tickets_held - (SELECT sum(quantity) FROM s) "
+    "  WHERE id = $1 AND EXISTS (SELECT 1 FROM s)), "
+    "t AS (UPDATE ticket_types y SET tickets_held = y.tickets_held - n.quantity "
+    "  FROM (SELECT ticket_type_id, sum(quantity) AS quantity FROM s GROUP BY ticket_type_id) n "
+    "  WHERE y.id = n.ticket_type_id) "
+    "SELECT id FROM s"};
 
 // New holds of event $1, ids drawn up front so each row maps back to its request: parallel
 // arrays $2 participants, $3 quantities, $4 types, $5 unit prices, $6 currencies, $7 keys (NULL
@@ -80,22 +84,23 @@ inline constexpr statement insert_holds{
     "h AS (INSERT INTO holds (id, event_id, ticket_type_id, participant_id, quantity, "
     "  unit_price_cents, currency, created_at, expires_at, idempotency_key) "
     "  SELECT id, $1, ticket_type_id, participant_id, quantity, unit_price_cents, currency, "
-    "  " EVENTHUB_SQL_TIMESTAMP("$9") ", " EVENTHUB_SQL_TIMESTAMP(
-        "$9") " + ttl_ms * interval '1 millisecond', "
-              "  idempotency_key FROM t "
-              "  ON CONFLICT (participant_id, idempotency_key) WHERE idempotency_key IS NOT NULL "
-              "  DO NOTHING RETURNING id), "
-              "e AS (UPDATE events SET tickets_held = tickets_held + (SELECT sum(quantity) FROM t) "
-              "  WHERE id = $1), "
-              "q AS (UPDATE ticket_types y SET tickets_held = y.tickets_held + n.quantity "
-              "  FROM (SELECT ticket_type_id, sum(quantity) AS quantity FROM t "
-              "  GROUP BY ticket_type_id) n WHERE y.id = n.ticket_type_id AND y.event_id = $1) "
-              "SELECT t.id, h.id IS NULL FROM t LEFT JOIN h ON h.id = t.id ORDER BY t.ord"};
+    "  " EVENTHUB_SQL_TIMESTAMP("$9") ", "
+    "  " EVENTHUB_SQL_TIMESTAMP("$9") " + ttl_ms * interval '1 millisecond', idempotency_key "
+    "  FROM t "
+    "  ON CONFLICT (participant_id, idempotency_key) WHERE idempotency_key IS NOT NULL "
+    "  DO NOTHING RETURNING id), "
+    "e AS (UPDATE events SET tickets_held = tickets_held + (SELECT sum(quantity) FROM t) "
+    "  WHERE id = $1), "
+    "q AS (UPDATE ticket_types y SET tickets_held = y.tickets_held + n.quantity "
+    "  FROM (SELECT ticket_type_id, sum(quantity) AS quantity FROM t GROUP BY ticket_type_id) n "
+    "  WHERE y.id = n.ticket_type_id AND y.event_id = $1) "
+    "SELECT t.id, h.id IS NULL FROM t LEFT JOIN h ON h.id = t.id ORDER BY t.ord"};
 
 // When the event's next HELD hold expires (micros; NULL: none), read at the end of a batch.
 inline constexpr statement next_hold_expiry{
-    "next_hold_expiry", "SELECT " EVENTHUB_SQL_MICROS("min(expires_at)") " FROM holds "
-                        "WHERE event_id = $1 AND status = 'HELD'"};
+    "next_hold_expiry",
+    "SELECT " EVENTHUB_SQL_MICROS("min(expires_at)") " FROM holds "
+    "WHERE event_id = $1 AND status = 'HELD'"};
 
 // The sweep: events with a HELD hold past its expiry, oldest expiry first, at most $1.
 inline constexpr statement events_with_due_holds{
@@ -119,6 +124,8 @@ inline constexpr statement list_holds_of{
 
 inline constexpr statement count_holds_of{
     "count_holds_of", "SELECT count(*) FROM holds WHERE participant_id = $1"};
+
+// clang-format on
 
 #undef EVENTHUB_HOLD_COLUMNS
 

@@ -13,13 +13,13 @@ namespace eventhub::persistence::sql {
 // The backstop of every batch: the event row stays locked until commit, whoever else writes it.
 // The clock is read once the lock is held (clock_timestamp, not the transaction's start): the
 // batch decides sales windows and hold expiry at that one instant.
+// clang-format off
 inline constexpr statement lock_event_stock{
     "lock_event_stock",
-    "SELECT capacity, tickets_sold, " EVENTHUB_SQL_MICROS("starts_at") ", " EVENTHUB_SQL_MICROS(
-        "clock_timestamp()") ", " EVENTHUB_SQL_MICROS("sales_start_at") ", max_per_buyer, "
-                                                                        "tickets_held "
-                                                                        "FROM events WHERE id = $1 "
-                                                                        "FOR UPDATE"};
+    "SELECT capacity, tickets_sold, " EVENTHUB_SQL_MICROS("starts_at") ", "
+    EVENTHUB_SQL_MICROS("clock_timestamp()") ", " EVENTHUB_SQL_MICROS("sales_start_at") ", "
+    "max_per_buyer, tickets_held FROM events WHERE id = $1 FOR UPDATE"};
+// clang-format on
 
 // The event's types, read by a statement of its own once the lock is held: under READ
 // COMMITTED a statement sees what was committed when it started, so types joined into the
@@ -55,11 +55,12 @@ inline constexpr statement find_keyed_purchases{
 // keys, their outbox rows, and the sold counters of the event and of each type. $1 event;
 // parallel arrays $2 participants, $3 quantities, $4 request ids, $5 keys (NULL for none), $7
 // ticket types, $8 unit prices, $9 currencies; $6 delays the sweeper so the fresh delivery path
-// gets the first try; $10 the hold each confirms (0: a purchase of its own). One row per
-// request in order: purchase id, and whether its key was taken by
-// another transaction meanwhile (the batch is then retried and sees it). References are checked
-// at the end of the statement, when all of it has been written; each counter's CHECK against its
-// limit is the last guard against an oversale (V4__ticket_types.sql).
+// gets the first try; $10 the hold each confirms (0: a purchase of its own); $11 the batch's
+// instant (micros), the purchases' time. One row per request in order: purchase id, and whether its
+// key was taken by another transaction meanwhile (the batch is then retried and sees it).
+// References are checked at the end of the statement, when all of it has been written; each
+// counter's CHECK against its limit is the last guard against an oversale (V4__ticket_types.sql).
+// clang-format off
 inline constexpr statement record_purchases{
     "record_purchases",
     "WITH t AS MATERIALIZED ("
@@ -69,9 +70,10 @@ inline constexpr statement record_purchases{
     "  AS t(participant_id, quantity, request_id, idempotency_key, ticket_type_id, "
     "  unit_price_cents, currency, hold_id, ord)), "
     "p AS (INSERT INTO purchases (id, event_id, participant_id, quantity, ticket_type_id, "
-    "  unit_price_cents, currency, total_cents, hold_id) "
+    "  unit_price_cents, currency, total_cents, hold_id, purchased_at) "
     "  SELECT id, $1, participant_id, quantity, ticket_type_id, unit_price_cents, currency, "
-    "  quantity * unit_price_cents, NULLIF(hold_id, 0) FROM t), "
+    "  quantity * unit_price_cents, NULLIF(hold_id, 0), " EVENTHUB_SQL_TIMESTAMP("$11") " "
+    "  FROM t), "
     "k AS (INSERT INTO idempotency_keys (participant_id, idempotency_key, event_id, quantity, "
     "  purchase_id) "
     "  SELECT participant_id, idempotency_key, $1, quantity, id FROM t "
@@ -87,6 +89,7 @@ inline constexpr statement record_purchases{
     "  WHERE y.id = n.ticket_type_id AND y.event_id = $1) "
     "SELECT t.id, t.idempotency_key IS NOT NULL AND k.purchase_id IS NULL "
     "FROM t LEFT JOIN k ON k.purchase_id = t.id ORDER BY t.ord"};
+// clang-format on
 
 inline constexpr statement find_purchase{"find_purchase", "SELECT " EVENTHUB_PURCHASE_COLUMNS
                                                           " FROM purchases WHERE id = $1"};

@@ -15,7 +15,8 @@ inline constexpr statement insert_ticket_type{
 // holds expired), whether it ever had a hold.
 inline constexpr statement ticket_types_of{
     "ticket_types_of",
-    "SELECT t.id, t.tickets_sold, EXISTS (SELECT 1 FROM purchases p WHERE p.ticket_type_id = t.id), "
+    "SELECT t.id, t.tickets_sold, EXISTS (SELECT 1 FROM purchases p WHERE p.ticket_type_id = "
+    "t.id), "
     "t.tickets_held, EXISTS (SELECT 1 FROM holds h WHERE h.ticket_type_id = t.id) "
     "FROM ticket_types t WHERE t.event_id = $1 ORDER BY t.id"};
 

@@ -160,3 +160,51 @@ SCENARIO("V4 gives every V3 event its General admission type and attaches its pu
           "VALUES ('s@x.io', 'S', 'STAFF', '$argon2id$x')");
   CHECK(db.scalar("SELECT count(*) FROM participants WHERE role = 'STAFF'") == 1);
 }
+
+SCENARIO("V5 starts V4 events with nothing held and guards sold plus held and the buyer limit") {
+  testing::pg_database db;
+  db.exec("DROP TABLE flyway_schema_history; DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
+  auto files = embedded_migrations();
+  {
+    pqxx::connection c(db.conninfo());
+    migrate(c, load_migrations({files.begin(), files.begin() + 4})); // V1..V4
+  }
+  db.exec("INSERT INTO participants (email, full_name, role, password_hash) "
+          "VALUES ('u@x.io', 'U', 'USER', '$argon2id$x');"
+          "INSERT INTO events (name, venue, starts_at, capacity, tickets_sold, max_per_buyer) "
+          "VALUES ('Limited', 'Hall', now() + interval '1 day', 10, 3, 4);"
+          "INSERT INTO ticket_types (event_id, name, price_cents, currency, quota, tickets_sold) "
+          "VALUES (1, 'Standard', 1500, 'EUR', 10, 3);"
+          "INSERT INTO purchases (event_id, participant_id, quantity, ticket_type_id, "
+          "unit_price_cents, currency, total_cents) VALUES (1, 1, 3, 1, 1500, 'EUR', 4500)");
+  pqxx::connection c(db.conninfo());
+  auto report = migrate(c, load_migrations(files));
+  CHECK(report.schema_version == shipped);
+  CHECK(db.scalar("SELECT tickets_held FROM events") == 0);
+  CHECK(db.scalar("SELECT tickets_held FROM ticket_types") == 0);
+  CHECK(db.scalar("SELECT count(*) FROM purchases WHERE hold_id IS NULL AND total_cents = 4500") ==
+        1);
+
+  // The V4 buyer holds 3 of 4: a hold of 1 fits, a second does not (the trigger, not the app).
+  const std::string hold =
+      "INSERT INTO holds (event_id, ticket_type_id, participant_id, quantity, unit_price_cents, "
+      "currency, expires_at) VALUES (1, 1, 1, 1, 1500, 'EUR', now() + interval '1 minute'); "
+      "UPDATE events SET tickets_held = tickets_held + 1 WHERE id = 1; "
+      "UPDATE ticket_types SET tickets_held = tickets_held + 1 WHERE id = 1";
+  db.exec(hold);
+  CHECK_THROWS_AS(db.exec(hold), pqxx::check_violation);
+  CHECK(db.scalar("SELECT count(*) FROM holds") == 1);
+  // Sold plus held may not pass the capacity, nor the quota.
+  CHECK_THROWS_AS(db.exec("UPDATE events SET tickets_held = 8 WHERE id = 1"),
+                  pqxx::check_violation);
+  CHECK_THROWS_AS(db.exec("UPDATE ticket_types SET quota = 3 WHERE id = 1"), pqxx::check_violation);
+  // One hold, one purchase at most.
+  db.exec("UPDATE holds SET status = 'CONFIRMED', settled_at = now()");
+  db.exec("INSERT INTO participants (email, full_name, role, password_hash) "
+          "VALUES ('v@x.io', 'V', 'USER', '$argon2id$x')");
+  const std::string confirm = "INSERT INTO purchases (event_id, participant_id, quantity, "
+                              "ticket_type_id, unit_price_cents, currency, total_cents, hold_id) "
+                              "VALUES (1, 2, 1, 1, 1500, 'EUR', 1500, 1)";
+  db.exec(confirm);
+  CHECK_THROWS_AS(db.exec(confirm), pqxx::unique_violation);
+}
