@@ -65,6 +65,7 @@ struct event_state {
   clock::time_point stock_read_at;
   std::uint64_t received = 0;
   clock::time_point last_activity = clock::now();
+  bool next_expiry_known = false; // stock->next_expiry is the event's, not a guess
   std::optional<domain::timestamp> timer_at; // the armed expiry timer
   std::uint64_t timer_generation = 0;        // ticks of older timers are ignored
   bool expiry_due = false;                   // run a batch even if no command waits
@@ -91,6 +92,34 @@ std::optional<domain::error> refusal_from_memo(const event_state& st, const purc
       refused->verdict == domain::verdict::type_required)
     return std::nullopt;
   return domain::refusal_error(*refused);
+}
+
+/// Whether the batch must look for due holds: unless the memo knows the event's next expiry
+/// (read by an earlier batch of this actor, or the earliest of the holds it made since) and it
+/// has not come. A hold made meanwhile by another node is expired by the sweep.
+bool expiry_may_be_due(const event_state& st) {
+  if (!st.stock || !st.next_expiry_known)
+    return true;
+  return st.stock->next_expiry && domain::now() >= *st.stock->next_expiry;
+}
+
+/// The memo after a batch: its stock, and the next expiry (the event's when the batch read it,
+/// else the earlier of what was known and the holds the batch made).
+void remember_stock(event_state& st, purchases::batch_outcome& outcome) {
+  std::optional<domain::timestamp> known;
+  if (st.stock && st.next_expiry_known)
+    known = st.stock->next_expiry;
+  st.stock = std::move(outcome.stock);
+  st.stock_read_at = clock::now();
+  if (!st.stock) {
+    st.next_expiry_known = false;
+    return;
+  }
+  st.stock->bought.reset(); // it counted only this batch's buyers
+  if (!outcome.next_expiry_exact && known &&
+      (!st.stock->next_expiry || *known < *st.stock->next_expiry))
+    st.stock->next_expiry = known;
+  st.next_expiry_known = outcome.next_expiry_exact || st.next_expiry_known;
 }
 
 void send_batch(event_pointer self);
@@ -121,10 +150,7 @@ void finish_batch(event_pointer self, domain::result<purchases::batch_outcome> r
   auto& st = self->state;
   if (result.ok()) {
     auto& outcome = *result;
-    st.stock = outcome.stock;
-    if (st.stock)
-      st.stock->bought.reset(); // it counted only this batch's buyers
-    st.stock_read_at = clock::now();
+    remember_stock(st, outcome);
     for (std::size_t i = 0; i < st.in_flight.size(); ++i)
       st.in_flight[i].promise.deliver(std::move(outcome.results[i]));
     if (!outcome.confirmations.empty())
@@ -151,11 +177,12 @@ db_job batch_job(const event_state& st, std::vector<domain::purchase_request> re
   auto commit = st.deps.commit ? st.deps.commit : batch_committer{purchases::commit_batch};
   return make_db_job<purchases::batch_outcome>(
       latest, [commit, event_id = st.event_id, requests = std::move(requests),
-               answer_by = std::move(answer_by),
-               delay = st.options.redelivery_delay](persistence::session& s) {
-        return commit(s, event_id, requests, delay, answer_by);
+               answer_by = std::move(answer_by), delay = st.options.redelivery_delay,
+               expire_first = expiry_may_be_due(st)](persistence::session& s) {
+        return commit(s, event_id, requests, delay, answer_by, expire_first);
       });
 }
+
 
 void finish_expiry(event_pointer self, domain::result<purchases::batch_outcome> result);
 
@@ -175,10 +202,7 @@ void finish_expiry(event_pointer self, domain::result<purchases::batch_outcome> 
     if (!result->notifications.empty())
       self->send(st.deps.notifier, notify_atom::value,
                  notification_list{std::move(result->notifications)});
-    st.stock = std::move(result->stock);
-    if (st.stock)
-      st.stock->bought.reset();
-    st.stock_read_at = clock::now();
+    remember_stock(st, *result);
     arm_expiry(self, st.stock ? st.stock->next_expiry : std::nullopt);
   } else {
     st.stock.reset(); // the sweep, or the next batch, expires them
@@ -248,7 +272,10 @@ event_actor::behavior_type event_behavior(event_pointer self, std::int64_t event
   schedule_idle_check(self);
   return {
       [=](purchase_atom, purchase_command& cmd) { return on_purchase(self, cmd); },
-      [=](stock_stale_atom) { self->state.stock.reset(); },
+      [=](stock_stale_atom) {
+        self->state.stock.reset();
+        self->state.next_expiry_known = false;
+      },
       [=](expiry_tick_atom, std::uint64_t generation) { on_expiry_tick(self, generation); },
       [=](idle_check_atom) {
         auto& st = self->state;

@@ -42,9 +42,15 @@ std::vector<domain::target_hold> targets(tx& t, std::int64_t event_id,
     return out;
   for (const auto& r : t.exec(sql::holds_for_batch, event_id, int_array(ids)))
     out.push_back({read_hold(r), std::nullopt});
-  for (auto& target : out)
-    if (target.hold.purchase_id)
-      target.purchase = purchases::find(t, *target.hold.purchase_id);
+  for (auto& target : out) {
+    if (target.hold.status != domain::hold_status::confirmed)
+      continue;
+    const auto rows = t.exec(sql::purchase_of_hold, target.hold.id);
+    if (rows.empty())
+      continue;
+    target.hold.purchase_id = rows[0][0].as<std::int64_t>();
+    target.purchase = purchases::find(t, *target.hold.purchase_id);
+  }
   return out;
 }
 

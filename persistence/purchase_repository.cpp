@@ -6,6 +6,8 @@
 #include "persistence/queries/purchase_queries.hpp"
 #include "persistence/rows.hpp"
 
+#include <algorithm>
+
 namespace eventhub::persistence::purchases {
 namespace {
 
@@ -270,10 +272,36 @@ domain::result<domain::purchase_outcome> answer(std::size_t i, const domain::pur
   }
 }
 
+/// A hold the batch confirms or releases is past its expiry: the expiry step must run first.
+bool names_a_due_hold(const std::vector<domain::target_hold>& targets, domain::timestamp now) {
+  return std::any_of(targets.begin(), targets.end(), [now](const auto& target) {
+    return target.hold.status == domain::hold_status::held && target.hold.expires_at <= now;
+  });
+}
+
+/// The targets the expiry step just expired read EXPIRED.
+void mark_expired(std::vector<domain::target_hold>& targets,
+                  const std::vector<domain::notification>& expired) {
+  for (auto& target : targets)
+    for (const auto& n : expired)
+      if (n.subject_id == target.hold.id)
+        target.hold.status = domain::hold_status::expired;
+}
+
+/// The earliest expiry of the holds this batch made.
+std::optional<domain::timestamp> earliest(const std::vector<domain::hold>& made) {
+  std::optional<domain::timestamp> out;
+  for (const auto& h : made)
+    if (h.id != 0 && (!out || h.expires_at < *out))
+      out = h.expires_at;
+  return out;
+}
+
 batch_outcome run_batch(tx& t, std::int64_t event_id,
                         const std::vector<domain::purchase_request>& batch,
                         std::chrono::milliseconds redelivery_delay,
-                        const std::vector<std::chrono::steady_clock::time_point>& answer_by) {
+                        const std::vector<std::chrono::steady_clock::time_point>& answer_by,
+                        bool expire_first) {
   batch_outcome outcome;
   outcome.stock = lock_stock(t, event_id);
   if (!outcome.stock) {
@@ -283,21 +311,26 @@ batch_outcome run_batch(tx& t, std::int64_t event_id,
     return outcome;
   }
   auto& stock = *outcome.stock;
-  outcome.notifications = expire_due(t, event_id, stock);
-  read_types(t, event_id, stock);
   domain::batch_context context{keyed_purchases(t, batch), holds::keyed(t, batch),
                                 holds::targets(t, event_id, batch)};
+  const bool expire = expire_first || names_a_due_hold(context.targets, stock.now);
+  if (expire) {
+    outcome.notifications = expire_due(t, event_id, stock);
+    mark_expired(context.targets, outcome.notifications);
+  }
+  read_types(t, event_id, stock);
   read_buyers(t, event_id, stock, batch);
   // Checked after the lock is held: that is where a batch may have waited.
   auto decisions = domain::decide_batch(stock, batch, context, abandoned_now(answer_by));
   settle_holds(t, event_id, decisions, context, stock.now);
-  auto sold = insert_confirmed(t, event_id, stock, batch,
-                               sales_of(stock, batch, decisions, context), redelivery_delay);
+  auto sold = insert_confirmed(t, event_id, stock, batch, sales_of(stock, batch, decisions, context),
+                               redelivery_delay);
   const auto made = insert_holds(t, event_id, stock, batch, decisions);
   outcome.confirmations = std::move(sold.confirmations);
   for (std::size_t i = 0; i < batch.size(); ++i)
     outcome.results.push_back(answer(i, batch[i], decisions[i], context, sold, made));
-  stock.next_expiry = holds::next_expiry(t, event_id);
+  outcome.next_expiry_exact = expire;
+  stock.next_expiry = expire ? holds::next_expiry(t, event_id) : earliest(made);
   return outcome;
 }
 
@@ -306,11 +339,13 @@ batch_outcome run_batch(tx& t, std::int64_t event_id,
 batch_outcome commit_batch(session& s, std::int64_t event_id,
                            const std::vector<domain::purchase_request>& batch,
                            std::chrono::milliseconds redelivery_delay,
-                           const std::vector<std::chrono::steady_clock::time_point>& answer_by) {
+                           const std::vector<std::chrono::steady_clock::time_point>& answer_by,
+                           bool expire_first) {
   for (int attempt = 1;; ++attempt) {
     try {
-      return s.transact(
-          [&](tx& t) { return run_batch(t, event_id, batch, redelivery_delay, answer_by); });
+      return s.transact([&](tx& t) {
+        return run_batch(t, event_id, batch, redelivery_delay, answer_by, expire_first);
+      });
     } catch (const key_race&) {
       if (attempt == 3)
         throw db_unavailable("idempotency keys contended");

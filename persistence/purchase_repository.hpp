@@ -17,6 +17,9 @@ struct batch_outcome {
   std::vector<domain::result<domain::purchase_outcome>> results; // one per request, same order
   std::vector<domain::confirmation> confirmations;               // outbox rows written
   std::vector<domain::notification> notifications;               // hold.expired rows written
+  /// Whether stock->next_expiry is the event's (read after expiring) or only the earliest of
+  /// the holds this batch made (when it skipped the expiry step: see commit_batch).
+  bool next_expiry_exact = true;
 };
 
 /// One transaction for all `batch` commands of `event_id` (every command must name it):
@@ -24,6 +27,9 @@ struct batch_outcome {
 /// really left, confirm and release holds, insert the purchases (their idempotency keys and
 /// outbox rows) and the new holds, move the sold and held counters, commit. An empty batch only
 /// expires the due holds. The outcome's stock carries the next hold expiry.
+/// `expire_first` false: the caller knows no hold of the event is due (its next expiry is
+/// later), so the expiry step, which walks the index of HELD holds, is skipped unless a hold
+/// the batch confirms or releases is due after all.
 /// `redelivery_delay` postpones the outbox sweeper for the fresh delivery path. `answer_by`
 /// (empty, or one per request) is when each requester stops waiting: a request whose time is
 /// (almost) up once the row lock is held is not sold (503), so no one is charged for a purchase
@@ -31,7 +37,8 @@ struct batch_outcome {
 batch_outcome
 commit_batch(session& s, std::int64_t event_id, const std::vector<domain::purchase_request>& batch,
              std::chrono::milliseconds redelivery_delay,
-             const std::vector<std::chrono::steady_clock::time_point>& answer_by = {});
+             const std::vector<std::chrono::steady_clock::time_point>& answer_by = {},
+             bool expire_first = true);
 
 std::optional<domain::purchase> find(tx& t, std::int64_t id);
 

@@ -12,6 +12,9 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <deque>
+#include <unordered_map>
+
 namespace eventhub::actors {
 namespace {
 
@@ -42,9 +45,43 @@ void count(const purchase_answer& r) {
     rejected.inc();
 }
 
+/// Where holds made through this node live: hold id -> (event, buyer), both fixed for a hold's
+/// life, so a confirm or release of a hold made here needs no read before its event's actor
+/// decides. Bounded: the oldest entries go first (a miss only costs that read).
+class hold_routes {
+ public:
+  struct route {
+    std::int64_t event_id = 0;
+    std::int64_t participant_id = 0;
+  };
+
+  void remember(const domain::hold& h) {
+    if (!routes_.emplace(h.id, route{h.event_id, h.participant_id}).second)
+      return;
+    order_.push_back(h.id);
+    if (order_.size() > capacity) {
+      routes_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+
+  std::optional<route> find(std::int64_t hold_id) const {
+    auto it = routes_.find(hold_id);
+    if (it == routes_.end())
+      return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  static constexpr std::size_t capacity = 100000;
+  std::unordered_map<std::int64_t, route> routes_;
+  std::deque<std::int64_t> order_;
+};
+
 struct purchases_state {
   purchases_deps deps;
   service_options options;
+  hold_routes routes;
 
   deadline due() const { return due_in(options.request_timeout); }
 };
@@ -55,15 +92,18 @@ void on_purchase(purchases_pointer self, domain::purchase_request& req,
                  domain::reply<domain::purchase_outcome>& done) {
   if (req.kind == domain::order_kind::hold)
     req.hold_ttl = self->state.options.hold_ttl;
+  const auto kind = req.kind;
   purchase_command cmd;
   cmd.memo_ok = !req.idempotency_key;
   cmd.request = std::move(req);
   cmd.due = self->state.due();
   self->request(self->state.deps.seller, wait_for(cmd.due), purchase_atom::value, std::move(cmd))
       .then(
-          [done, kind = cmd.request.kind](purchase_answer& a) {
+          [self, done, kind](purchase_answer& a) {
             if (kind == domain::order_kind::purchase)
               count(a);
+            if (a.ok() && a->hold)
+              self->state.routes.remember(*a->hold);
             done(std::move(a));
           },
           [done](caf::error&) {
@@ -79,6 +119,16 @@ void on_settle(purchases_pointer self, domain::purchase_request& req, domain::pr
                domain::reply<domain::purchase_outcome>& done) {
   const bool admin_release =
       caller.role == domain::role::admin && req.kind == domain::order_kind::release;
+  if (auto known = self->state.routes.find(req.hold_id)) {
+    if (!admin_release && known->participant_id != caller.id) {
+      done(domain::make_error(domain::error_code::not_found, "No hold with this id."));
+      return;
+    }
+    req.event_id = known->event_id;
+    req.participant_id = known->participant_id;
+    on_purchase(self, req, done);
+    return;
+  }
   auto job = make_tx_job<domain::hold>(
       self->state.due(), [id = req.hold_id, caller, admin_release](persistence::tx& t) {
         auto h = persistence::holds::find(t, id);
@@ -92,6 +142,7 @@ void on_settle(purchases_pointer self, domain::purchase_request& req, domain::pr
                            done(h.err());
                            return;
                          }
+                         self->state.routes.remember(*h);
                          req.event_id = h->event_id;
                          req.participant_id = h->participant_id;
                          on_purchase(self, req, done);

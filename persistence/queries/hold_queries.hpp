@@ -13,11 +13,12 @@ namespace eventhub::persistence::sql {
 // clang-format off
 
 // 11 columns of holds aliased h (rows.cpp, read_hold); the last is the confirming purchase.
-#define EVENTHUB_HOLD_COLUMNS                                                                      \
+#define EVENTHUB_HOLD_OWN_COLUMNS                                                                  \
   "h.id, h.event_id, h.ticket_type_id, h.participant_id, h.quantity, h.unit_price_cents, "         \
   "h.currency, h.status, "                                                                         \
-  EVENTHUB_SQL_MICROS("h.created_at") ", " EVENTHUB_SQL_MICROS("h.expires_at") ", "                \
-  "(SELECT p.id FROM purchases p WHERE p.hold_id = h.id)"
+  EVENTHUB_SQL_MICROS("h.created_at") ", " EVENTHUB_SQL_MICROS("h.expires_at")
+#define EVENTHUB_HOLD_COLUMNS                                                                      \
+  EVENTHUB_HOLD_OWN_COLUMNS ", (SELECT p.id FROM purchases p WHERE p.hold_id = h.id)"
 
 // The first step of every writer under the event's row lock: the event's HELD holds due at $2
 // (micros, the clock once the lock is held; NULL: the clock now) become EXPIRED, their tickets
@@ -39,10 +40,16 @@ inline constexpr statement expire_due_holds{
     "  RETURNING id, event_id, participant_id, subject_id, quantity) "
     "SELECT id, event_id, participant_id, subject_id, quantity FROM o"};
 
-// The holds $2 of event $1 a batch confirms or releases, read once due holds expired.
+// The holds $2 of event $1 a batch confirms or releases, without their purchases (NULL): only
+// a confirmed one needs it (purchase_of_hold), and a lookup per row costs every batch.
 inline constexpr statement holds_for_batch{
-    "holds_for_batch", "SELECT " EVENTHUB_HOLD_COLUMNS " FROM holds h "
-                       "WHERE h.event_id = $1 AND h.id = ANY($2::bigint[])"};
+    "holds_for_batch",
+    "SELECT " EVENTHUB_HOLD_OWN_COLUMNS ", NULL::bigint FROM holds h "
+    "WHERE h.event_id = $1 AND h.id = ANY($2::bigint[])"};
+
+// The purchase that confirmed hold $1.
+inline constexpr statement purchase_of_hold{
+    "purchase_of_hold", "SELECT id FROM purchases WHERE hold_id = $1"};
 
 // The holds made earlier with the keys of this batch: $1 participant ids, $2 keys (parallel).
 inline constexpr statement find_keyed_holds{
@@ -128,5 +135,6 @@ inline constexpr statement count_holds_of{
 // clang-format on
 
 #undef EVENTHUB_HOLD_COLUMNS
+#undef EVENTHUB_HOLD_OWN_COLUMNS
 
 } // namespace eventhub::persistence::sql

@@ -138,3 +138,36 @@ SCENARIO("a hold counts against maxPerBuyer until it is released") {
   REQUIRE(next.results[1].ok());
   CHECK(f.scalar("SELECT sum(quantity) FROM purchases") == 3);
 }
+
+SCENARIO("the database checks a hold's references by itself") {
+  fixture f(5);
+  const auto fk_violation = [&](const std::string& sql) {
+    try {
+      f.db.exec(sql);
+      return false;
+    } catch (const pqxx::foreign_key_violation&) {
+      return true;
+    }
+  };
+  const std::string columns = "INSERT INTO holds (event_id, ticket_type_id, participant_id, "
+                              "quantity, unit_price_cents, currency, expires_at) VALUES ";
+  const auto type = std::to_string(f.scalar("SELECT id FROM ticket_types"));
+  const auto event = std::to_string(f.event_id), user = std::to_string(f.users[0]);
+  const std::string rest = ", 1, 0, 'EUR', now() + interval '1 minute')";
+  CHECK(fk_violation(columns + "(" + event + ", " + type + ", 999999" + rest));
+  CHECK(fk_violation(columns + "(999999, " + type + ", " + user + rest));
+  CHECK(fk_violation(columns + "(" + event + ", 999999, " + user + rest));
+  CHECK(f.scalar("SELECT count(*) FROM holds") == 0);
+
+  // A released hold keeps its type from deletion; the event's deletion takes it along.
+  auto made = f.batch({f.command(order_kind::hold, 0, 1)});
+  REQUIRE(made.results[0].ok());
+  f.batch({f.command(order_kind::release, 0, 0, made.results[0]->hold->id)});
+  CHECK(fk_violation("DELETE FROM ticket_types"));
+  CHECK(fk_violation("UPDATE holds SET participant_id = 999999"));
+  CHECK(fk_violation("INSERT INTO purchases (event_id, participant_id, quantity, ticket_type_id, "
+                     "unit_price_cents, currency, total_cents, hold_id) VALUES (" +
+                     event + ", " + user + ", 1, " + type + ", 0, 'EUR', 0, 999999)"));
+  f.db.exec("DELETE FROM events");
+  CHECK(f.scalar("SELECT count(*) FROM holds") == 0);
+}
