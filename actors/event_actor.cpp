@@ -65,7 +65,7 @@ struct event_state {
   clock::time_point stock_read_at;
   std::uint64_t received = 0;
   clock::time_point last_activity = clock::now();
-  bool next_expiry_known = false; // stock->next_expiry is the event's, not a guess
+  bool next_expiry_known = false;            // stock->next_expiry is the event's, not a guess
   std::optional<domain::timestamp> timer_at; // the armed expiry timer
   std::uint64_t timer_generation = 0;        // ticks of older timers are ignored
   bool expiry_due = false;                   // run a batch even if no command waits
@@ -182,7 +182,6 @@ db_job batch_job(const event_state& st, std::vector<domain::purchase_request> re
         return commit(s, event_id, requests, delay, answer_by, expire_first);
       });
 }
-
 
 void finish_expiry(event_pointer self, domain::result<purchases::batch_outcome> result);
 

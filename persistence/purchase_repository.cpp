@@ -323,8 +323,8 @@ batch_outcome run_batch(tx& t, std::int64_t event_id,
   // Checked after the lock is held: that is where a batch may have waited.
   auto decisions = domain::decide_batch(stock, batch, context, abandoned_now(answer_by));
   settle_holds(t, event_id, decisions, context, stock.now);
-  auto sold = insert_confirmed(t, event_id, stock, batch, sales_of(stock, batch, decisions, context),
-                               redelivery_delay);
+  auto sold = insert_confirmed(t, event_id, stock, batch,
+                               sales_of(stock, batch, decisions, context), redelivery_delay);
   const auto made = insert_holds(t, event_id, stock, batch, decisions);
   outcome.confirmations = std::move(sold.confirmations);
   for (std::size_t i = 0; i < batch.size(); ++i)

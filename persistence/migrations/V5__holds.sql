@@ -240,12 +240,17 @@ BEGIN
 END
 $$;
 
+-- Each trigger first asks whether an event of the statement has a limit at all (an index probe
+-- per event), so statements of unlimited events pay no more than that.
 CREATE OR REPLACE FUNCTION purchases_within_buyer_limit() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM within_buyer_limit(
-        ARRAY(SELECT event_id FROM new_purchases GROUP BY event_id, participant_id),
-        ARRAY(SELECT participant_id FROM new_purchases GROUP BY event_id, participant_id));
+    IF EXISTS (SELECT 1 FROM events e WHERE e.max_per_buyer IS NOT NULL
+               AND e.id IN (SELECT DISTINCT event_id FROM new_purchases)) THEN
+        PERFORM within_buyer_limit(
+            ARRAY(SELECT event_id FROM new_purchases GROUP BY event_id, participant_id),
+            ARRAY(SELECT participant_id FROM new_purchases GROUP BY event_id, participant_id));
+    END IF;
     RETURN NULL;
 END
 $$;
@@ -253,9 +258,12 @@ $$;
 CREATE FUNCTION holds_within_buyer_limit() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM within_buyer_limit(
-        ARRAY(SELECT event_id FROM new_holds GROUP BY event_id, participant_id),
-        ARRAY(SELECT participant_id FROM new_holds GROUP BY event_id, participant_id));
+    IF EXISTS (SELECT 1 FROM events e WHERE e.max_per_buyer IS NOT NULL
+               AND e.id IN (SELECT DISTINCT event_id FROM new_holds)) THEN
+        PERFORM within_buyer_limit(
+            ARRAY(SELECT event_id FROM new_holds GROUP BY event_id, participant_id),
+            ARRAY(SELECT participant_id FROM new_holds GROUP BY event_id, participant_id));
+    END IF;
     RETURN NULL;
 END
 $$;

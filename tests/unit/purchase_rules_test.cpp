@@ -188,3 +188,121 @@ SCENARIO("a replayed key must name the same type") {
   CHECK(d[0].verdict == verdict::replay);
   CHECK(d[1].verdict == verdict::key_mismatch);
 }
+
+namespace {
+
+purchase_request on_hold(order_kind kind, std::int64_t participant, std::int64_t hold_id) {
+  purchase_request r;
+  r.kind = kind;
+  r.event_id = 1;
+  r.participant_id = participant;
+  r.hold_id = hold_id;
+  return r;
+}
+
+target_hold held(std::int64_t id, std::int64_t participant, std::int32_t qty,
+                 hold_status status = hold_status::held) {
+  hold h;
+  h.id = id;
+  h.event_id = 1;
+  h.ticket_type_id = 1;
+  h.participant_id = participant;
+  h.quantity = qty;
+  h.unit_price_cents = 700;
+  h.status = status;
+  return {h, std::nullopt};
+}
+
+} // namespace
+
+SCENARIO("holds take tickets like purchases, confirms move them from held to sold") {
+  auto s = stock(5, 0);
+  batch_context ctx;
+  auto h = buy(1, 3);
+  h.kind = order_kind::hold;
+  auto d = decide_batch(s, {h, buy(2, 3), buy(2, 2)}, ctx);
+  CHECK(d[0].verdict == verdict::hold);
+  CHECK(d[1].verdict == verdict::sold_out); // 3 held + 3 > 5
+  CHECK(d[1].available == 2);
+  CHECK(d[2].verdict == verdict::confirm);
+  CHECK(s.held == 3);
+  CHECK(s.sold == 2);
+
+  batch_context with_target{{}, {}, {held(9, 1, 3)}};
+  s.types[0].held = 3;
+  auto c = decide_batch(s,
+                        {on_hold(order_kind::confirm, 1, 9), on_hold(order_kind::confirm, 1, 9),
+                         on_hold(order_kind::release, 1, 9)},
+                        with_target);
+  CHECK(c[0].verdict == verdict::confirm_hold);
+  CHECK(c[1].verdict == verdict::replay); // the same purchase again
+  CHECK(c[1].batch_index == 0u);
+  CHECK(c[2].verdict == verdict::hold_confirmed);
+  CHECK(s.held == 0);
+  CHECK(s.sold == 5);
+  CHECK(s.types[0].sold == 5);
+  CHECK(s.types[0].held == 0);
+}
+
+SCENARIO("a hold no longer HELD answers what became of it, and frees nothing twice") {
+  auto s = stock(5, 0);
+  s.held = 2;
+  s.types[0].held = 2;
+  batch_context ctx{
+      {},
+      {},
+      {held(1, 1, 2), held(2, 1, 1, hold_status::expired), held(3, 1, 1, hold_status::released)}};
+  auto d = decide_batch(s,
+                        {on_hold(order_kind::release, 1, 1), on_hold(order_kind::release, 1, 1),
+                         on_hold(order_kind::confirm, 1, 1), on_hold(order_kind::confirm, 1, 2),
+                         on_hold(order_kind::confirm, 1, 3), on_hold(order_kind::release, 1, 2),
+                         on_hold(order_kind::confirm, 2, 1), on_hold(order_kind::confirm, 1, 77)},
+                        ctx);
+  CHECK(d[0].verdict == verdict::release);
+  CHECK(d[1].verdict == verdict::already_free);
+  CHECK(d[2].verdict == verdict::hold_released);
+  CHECK(d[3].verdict == verdict::hold_expired);
+  CHECK(d[4].verdict == verdict::hold_released);
+  CHECK(d[5].verdict == verdict::already_free);
+  CHECK(d[6].verdict == verdict::hold_not_found); // someone else's
+  CHECK(d[7].verdict == verdict::hold_not_found);
+  CHECK(s.held == 0); // released once
+  CHECK(s.available() == 5);
+}
+
+SCENARIO("held tickets count against the buyer's limit, and a release gives them back") {
+  auto s = stock(10, 0);
+  s.max_per_buyer = 3;
+  s.bought.emplace();
+  (*s.bought)[1] = 2; // two held already
+  s.held = 2;
+  s.types[0].held = 2;
+  batch_context ctx{{}, {}, {held(4, 1, 2)}};
+  auto h = buy(1, 2);
+  h.kind = order_kind::hold;
+  auto d = decide_batch(s, {h, on_hold(order_kind::release, 1, 4), h}, ctx);
+  CHECK(d[0].verdict == verdict::buyer_limit);
+  CHECK(d[0].allowed == 1);
+  CHECK(d[1].verdict == verdict::release);
+  CHECK(d[2].verdict == verdict::hold);
+}
+
+SCENARIO("hold keys and purchase keys are apart") {
+  auto s = stock(10, 0);
+  hold earlier;
+  earlier.id = 5;
+  earlier.event_id = 1;
+  earlier.ticket_type_id = 1;
+  earlier.participant_id = 1;
+  earlier.quantity = 2;
+  batch_context ctx{{}, {{"k", earlier}}, {}};
+  auto again = buy(1, 2, "k");
+  again.kind = order_kind::hold;
+  auto other = buy(1, 3, "k");
+  other.kind = order_kind::hold;
+  auto d = decide_batch(s, {again, other, buy(1, 2, "k")}, ctx);
+  CHECK(d[0].verdict == verdict::replay);
+  CHECK(d[0].prior_index == 0u);
+  CHECK(d[1].verdict == verdict::key_mismatch);
+  CHECK(d[2].verdict == verdict::confirm); // the same key on a purchase is a new request
+}
