@@ -292,7 +292,9 @@ std::vector<option> make_options() {
        "If set, each purchase confirmation is POSTed here, at least once: "
        "`{\"type\":\"purchase.confirmed\",\"purchaseId\",\"eventId\",\"participantId\","
        "\"quantity\",\"requestId\"}` with `Idempotency-Key: confirmation-<purchaseId>`, so a "
-       "receiver can drop repeats.",
+       "receiver can drop repeats; each expired hold likewise as `{\"type\":\"hold.expired\","
+       "\"holdId\",\"eventId\",\"participantId\",\"quantity\"}` with `Idempotency-Key: "
+       "notification-<n>`.",
        false, url(&S::notify_webhook_url, {"http", "https"})},
       {"notify.sweep-interval", "5s", "How often undelivered confirmations are looked for.", false,
        duration(&S::notify_sweep_interval, milliseconds{50}, day)},
