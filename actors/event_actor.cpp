@@ -50,6 +50,13 @@ metrics::histogram& batch_sizes() {
   return h;
 }
 
+/// Holds this node expired, by who found them due (the event's actor or the sweep).
+metrics::counter& expired_by_actor() {
+  static auto& c = metrics::registry::global().get_counter(
+      "eventhub_holds_expired_total", "Holds expired, by who expired them", {{"by", "actor"}});
+  return c;
+}
+
 struct pending_purchase {
   purchase_command cmd;
   caf::typed_response_promise<purchase_answer> promise;
@@ -156,9 +163,11 @@ void finish_batch(event_pointer self, domain::result<purchases::batch_outcome> r
     if (!outcome.confirmations.empty())
       self->send(st.deps.notifier, notify_atom::value,
                  confirmation_list{std::move(outcome.confirmations)});
-    if (!outcome.notifications.empty())
+    if (!outcome.notifications.empty()) {
+      expired_by_actor().inc(outcome.notifications.size());
       self->send(st.deps.notifier, notify_atom::value,
                  notification_list{std::move(outcome.notifications)});
+    }
     arm_expiry(self, st.stock ? st.stock->next_expiry : std::nullopt);
   } else {
     // Nothing was committed (or the outcome is unknown): everyone gets 503 and the next batch
@@ -198,9 +207,11 @@ void finish_expiry(event_pointer self, domain::result<purchases::batch_outcome> 
   auto& st = self->state;
   st.expiring = false;
   if (result.ok()) {
-    if (!result->notifications.empty())
+    if (!result->notifications.empty()) {
+      expired_by_actor().inc(result->notifications.size());
       self->send(st.deps.notifier, notify_atom::value,
                  notification_list{std::move(result->notifications)});
+    }
     remember_stock(st, *result);
     arm_expiry(self, st.stock ? st.stock->next_expiry : std::nullopt);
   } else {

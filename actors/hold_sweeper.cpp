@@ -4,6 +4,7 @@
 
 #include "actors/db_request.hpp"
 #include "observability/log.hpp"
+#include "observability/metrics.hpp"
 #include "persistence/hold_repository.hpp"
 
 #include <caf/actor_system.hpp>
@@ -33,6 +34,10 @@ void sweep(sweeper_pointer self) {
       self, st.db_pool, std::move(job),
       [self](domain::result<std::vector<domain::notification>> expired) {
         if (expired.ok() && !expired->empty()) {
+          static auto& swept = metrics::registry::global().get_counter(
+              "eventhub_holds_expired_total", "Holds expired, by who expired them",
+              {{"by", "sweep"}});
+          swept.inc(expired->size());
           log::debug("holds.swept", {{"expired", static_cast<std::int64_t>(expired->size())}});
           self->send(self->state.notifier, notify_atom::value,
                      notification_list{std::move(*expired)});

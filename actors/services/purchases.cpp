@@ -45,6 +45,20 @@ void count(const purchase_answer& r) {
     rejected.inc();
 }
 
+/// Holds, confirmations and releases by step and outcome (eventhub_holds_total).
+void count_hold_step(domain::order_kind kind, const purchase_answer& r) {
+  const char* step = kind == domain::order_kind::hold      ? "hold"
+                     : kind == domain::order_kind::confirm ? "confirm"
+                                                           : "release";
+  const char* outcome = r.ok()                                    ? "ok"
+                        : r.err().code == error_code::unavailable ? "unavailable"
+                                                                  : "refused";
+  metrics::registry::global()
+      .get_counter("eventhub_holds_total", "Holds, confirmations and releases by outcome",
+                   {{"step", step}, {"outcome", outcome}})
+      .inc();
+}
+
 /// Where holds made through this node live: hold id -> (event, buyer), both fixed for a hold's
 /// life, so a confirm or release of a hold made here needs no read before its event's actor
 /// decides. Bounded: the oldest entries go first (a miss only costs that read).
@@ -102,6 +116,8 @@ void on_purchase(purchases_pointer self, domain::purchase_request& req,
           [self, done, kind](purchase_answer& a) {
             if (kind == domain::order_kind::purchase)
               count(a);
+            else
+              count_hold_step(kind, a);
             if (a.ok() && a->hold)
               self->state.routes.remember(*a->hold);
             done(std::move(a));
