@@ -14,7 +14,7 @@ import time
 import unittest
 import uuid
 
-from harness import Api, Client, ServiceTestCase, iso_in
+from harness import Api, Client, ServiceTestCase, iso_in, metric
 from test_purchases import concurrently, wait_until
 
 HOLD_KEYS = {"id", "eventId", "ticketTypeId", "participantId", "quantity", "status", "expiresAt", "createdAt",
@@ -733,8 +733,11 @@ class HoldExpiryTest(HoldCase):
                                    interval=0.05),
                         "the event actor was not passivated before expiresAt: the test needs it gone")
         self.assertEqual(stored_status(self.db, h["id"]), "HELD")
+        swept_before = metric(self.client, "eventhub_holds_expired_total", by="sweep")
         self.assertEqual(wait_stored(self.db, [h["id"]], "EXPIRED", exp + STORED_WITHIN + 0.1), set(),
                          f"not stored EXPIRED within {STORED_WITHIN}s of expiresAt without a running actor")
+        self.assertEqual(metric(self.client, "eventhub_holds_expired_total", by="sweep"), swept_before + 1,
+                         "the expiry of a passivated event's hold is the sweep's")
         self.assertEqual(self.db.query("SELECT tickets_held FROM events WHERE id = %s", ev["id"]), [(0,)])
         self.assertEqual(self.db.query("SELECT tickets_held FROM ticket_types WHERE event_id = %s", ev["id"]), [(0,)])
         self.assertExpiryNotified(h, exp + STORED_WITHIN + 1)
