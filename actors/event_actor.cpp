@@ -182,12 +182,12 @@ void finish_batch(event_pointer self, domain::result<purchases::batch_outcome> r
 }
 
 db_job batch_job(const event_state& st, std::vector<domain::purchase_request> requests,
-                 std::vector<deadline> answer_by, deadline latest) {
+                 std::vector<deadline> answer_by, deadline latest, bool expire_first) {
   auto commit = st.deps.commit ? st.deps.commit : batch_committer{purchases::commit_batch};
   return make_db_job<purchases::batch_outcome>(
       latest, [commit, event_id = st.event_id, requests = std::move(requests),
                answer_by = std::move(answer_by), delay = st.options.redelivery_delay,
-               expire_first = expiry_may_be_due(st)](persistence::session& s) {
+               expire_first](persistence::session& s) {
         return commit(s, event_id, requests, delay, answer_by, expire_first);
       });
 }
@@ -199,7 +199,7 @@ void expire_alone(event_pointer self, deadline latest) {
   auto& st = self->state;
   st.expiring = true;
   ask_db<purchases::batch_outcome>(
-      self, st.deps.db_pool, batch_job(st, {}, {}, latest + std::chrono::seconds(5)),
+      self, st.deps.db_pool, batch_job(st, {}, {}, latest + std::chrono::seconds(5), true),
       [self](domain::result<purchases::batch_outcome> r) { finish_expiry(self, std::move(r)); });
 }
 
@@ -250,7 +250,8 @@ void send_batch(event_pointer self) {
   }
   batch_sizes().observe(static_cast<double>(requests.size()));
   ask_db<purchases::batch_outcome>(
-      self, st.deps.db_pool, batch_job(st, std::move(requests), std::move(answer_by), latest),
+      self, st.deps.db_pool,
+      batch_job(st, std::move(requests), std::move(answer_by), latest, expiry_may_be_due(st)),
       [self](domain::result<purchases::batch_outcome> r) { finish_batch(self, std::move(r)); });
 }
 
