@@ -129,8 +129,8 @@ void on_purchase(purchases_pointer self, domain::purchase_request& req,
           });
 }
 
-/// Reads the hold first: its event routes the command, and someone else's hold does not exist
-/// for the caller (an ADMIN may release any).
+/// Finds the hold's event (which routes the command) and buyer first, remembered or read:
+/// someone else's hold does not exist for the caller (an ADMIN may release any).
 void on_settle(purchases_pointer self, domain::purchase_request& req, domain::principal caller,
                domain::reply<domain::purchase_outcome>& done) {
   const bool admin_release =
