@@ -313,7 +313,9 @@ batch_outcome run_batch(tx& t, std::int64_t event_id,
   auto& stock = *outcome.stock;
   domain::batch_context context{keyed_purchases(t, batch), holds::keyed(t, batch),
                                 holds::targets(t, event_id, batch)};
-  const bool expire = expire_first || names_a_due_hold(context.targets, stock.now);
+  // No HELD hold at all (the counter is their sum): nothing to expire, and no next expiry.
+  const bool any_held = stock.held > 0;
+  const bool expire = any_held && (expire_first || names_a_due_hold(context.targets, stock.now));
   if (expire) {
     outcome.notifications = expire_due(t, event_id, stock);
     mark_expired(context.targets, outcome.notifications);
@@ -329,8 +331,11 @@ batch_outcome run_batch(tx& t, std::int64_t event_id,
   outcome.confirmations = std::move(sold.confirmations);
   for (std::size_t i = 0; i < batch.size(); ++i)
     outcome.results.push_back(answer(i, batch[i], decisions[i], context, sold, made));
-  outcome.next_expiry_exact = expire;
-  stock.next_expiry = expire ? holds::next_expiry(t, event_id) : earliest(made);
+  outcome.next_expiry_exact = expire || !any_held;
+  if (expire)
+    stock.next_expiry = holds::next_expiry(t, event_id);
+  else
+    stock.next_expiry = earliest(made);
   return outcome;
 }
 
