@@ -5,8 +5,6 @@
 #include "persistence/queries/hold_queries.hpp"
 #include "persistence/rows.hpp"
 
-#include <stdexcept>
-
 namespace eventhub::persistence::holds {
 namespace {
 
@@ -68,51 +66,6 @@ std::vector<domain::keyed_hold> keyed(tx& t, const std::vector<domain::purchase_
   for (const auto& r : t.exec(sql::find_keyed_holds, int_array(participants), text_array(keys)))
     out.push_back({r[0].as<std::string>(), read_hold(r, 1)});
   return out;
-}
-
-void settle(tx& t, std::int64_t event_id,
-            const std::vector<std::pair<std::int64_t, domain::hold_status>>& changes,
-            domain::timestamp at) {
-  if (changes.empty())
-    return;
-  std::vector<std::int64_t> ids;
-  std::vector<std::optional<std::string>> statuses;
-  for (const auto& [id, status] : changes) {
-    ids.push_back(id);
-    statuses.push_back(std::string(domain::to_string(status)));
-  }
-  const auto settled = t.exec(sql::settle_holds, event_id, int_array(ids), text_array(statuses),
-                              domain::to_micros(at));
-  if (settled.size() != changes.size())
-    throw std::logic_error("a hold decided under the row lock was no longer HELD");
-}
-
-std::optional<std::vector<std::int64_t>>
-insert(tx& t, std::int64_t event_id, const std::vector<new_hold>& holds, domain::timestamp at) {
-  std::vector<std::int64_t> ids;
-  if (holds.empty())
-    return ids;
-  std::vector<std::int64_t> participants, quantities, types, prices, ttls;
-  std::vector<std::optional<std::string>> currencies, keys;
-  for (const auto& h : holds) {
-    participants.push_back(h.request->participant_id);
-    quantities.push_back(h.request->quantity);
-    types.push_back(h.type->id);
-    prices.push_back(h.type->price_cents);
-    currencies.push_back(h.type->currency);
-    keys.push_back(h.request->idempotency_key);
-    ttls.push_back(static_cast<std::int64_t>(h.request->hold_ttl.count()));
-  }
-  const auto rows =
-      t.exec(sql::insert_holds, event_id, int_array(participants), int_array(quantities),
-             int_array(types), int_array(prices), text_array(currencies), text_array(keys),
-             int_array(ttls), domain::to_micros(at));
-  for (const auto& r : rows) {
-    if (r[1].as<bool>())
-      return std::nullopt;
-    ids.push_back(r[0].as<std::int64_t>());
-  }
-  return ids;
 }
 
 std::optional<domain::timestamp> next_expiry(tx& t, std::int64_t event_id) {

@@ -1,5 +1,6 @@
-// Holds: the hold steps of the event batch (purchase_repository.cpp runs them under the event's
-// row lock), the expiry sweep, and the hold reads. SQL in queries/hold_queries.hpp.
+// Holds: the expiry step and hold reads of the event batch (purchase_repository.cpp runs them
+// under the event's row lock, and writes holds with the batch's other writes), the expiry
+// sweep, and the hold reads. SQL in queries/hold_queries.hpp.
 #pragma once
 
 #include "domain/commands.hpp"
@@ -24,22 +25,6 @@ std::vector<domain::target_hold> targets(tx& t, std::int64_t event_id,
 
 /// The holds made earlier with the keys of the batch's hold requests.
 std::vector<domain::keyed_hold> keyed(tx& t, const std::vector<domain::purchase_request>& batch);
-
-/// Confirms or releases each (hold id, new status); only HELD holds change. Throws if one was
-/// not HELD: the batch decided under the same lock, so that is a broken invariant.
-void settle(tx& t, std::int64_t event_id,
-            const std::vector<std::pair<std::int64_t, domain::hold_status>>& changes,
-            domain::timestamp at);
-
-struct new_hold {
-  const domain::purchase_request* request;
-  const domain::type_stock* type;
-};
-
-/// Inserts the holds, created at `at`; their ids in order, or nullopt when a key was taken by
-/// another transaction meanwhile (the caller retries the batch).
-std::optional<std::vector<std::int64_t>>
-insert(tx& t, std::int64_t event_id, const std::vector<new_hold>& holds, domain::timestamp at);
 
 /// When the event's next HELD hold expires.
 std::optional<domain::timestamp> next_expiry(tx& t, std::int64_t event_id);

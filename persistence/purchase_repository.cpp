@@ -7,6 +7,7 @@
 #include "persistence/rows.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace eventhub::persistence::purchases {
 namespace {
@@ -81,11 +82,6 @@ keyed_purchases(tx& t, const std::vector<domain::purchase_request>& batch) {
   return out;
 }
 
-struct inserted {
-  std::vector<domain::purchase> purchases; // by batch index; id 0 when not confirmed
-  std::vector<domain::confirmation> confirmations;
-};
-
 /// What a sold request is sold as: a purchase's own request at its type's price, or a confirmed
 /// hold's tickets at the hold's price.
 struct sale {
@@ -98,68 +94,181 @@ struct sale {
   std::int64_t hold_id; // 0: none
 };
 
-std::vector<sale> sales_of(const domain::event_stock& stock,
-                           const std::vector<domain::purchase_request>& batch,
-                           const std::vector<domain::decision>& decisions,
-                           const domain::batch_context& context) {
-  std::vector<sale> out;
+/// What a batch writes, gathered from its decisions.
+struct batch_writes {
+  std::vector<std::pair<std::int64_t, domain::hold_status>> settled; // hold id, its new status
+  std::vector<sale> sales;
+  std::vector<std::size_t> new_holds; // batch indexes of the requests decided `hold`
+
+  bool empty() const { return settled.empty() && sales.empty() && new_holds.empty(); }
+};
+
+batch_writes writes_of(const domain::event_stock& stock,
+                       const std::vector<domain::purchase_request>& batch,
+                       const std::vector<domain::decision>& decisions,
+                       const domain::batch_context& context) {
+  using domain::verdict;
+  batch_writes out;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto& d = decisions[i];
-    if (d.verdict == domain::verdict::confirm) {
+    if (d.verdict == verdict::confirm) {
       const auto& type = stock.types[*d.type_index];
-      out.push_back({i, batch[i].participant_id, batch[i].quantity, type.id, type.price_cents,
-                     type.currency, 0});
-    } else if (d.verdict == domain::verdict::confirm_hold) {
+      out.sales.push_back({i, batch[i].participant_id, batch[i].quantity, type.id, type.price_cents,
+                           type.currency, 0});
+    } else if (d.verdict == verdict::confirm_hold) {
       const auto& h = context.targets[*d.target_index].hold;
-      out.push_back({i, h.participant_id, h.quantity, h.ticket_type_id, h.unit_price_cents,
-                     h.currency, h.id});
+      out.settled.emplace_back(h.id, domain::hold_status::confirmed);
+      out.sales.push_back({i, h.participant_id, h.quantity, h.ticket_type_id, h.unit_price_cents,
+                           h.currency, h.id});
+    } else if (d.verdict == verdict::release) {
+      out.settled.emplace_back(context.targets[*d.target_index].hold.id,
+                               domain::hold_status::released);
+    } else if (d.verdict == verdict::hold) {
+      out.new_holds.push_back(i);
     }
   }
   return out;
 }
 
-/// Writes the sold requests of a batch in one statement (queries/purchase_queries.hpp).
-/// The CHECKs of the event's and the types' counters are the last guard.
-inserted insert_confirmed(tx& t, std::int64_t event_id, const domain::event_stock& stock,
-                          const std::vector<domain::purchase_request>& batch,
-                          const std::vector<sale>& sales,
-                          std::chrono::milliseconds redelivery_delay) {
-  inserted out;
-  out.purchases.resize(batch.size());
-  if (sales.empty())
-    return out;
+/// What the write made, by batch index (id 0 where the request made nothing).
+struct written {
+  std::vector<domain::purchase> purchases;
+  std::vector<domain::hold> holds;
+  std::vector<domain::confirmation> confirmations;
+};
+
+/// The arguments of write_batch's settled holds ($4, $5).
+struct settle_args {
+  std::vector<std::int64_t> ids;
+  std::vector<std::optional<std::string>> statuses;
+};
+
+settle_args settle_args_of(const batch_writes& w) {
+  settle_args out;
+  for (const auto& [id, status] : w.settled) {
+    out.ids.push_back(id);
+    out.statuses.push_back(std::string(domain::to_string(status)));
+  }
+  return out;
+}
+
+/// The arguments of write_batch's purchases ($6..$13).
+struct sale_args {
   std::vector<std::int64_t> participants, quantities, types, prices, holds;
   std::vector<std::optional<std::string>> request_ids, keys, currencies;
-  for (const auto& s : sales) {
+};
+
+sale_args sale_args_of(const std::vector<domain::purchase_request>& batch, const batch_writes& w) {
+  sale_args out;
+  for (const auto& s : w.sales) {
     const auto& req = batch[s.index];
-    participants.push_back(s.participant_id);
-    quantities.push_back(s.quantity);
-    request_ids.push_back(req.request_id);
-    keys.push_back(s.hold_id ? std::nullopt : req.idempotency_key);
-    types.push_back(s.type_id);
-    prices.push_back(s.unit_price_cents);
-    currencies.push_back(s.currency);
-    holds.push_back(s.hold_id);
+    out.participants.push_back(s.participant_id);
+    out.quantities.push_back(s.quantity);
+    out.request_ids.push_back(req.request_id);
+    // A confirmation's key is the hold's: it is answered from the hold, not from a purchase key.
+    out.keys.push_back(s.hold_id ? std::nullopt : req.idempotency_key);
+    out.types.push_back(s.type_id);
+    out.prices.push_back(s.unit_price_cents);
+    out.currencies.push_back(s.currency);
+    out.holds.push_back(s.hold_id);
   }
-  auto rows = t.exec(sql::record_purchases, event_id, int_array(participants),
-                     int_array(quantities), text_array(request_ids), text_array(keys),
-                     static_cast<std::int64_t>(redelivery_delay.count()), int_array(types),
-                     int_array(prices), text_array(currencies), int_array(holds),
-                     domain::to_micros(stock.now));
-  for (std::size_t n = 0; n < sales.size(); ++n) {
-    const auto& r = rows[static_cast<int>(n)];
-    if (r[1].as<bool>())
+  return out;
+}
+
+/// The arguments of write_batch's new holds ($14..$20).
+struct hold_args {
+  std::vector<std::int64_t> participants, quantities, types, prices, ttls;
+  std::vector<std::optional<std::string>> currencies, keys;
+};
+
+hold_args hold_args_of(const domain::event_stock& stock,
+                       const std::vector<domain::purchase_request>& batch,
+                       const std::vector<domain::decision>& decisions, const batch_writes& w) {
+  hold_args out;
+  for (const auto i : w.new_holds) {
+    const auto& req = batch[i];
+    const auto& type = stock.types[*decisions[i].type_index];
+    out.participants.push_back(req.participant_id);
+    out.quantities.push_back(req.quantity);
+    out.types.push_back(type.id);
+    out.prices.push_back(type.price_cents);
+    out.currencies.push_back(type.currency);
+    out.keys.push_back(req.idempotency_key);
+    out.ttls.push_back(static_cast<std::int64_t>(req.hold_ttl.count()));
+  }
+  return out;
+}
+
+domain::purchase purchase_of(const sale& s, std::int64_t id, std::int64_t event_id,
+                             domain::timestamp at) {
+  domain::purchase p{id, event_id, s.participant_id, s.quantity, at};
+  p.ticket_type_id = s.type_id;
+  p.unit_price_cents = s.unit_price_cents;
+  p.currency = s.currency;
+  return p;
+}
+
+domain::hold hold_of(const domain::purchase_request& req, const domain::type_stock& type,
+                     std::int64_t id, std::int64_t event_id, domain::timestamp at) {
+  domain::hold h;
+  h.id = id;
+  h.event_id = event_id;
+  h.ticket_type_id = type.id;
+  h.participant_id = req.participant_id;
+  h.quantity = req.quantity;
+  h.unit_price_cents = type.price_cents;
+  h.currency = type.currency;
+  h.created_at = at;
+  h.expires_at = at + std::chrono::duration_cast<std::chrono::microseconds>(req.hold_ttl);
+  return h;
+}
+
+/// Writes the batch in one statement (write_batch, queries/purchase_queries.hpp): settled holds,
+/// purchases, new holds, and the counters once. Their CHECKs are the last guard.
+written write(tx& t, std::int64_t event_id, const domain::event_stock& stock,
+              const std::vector<domain::purchase_request>& batch,
+              const std::vector<domain::decision>& decisions, const batch_writes& w,
+              std::chrono::milliseconds redelivery_delay) {
+  written out;
+  out.purchases.resize(batch.size());
+  out.holds.resize(batch.size());
+  if (w.empty())
+    return out;
+  const auto settle = settle_args_of(w);
+  const auto sold = sale_args_of(batch, w);
+  const auto held = hold_args_of(stock, batch, decisions, w);
+  const auto rows =
+      t.exec(sql::write_batch, event_id, domain::to_micros(stock.now),
+             static_cast<std::int64_t>(redelivery_delay.count()), int_array(settle.ids),
+             text_array(settle.statuses), int_array(sold.participants), int_array(sold.quantities),
+             text_array(sold.request_ids), text_array(sold.keys), int_array(sold.types),
+             int_array(sold.prices), text_array(sold.currencies), int_array(sold.holds),
+             int_array(held.participants), int_array(held.quantities), int_array(held.types),
+             int_array(held.prices), text_array(held.currencies), text_array(held.keys),
+             int_array(held.ttls));
+  std::size_t settled = 0;
+  for (const auto& r : rows) {
+    if (r[3].as<bool>())
       throw key_race{};
-    const auto& s = sales[n];
-    const auto& req = batch[s.index];
-    const auto id = r[0].as<std::int64_t>();
-    domain::purchase p{id, event_id, s.participant_id, s.quantity, stock.now};
-    p.ticket_type_id = s.type_id;
-    p.unit_price_cents = s.unit_price_cents;
-    p.currency = s.currency;
-    out.purchases[s.index] = std::move(p);
-    out.confirmations.push_back({id, event_id, s.participant_id, s.quantity, req.request_id, 0});
+    const auto kind = r[0].as<std::string>();
+    const auto n = static_cast<std::size_t>(r[1].as<std::int64_t>()) - 1; // ORDINALITY is 1-based
+    const auto id = r[2].as<std::int64_t>();
+    if (kind == "s") {
+      ++settled;
+    } else if (kind == "p") {
+      const auto& s = w.sales[n];
+      out.purchases[s.index] = purchase_of(s, id, event_id, stock.now);
+      out.confirmations.push_back(
+          {id, event_id, s.participant_id, s.quantity, batch[s.index].request_id, 0});
+    } else {
+      const auto i = w.new_holds[n];
+      out.holds[i] =
+          hold_of(batch[i], stock.types[*decisions[i].type_index], id, event_id, stock.now);
+    }
   }
+  // The batch decided under the same row lock, so a hold it settles is HELD.
+  if (settled != w.settled.size())
+    throw std::logic_error("a hold decided under the row lock was no longer HELD");
   return out;
 }
 
@@ -177,51 +286,6 @@ abandoned_now(const std::vector<std::chrono::steady_clock::time_point>& answer_b
   return out;
 }
 
-/// The holds a batch confirms and releases change status, before any purchase is written: the
-/// held counters drop first, so the counters' CHECKs hold after every statement.
-void settle_holds(tx& t, std::int64_t event_id, const std::vector<domain::decision>& decisions,
-                  const domain::batch_context& context, domain::timestamp at) {
-  std::vector<std::pair<std::int64_t, domain::hold_status>> changes;
-  for (const auto& d : decisions)
-    if (d.verdict == domain::verdict::confirm_hold || d.verdict == domain::verdict::release)
-      changes.emplace_back(context.targets[*d.target_index].hold.id,
-                           d.verdict == domain::verdict::release ? domain::hold_status::released
-                                                                 : domain::hold_status::confirmed);
-  holds::settle(t, event_id, changes, at);
-}
-
-/// The holds the batch made, by batch index (id 0 where none was made).
-std::vector<domain::hold> insert_holds(tx& t, std::int64_t event_id,
-                                       const domain::event_stock& stock,
-                                       const std::vector<domain::purchase_request>& batch,
-                                       const std::vector<domain::decision>& decisions) {
-  std::vector<domain::hold> out(batch.size());
-  std::vector<holds::new_hold> fresh;
-  std::vector<std::size_t> index;
-  for (std::size_t i = 0; i < batch.size(); ++i)
-    if (decisions[i].verdict == domain::verdict::hold) {
-      fresh.push_back({&batch[i], &stock.types[*decisions[i].type_index]});
-      index.push_back(i);
-    }
-  auto ids = holds::insert(t, event_id, fresh, stock.now);
-  if (!ids)
-    throw key_race{};
-  for (std::size_t n = 0; n < fresh.size(); ++n) {
-    const auto& req = *fresh[n].request;
-    auto& h = out[index[n]];
-    h.id = (*ids)[n];
-    h.event_id = event_id;
-    h.ticket_type_id = fresh[n].type->id;
-    h.participant_id = req.participant_id;
-    h.quantity = req.quantity;
-    h.unit_price_cents = fresh[n].type->price_cents;
-    h.currency = fresh[n].type->currency;
-    h.created_at = stock.now;
-    h.expires_at = stock.now + std::chrono::duration_cast<std::chrono::microseconds>(req.hold_ttl);
-  }
-  return out;
-}
-
 domain::purchase_outcome outcome_of(domain::purchase p, bool replayed,
                                     std::optional<domain::hold> h) {
   domain::purchase_outcome o;
@@ -235,37 +299,37 @@ domain::purchase_outcome outcome_of(domain::purchase p, bool replayed,
 domain::result<domain::purchase_outcome> answer(std::size_t i, const domain::purchase_request& req,
                                                 const domain::decision& d,
                                                 const domain::batch_context& context,
-                                                const inserted& sold,
-                                                const std::vector<domain::hold>& made) {
+                                                const written& made) {
   using domain::verdict;
   auto target = [&]() { return context.targets[*d.target_index].hold; };
   switch (d.verdict) {
   case verdict::confirm:
-    return outcome_of(sold.purchases[i], false, std::nullopt);
+    return outcome_of(made.purchases[i], false, std::nullopt);
   case verdict::hold:
-    return outcome_of({}, false, made[i]);
+    return outcome_of({}, false, made.holds[i]);
   case verdict::confirm_hold: {
     auto h = target();
-    h.purchase_id = sold.purchases[i].id;
-    return outcome_of(sold.purchases[i], false, h);
+    h.purchase_id = made.purchases[i].id;
+    return outcome_of(made.purchases[i], false, h);
   }
   case verdict::release:
   case verdict::already_free:
     return outcome_of({}, false, target());
   case verdict::replay:
     if (req.kind == domain::order_kind::hold)
-      return outcome_of(
-          {}, true, d.prior_index ? context.holds[*d.prior_index].original : made[*d.batch_index]);
+      return outcome_of({}, true,
+                        d.prior_index ? context.holds[*d.prior_index].original
+                                      : made.holds[*d.batch_index]);
     if (req.kind == domain::order_kind::confirm) {
       auto h = target();
       auto p = d.batch_index
-                   ? sold.purchases[*d.batch_index]
+                   ? made.purchases[*d.batch_index]
                    : context.targets[*d.target_index].purchase.value_or(domain::purchase{});
       h.purchase_id = p.id;
       return outcome_of(p, true, h);
     }
     return outcome_of(d.prior_index ? context.purchases[*d.prior_index].original
-                                    : sold.purchases[*d.batch_index],
+                                    : made.purchases[*d.batch_index],
                       true, std::nullopt);
   default:
     return domain::refusal_error({d.verdict, d.available, d.allowed});
@@ -324,18 +388,16 @@ batch_outcome run_batch(tx& t, std::int64_t event_id,
   read_buyers(t, event_id, stock, batch);
   // Checked after the lock is held: that is where a batch may have waited.
   auto decisions = domain::decide_batch(stock, batch, context, abandoned_now(answer_by));
-  settle_holds(t, event_id, decisions, context, stock.now);
-  auto sold = insert_confirmed(t, event_id, stock, batch,
-                               sales_of(stock, batch, decisions, context), redelivery_delay);
-  const auto made = insert_holds(t, event_id, stock, batch, decisions);
-  outcome.confirmations = std::move(sold.confirmations);
+  auto made = write(t, event_id, stock, batch, decisions,
+                    writes_of(stock, batch, decisions, context), redelivery_delay);
+  outcome.confirmations = std::move(made.confirmations);
   for (std::size_t i = 0; i < batch.size(); ++i)
-    outcome.results.push_back(answer(i, batch[i], decisions[i], context, sold, made));
+    outcome.results.push_back(answer(i, batch[i], decisions[i], context, made));
   outcome.next_expiry_exact = expire || !any_held;
   if (expire)
     stock.next_expiry = holds::next_expiry(t, event_id);
   else
-    stock.next_expiry = earliest(made);
+    stock.next_expiry = earliest(made.holds);
   return outcome;
 }
 

@@ -1,6 +1,7 @@
-// SQL of the holds concern: the hold steps of the event batch (each runs with the event row
-// locked FOR UPDATE by the batch), the expiry sweep, and the hold reads. Why each change of a
-// hold happens exactly once: migrations/V5__holds.sql.
+// SQL of the holds concern: the expiry step of every writer and the hold reads of the event
+// batch (each runs with the event row locked FOR UPDATE by the batch; the batch's hold writes
+// are its write_batch, purchase_queries.hpp), the expiry sweep, and the hold reads of the API.
+// Why each change of a hold happens exactly once: migrations/V5__holds.sql.
 #pragma once
 
 #include "persistence/queries/common.hpp"
@@ -57,51 +58,6 @@ inline constexpr statement find_keyed_holds{
     "SELECT h.idempotency_key, " EVENTHUB_HOLD_COLUMNS
     " FROM holds h WHERE (h.participant_id, h.idempotency_key) IN "
     "(SELECT * FROM unnest($1::bigint[], $2::text[]))"};
-
-// Confirmations and releases: each HELD hold $2 of event $1 takes the status $3 (parallel
-// arrays) at $4 (micros), and its tickets leave the held counters, in one statement. Only HELD
-// holds change (the conditional update), so a hold settles once; returns the ids settled.
-inline constexpr statement settle_holds{
-    "settle_holds",
-    "WITH s AS (UPDATE holds h SET status = n.status, "
-    "  settled_at = " EVENTHUB_SQL_TIMESTAMP("$4") " "
-    "  FROM unnest($2::bigint[], $3::text[]) AS n(id, status) "
-    "  WHERE h.id = n.id AND h.event_id = $1 AND h.status = 'HELD' "
-    "  RETURNING h.id, h.ticket_type_id, h.quantity), "
-    "e AS (UPDATE events SET tickets_held = tickets_held - (SELECT sum(quantity) FROM s) "
-    "  WHERE id = $1 AND EXISTS (SELECT 1 FROM s)), "
-    "t AS (UPDATE ticket_types y SET tickets_held = y.tickets_held - n.quantity "
-    "  FROM (SELECT ticket_type_id, sum(quantity) AS quantity FROM s GROUP BY ticket_type_id) n "
-    "  WHERE y.id = n.ticket_type_id) "
-    "SELECT id FROM s"};
-
-// New holds of event $1, ids drawn up front so each row maps back to its request: parallel
-// arrays $2 participants, $3 quantities, $4 types, $5 unit prices, $6 currencies, $7 keys (NULL
-// for none), $8 lifetimes in ms; $9 the creation time (micros). The held counters grow in the
-// same statement; their CHECKs are the last guard. One row per request in order: the hold's id,
-// and whether its key was taken by another transaction meanwhile (the batch is then retried).
-inline constexpr statement insert_holds{
-    "insert_holds",
-    "WITH t AS MATERIALIZED ("
-    "  SELECT nextval('holds_id_seq') AS id, t.* "
-    "  FROM unnest($2::bigint[], $3::int[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], "
-    "  $8::bigint[]) WITH ORDINALITY "
-    "  AS t(participant_id, quantity, ticket_type_id, unit_price_cents, currency, "
-    "  idempotency_key, ttl_ms, ord)), "
-    "h AS (INSERT INTO holds (id, event_id, ticket_type_id, participant_id, quantity, "
-    "  unit_price_cents, currency, created_at, expires_at, idempotency_key) "
-    "  SELECT id, $1, ticket_type_id, participant_id, quantity, unit_price_cents, currency, "
-    "  " EVENTHUB_SQL_TIMESTAMP("$9") ", "
-    "  " EVENTHUB_SQL_TIMESTAMP("$9") " + ttl_ms * interval '1 millisecond', idempotency_key "
-    "  FROM t "
-    "  ON CONFLICT (participant_id, idempotency_key) WHERE idempotency_key IS NOT NULL "
-    "  DO NOTHING RETURNING id), "
-    "e AS (UPDATE events SET tickets_held = tickets_held + (SELECT sum(quantity) FROM t) "
-    "  WHERE id = $1), "
-    "q AS (UPDATE ticket_types y SET tickets_held = y.tickets_held + n.quantity "
-    "  FROM (SELECT ticket_type_id, sum(quantity) AS quantity FROM t GROUP BY ticket_type_id) n "
-    "  WHERE y.id = n.ticket_type_id AND y.event_id = $1) "
-    "SELECT t.id, h.id IS NULL FROM t LEFT JOIN h ON h.id = t.id ORDER BY t.ord"};
 
 // When the event's next HELD hold expires (micros; NULL: none), read at the end of a batch.
 inline constexpr statement next_hold_expiry{

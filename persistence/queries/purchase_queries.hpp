@@ -1,4 +1,5 @@
-// SQL of the purchases concern: the group-commit batch and the purchase reads.
+// SQL of the purchases concern: the event's group-commit batch (its purchases and its hold
+// steps; the expiry step and hold reads are in hold_queries.hpp) and the purchase reads.
 #pragma once
 
 #include "persistence/queries/common.hpp"
@@ -50,29 +51,43 @@ inline constexpr statement find_keyed_purchases{
                           "WHERE (k.participant_id, k.idempotency_key) IN "
                           "(SELECT * FROM unnest($1::bigint[], $2::text[]))"};
 
-// Everything a batch writes, in one round trip: purchases with ids drawn up front (so each
-// row maps back to its request; the sequence is named, not looked up per row), their idempotency
-// keys, their outbox rows, and the sold counters of the event and of each type. $1 event;
-// parallel arrays $2 participants, $3 quantities, $4 request ids, $5 keys (NULL for none), $7
-// ticket types, $8 unit prices, $9 currencies; $6 delays the sweeper so the fresh delivery path
-// gets the first try; $10 the hold each confirms (0: a purchase of its own); $11 the batch's
-// instant (micros), the purchases' time. One row per request in order: purchase id, and whether its
-// key was taken by another transaction meanwhile (the batch is then retried and sees it).
-// References are checked at the end of the statement, when all of it has been written; each
-// counter's CHECK against its limit is the last guard against an oversale (V4__ticket_types.sql).
+// Everything a batch writes, in one round trip. $1 event, $2 the batch's instant (micros: the
+// purchases' time, the settled and new holds' time), $3 delays the outbox sweeper so the fresh
+// delivery path gets the first try.
+// - Settled holds: parallel arrays $4 hold ids, $5 new statuses (CONFIRMED or RELEASED). Only
+//   HELD holds of the event change (a conditional update): a hold settles once.
+// - Purchases, ids drawn up front so each row maps back to its request (the sequence is named,
+//   not looked up per row): parallel arrays $6 participants, $7 quantities, $8 request ids, $9
+//   keys (NULL for none), $10 ticket types, $11 unit prices, $12 currencies, $13 the hold each
+//   confirms (0: a purchase of its own); with their idempotency keys and outbox rows.
+// - New holds, ids drawn up front: parallel arrays $14 participants, $15 quantities, $16 types,
+//   $17 unit prices, $18 currencies, $19 keys (NULL for none), $20 lifetimes in ms.
+// The event's and each type's sold and held counters then move once, by the net of all three
+// (what was settled counted from the update's own rows), so the batch writes the event row and
+// each type's row one time; each counter's CHECK against its limit, evaluated on that version,
+// is the last guard against an oversale (V4__ticket_types.sql, V5__holds.sql). References are
+// checked by statement triggers once all of it has been written.
+// Rows: ('s', 0, id, false) per settled hold; ('p', n, purchase id, key taken) per purchase and
+// ('h', n, hold id, key taken) per new hold, n its position in its arrays. A key taken by
+// another transaction meanwhile means the batch is retried (and then sees it).
 // clang-format off
-inline constexpr statement record_purchases{
-    "record_purchases",
-    "WITH t AS MATERIALIZED ("
+inline constexpr statement write_batch{
+    "write_batch",
+    "WITH s AS (UPDATE holds h SET status = n.status, "
+    "  settled_at = " EVENTHUB_SQL_TIMESTAMP("$2") " "
+    "  FROM unnest($4::bigint[], $5::text[]) AS n(id, status) "
+    "  WHERE h.id = n.id AND h.event_id = $1 AND h.status = 'HELD' "
+    "  RETURNING h.id, h.ticket_type_id, h.quantity), "
+    "t AS MATERIALIZED ("
     "  SELECT nextval('purchases_id_seq') AS id, t.* "
-    "  FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $7::bigint[], $8::bigint[], "
-    "  $9::text[], $10::bigint[]) WITH ORDINALITY "
+    "  FROM unnest($6::bigint[], $7::int[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], "
+    "  $12::text[], $13::bigint[]) WITH ORDINALITY "
     "  AS t(participant_id, quantity, request_id, idempotency_key, ticket_type_id, "
     "  unit_price_cents, currency, hold_id, ord)), "
     "p AS (INSERT INTO purchases (id, event_id, participant_id, quantity, ticket_type_id, "
     "  unit_price_cents, currency, total_cents, hold_id, purchased_at) "
     "  SELECT id, $1, participant_id, quantity, ticket_type_id, unit_price_cents, currency, "
-    "  quantity * unit_price_cents, NULLIF(hold_id, 0), " EVENTHUB_SQL_TIMESTAMP("$11") " "
+    "  quantity * unit_price_cents, NULLIF(hold_id, 0), " EVENTHUB_SQL_TIMESTAMP("$2") " "
     "  FROM t), "
     "k AS (INSERT INTO idempotency_keys (participant_id, idempotency_key, event_id, quantity, "
     "  purchase_id) "
@@ -81,14 +96,37 @@ inline constexpr statement record_purchases{
     "c AS (INSERT INTO pending_confirmations (purchase_id, event_id, participant_id, quantity, "
     "  request_id, next_attempt_at) "
     "  SELECT id, $1, participant_id, quantity, request_id, "
-    "  now() + $6::bigint * interval '1 millisecond' FROM t), "
-    "s AS (UPDATE events SET tickets_sold = tickets_sold + (SELECT sum(quantity) FROM t) "
-    "  WHERE id = $1), "
-    "q AS (UPDATE ticket_types y SET tickets_sold = y.tickets_sold + n.quantity "
-    "  FROM (SELECT ticket_type_id, sum(quantity) AS quantity FROM t GROUP BY ticket_type_id) n "
-    "  WHERE y.id = n.ticket_type_id AND y.event_id = $1) "
-    "SELECT t.id, t.idempotency_key IS NOT NULL AND k.purchase_id IS NULL "
-    "FROM t LEFT JOIN k ON k.purchase_id = t.id ORDER BY t.ord"};
+    "  now() + $3::bigint * interval '1 millisecond' FROM t), "
+    "n AS MATERIALIZED ("
+    "  SELECT nextval('holds_id_seq') AS id, n.* "
+    "  FROM unnest($14::bigint[], $15::int[], $16::bigint[], $17::bigint[], $18::text[], "
+    "  $19::text[], $20::bigint[]) WITH ORDINALITY "
+    "  AS n(participant_id, quantity, ticket_type_id, unit_price_cents, currency, "
+    "  idempotency_key, ttl_ms, ord)), "
+    "h AS (INSERT INTO holds (id, event_id, ticket_type_id, participant_id, quantity, "
+    "  unit_price_cents, currency, created_at, expires_at, idempotency_key) "
+    "  SELECT id, $1, ticket_type_id, participant_id, quantity, unit_price_cents, currency, "
+    "  " EVENTHUB_SQL_TIMESTAMP("$2") ", "
+    "  " EVENTHUB_SQL_TIMESTAMP("$2") " + ttl_ms * interval '1 millisecond', idempotency_key "
+    "  FROM n "
+    "  ON CONFLICT (participant_id, idempotency_key) WHERE idempotency_key IS NOT NULL "
+    "  DO NOTHING RETURNING id), "
+    "d AS (SELECT ticket_type_id, sum(sold) AS sold, sum(held) AS held FROM ("
+    "  SELECT ticket_type_id, quantity AS sold, 0 AS held FROM t "
+    "  UNION ALL SELECT ticket_type_id, 0, -quantity FROM s "
+    "  UNION ALL SELECT ticket_type_id, 0, quantity FROM n) x GROUP BY ticket_type_id), "
+    "e AS (UPDATE events SET tickets_sold = tickets_sold + x.sold, "
+    "  tickets_held = tickets_held + x.held "
+    "  FROM (SELECT sum(sold) AS sold, sum(held) AS held FROM d) x "
+    "  WHERE id = $1 AND EXISTS (SELECT 1 FROM d)), "
+    "y AS (UPDATE ticket_types y SET tickets_sold = y.tickets_sold + d.sold, "
+    "  tickets_held = y.tickets_held + d.held "
+    "  FROM d WHERE y.id = d.ticket_type_id AND y.event_id = $1) "
+    "SELECT 's', 0::bigint, id, false FROM s "
+    "UNION ALL SELECT 'p', t.ord, t.id, t.idempotency_key IS NOT NULL AND k.purchase_id IS NULL "
+    "FROM t LEFT JOIN k ON k.purchase_id = t.id "
+    "UNION ALL SELECT 'h', n.ord, n.id, h.id IS NULL FROM n LEFT JOIN h ON h.id = n.id "
+    "ORDER BY 1, 2"};
 // clang-format on
 
 inline constexpr statement find_purchase{"find_purchase", "SELECT " EVENTHUB_PURCHASE_COLUMNS
