@@ -165,7 +165,7 @@ sale_args sale_args_of(const std::vector<domain::purchase_request>& batch, const
     out.participants.push_back(s.participant_id);
     out.quantities.push_back(s.quantity);
     out.request_ids.push_back(req.request_id);
-    // A confirmation's key is the hold's: it is answered from the hold, not from a purchase key.
+    // A confirmation is replayed from its hold's purchase, so it records no purchase key.
     out.keys.push_back(s.hold_id ? std::nullopt : req.idempotency_key);
     out.types.push_back(s.type_id);
     out.prices.push_back(s.unit_price_cents);
