@@ -62,6 +62,7 @@ using delete_atom = caf::atom_constant<caf::atom("delete")>;
 using attendees_atom = caf::atom_constant<caf::atom("attend")>;
 using purchases_of_atom = caf::atom_constant<caf::atom("purchof")>;
 using settle_atom = caf::atom_constant<caf::atom("settle")>; // confirm or release a hold
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>; // cancel a purchase's tickets
 using holds_of_atom = caf::atom_constant<caf::atom("holdsof")>;
 using health_atom = caf::atom_constant<caf::atom("health")>;
 using checked_atom = caf::atom_constant<caf::atom("checked")>; // health: a check finished

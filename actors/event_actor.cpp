@@ -31,6 +31,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <algorithm>
 #include <deque>
 
 namespace eventhub::actors {
@@ -153,6 +154,15 @@ void on_expiry_tick(event_pointer self, std::uint64_t generation) {
   send_batch(self);
 }
 
+/// Hands a batch's outbox rows (hold.expired, purchase.cancelled) to the notifier.
+void send_notifications(event_pointer self, std::vector<domain::notification>& items) {
+  if (items.empty())
+    return;
+  expired_by_actor().inc(static_cast<std::uint64_t>(
+      std::count_if(items.begin(), items.end(), [](const auto& n) { return n.is_hold(); })));
+  self->send(self->state.deps.notifier, notify_atom::value, notification_list{std::move(items)});
+}
+
 void finish_batch(event_pointer self, domain::result<purchases::batch_outcome> result) {
   auto& st = self->state;
   if (result.ok()) {
@@ -163,11 +173,7 @@ void finish_batch(event_pointer self, domain::result<purchases::batch_outcome> r
     if (!outcome.confirmations.empty())
       self->send(st.deps.notifier, notify_atom::value,
                  confirmation_list{std::move(outcome.confirmations)});
-    if (!outcome.notifications.empty()) {
-      expired_by_actor().inc(outcome.notifications.size());
-      self->send(st.deps.notifier, notify_atom::value,
-                 notification_list{std::move(outcome.notifications)});
-    }
+    send_notifications(self, outcome.notifications);
     arm_expiry(self, st.stock ? st.stock->next_expiry : std::nullopt);
   } else {
     // Nothing was committed (or the outcome is unknown): everyone gets 503 and the next batch
@@ -207,11 +213,7 @@ void finish_expiry(event_pointer self, domain::result<purchases::batch_outcome> 
   auto& st = self->state;
   st.expiring = false;
   if (result.ok()) {
-    if (!result->notifications.empty()) {
-      expired_by_actor().inc(result->notifications.size());
-      self->send(st.deps.notifier, notify_atom::value,
-                 notification_list{std::move(result->notifications)});
-    }
+    send_notifications(self, result->notifications);
     remember_stock(st, *result);
     arm_expiry(self, st.stock ? st.stock->next_expiry : std::nullopt);
   } else {

@@ -116,11 +116,12 @@ void serve_for_owner(registry_pointer self, purchase_command cmd, bool fresh_int
 caf::result<purchase_answer> forward(registry_pointer self, purchase_command cmd,
                                      const owner_node& owner) {
   // Confirms and releases repeat safely (a confirmed hold answers its purchase again); only
-  // purchases and new holds could be made twice.
+  // purchases, new holds and cancellations could be made twice.
   const auto kind = cmd.request.kind;
   const bool fresh_internal_key =
       !cmd.request.idempotency_key &&
-      (kind == domain::order_kind::purchase || kind == domain::order_kind::hold);
+      (kind == domain::order_kind::purchase || kind == domain::order_kind::hold ||
+       kind == domain::order_kind::cancel);
   if (fresh_internal_key) {
     cmd.request.idempotency_key = internal_key_prefix + security::random_hex(16);
     cmd.memo_ok = true; // a fresh internal key cannot be a replay on the owner

@@ -190,13 +190,23 @@ void deliver(notifier_pointer self, confirmation_list& list) {
 }
 
 void log_notification(const domain::notification& n) {
-  log::info(n.type.c_str(), {{"hold_id", n.subject_id},
+  if (n.is_hold()) {
+    log::info(n.type.c_str(), {{"hold_id", n.subject_id},
+                               {"event_id", n.event_id},
+                               {"participant_id", n.participant_id},
+                               {"quantity", static_cast<std::int64_t>(n.quantity)}});
+    return;
+  }
+  log::info(n.type.c_str(), {{"purchase_id", n.subject_id},
                              {"event_id", n.event_id},
                              {"participant_id", n.participant_id},
-                             {"quantity", static_cast<std::int64_t>(n.quantity)}});
+                             {"quantity", static_cast<std::int64_t>(n.quantity)},
+                             {"refunded_cents", n.refunded_cents},
+                             {"currency", n.currency},
+                             {"request_id", n.request_id}});
 }
 
-/// Lifecycle notifications are few (one per expired hold): each delivery's outcome is stored
+/// Lifecycle notifications are few (one per expired hold or cancellation): each delivery's outcome is stored
 /// at once rather than batched like confirmations.
 void on_notifications_posted(notifier_pointer self, post_report& report) {
   delivered_total().inc(report.ok.size());

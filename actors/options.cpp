@@ -85,6 +85,7 @@ service_options services_from(const config::settings& s) {
   o.throttle.lockout = s.login_lockout;
   o.cluster_enabled = s.cluster_enabled();
   o.hold_ttl = s.hold_ttl;
+  o.cancel_cutoff = s.purchase_cancel_cutoff;
   return o;
 }
 

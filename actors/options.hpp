@@ -84,6 +84,7 @@ struct service_options {
   persistence::logins::throttle_policy throttle;
   bool cluster_enabled = false;
   milliseconds hold_ttl{15 * 60 * 1000}; // hold.ttl
+  milliseconds cancel_cutoff{24 * 60 * 60 * 1000}; // purchase.cancel-cutoff
 };
 
 struct core_options {

@@ -48,7 +48,9 @@ wire_purchase to_wire(const domain::purchase_request& r, bool internal_key) {
           r.ticket_type_id.value_or(0),
           static_cast<std::int32_t>(r.kind),
           r.hold_id,
-          static_cast<std::int64_t>(r.hold_ttl.count())};
+          static_cast<std::int64_t>(r.hold_ttl.count()),
+          r.purchase_id,
+          static_cast<std::int64_t>(r.cancel_cutoff.count())};
 }
 
 domain::purchase_request from_wire(const wire_purchase& w) {
@@ -60,6 +62,8 @@ domain::purchase_request from_wire(const wire_purchase& w) {
   r.kind = static_cast<domain::order_kind>(w.kind);
   r.hold_id = w.hold_id;
   r.hold_ttl = std::chrono::milliseconds{w.hold_ttl_ms};
+  r.purchase_id = w.purchase_id;
+  r.cancel_cutoff = std::chrono::milliseconds{w.cancel_cutoff_ms};
   return r;
 }
 
@@ -77,6 +81,8 @@ wire_purchase_result to_wire(const domain::result<domain::purchase_outcome>& r) 
     w.ticket_type_id = p.ticket_type_id;
     w.unit_price_cents = p.unit_price_cents;
     w.currency = p.currency;
+    w.cancelled_quantity = p.cancelled_quantity;
+    w.refunded_cents = p.refunded_cents;
     if (r->hold)
       w.hold.push_back(hold_to_wire(*r->hold));
     return w;
@@ -101,6 +107,8 @@ domain::result<domain::purchase_outcome> from_wire(const wire_purchase_result& w
     p.ticket_type_id = w.ticket_type_id;
     p.unit_price_cents = w.unit_price_cents;
     p.currency = w.currency;
+    p.cancelled_quantity = w.cancelled_quantity;
+    p.refunded_cents = w.refunded_cents;
     domain::purchase_outcome out;
     out.purchase = std::move(p);
     out.replayed = w.replayed;

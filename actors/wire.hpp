@@ -29,7 +29,8 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector& f,
   return f(caf::meta::type_name("eventhub::member_entry"), x.name, x.node);
 }
 
-/// A command forwarded to the event's owner (a purchase, or a hold, confirm or release).
+/// A command forwarded to the event's owner (a purchase, or a hold, confirm, release or
+/// cancellation).
 struct wire_purchase {
   std::int64_t event_id = 0;
   std::int64_t participant_id = 0;
@@ -41,12 +42,14 @@ struct wire_purchase {
   std::int32_t kind = 0;           // domain::order_kind
   std::int64_t hold_id = 0;
   std::int64_t hold_ttl_ms = 0;
+  std::int64_t purchase_id = 0; // cancel
+  std::int64_t cancel_cutoff_ms = 0;
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, wire_purchase& x) {
   return f(caf::meta::type_name("eventhub::wire_purchase"), x.event_id, x.participant_id,
            x.quantity, x.idempotency_key, x.internal_key, x.request_id, x.ticket_type_id, x.kind,
-           x.hold_id, x.hold_ttl_ms);
+           x.hold_id, x.hold_ttl_ms, x.purchase_id, x.cancel_cutoff_ms);
 }
 
 /// A hold in an owner's answer.
@@ -81,6 +84,8 @@ struct wire_purchase_result {
   std::int64_t tickets_allowed = -1;                     // -1: absent
   std::vector<std::string> error_fields, error_messages; // parallel: the 400's errors[]
   std::vector<wire_hold> hold;                           // none or one
+  std::int32_t cancelled_quantity = 0;
+  std::int64_t refunded_cents = 0;
 };
 
 template <class Inspector>
@@ -88,7 +93,8 @@ typename Inspector::result_type inspect(Inspector& f, wire_purchase_result& x) {
   return f(caf::meta::type_name("eventhub::wire_purchase_result"), x.ok, x.replayed, x.purchase_id,
            x.event_id, x.participant_id, x.purchased_at_us, x.quantity, x.error_code, x.detail,
            x.tickets_available, x.retry_after, x.ticket_type_id, x.unit_price_cents, x.currency,
-           x.tickets_allowed, x.error_fields, x.error_messages, x.hold);
+           x.tickets_allowed, x.error_fields, x.error_messages, x.hold, x.cancelled_quantity,
+           x.refunded_cents);
 }
 
 /// A member as the owner of events: the part of the cluster node's protocol other nodes'

@@ -268,6 +268,10 @@ std::vector<option> make_options() {
        "How long a hold keeps its tickets for the buyer (POST /api/events/{id}/holds); from its "
        "expiresAt on they are free again.",
        false, duration(&S::hold_ttl, milliseconds{1000}, day)},
+      {"purchase.cancel-cutoff", "24h",
+       "A buyer may cancel a purchase (POST /api/purchases/{id}/cancel) until this long before "
+       "the event starts; an ADMIN until it starts.",
+       false, duration(&S::purchase_cancel_cutoff, milliseconds{0}, 366 * day)},
       {"hold.sweep-interval", "1s",
        "How often each node looks for expired holds no running event actor has released "
        "(passivated events, a lost node): the bound on how late an expiry is stored and announced.",

@@ -74,7 +74,8 @@ enum class order_kind {
   purchase, // sell at once (POST /api/events/{id}/purchases)
   hold,     // keep tickets for the buyer until hold_ttl has passed
   confirm,  // turn hold_id into a purchase
-  release   // give hold_id's tickets back
+  release,  // give hold_id's tickets back
+  cancel    // give back tickets of purchase_id (quantity; 0: all that is left)
 };
 
 /// A command on an event's inventory; the name stays from when purchases were the only kind.
@@ -89,6 +90,10 @@ struct purchase_request {
   std::int64_t hold_id = 0; // confirm, release: the hold (known to be the participant's, of this
                             // event)
   std::chrono::milliseconds hold_ttl{0}; // hold: its lifetime (hold.ttl)
+  std::int64_t purchase_id = 0;          // cancel: the purchase (known to be of this event)
+  /// cancel: how long before the event's start cancelling closes (purchase.cancel-cutoff for its
+  /// owner, 0 for an ADMIN).
+  std::chrono::milliseconds cancel_cutoff{0};
 };
 
 /// The answer to a command: the purchase made (purchase, confirm), the hold (hold, confirm,

@@ -21,6 +21,9 @@ constexpr const char* names[] = {
     "hold_expired",         // error_code::hold_expired
     "hold_released",        // error_code::hold_released
     "hold_confirmed",       // error_code::hold_confirmed
+    "already_cancelled",    // error_code::already_cancelled
+    "cancellation_closed",  // error_code::cancellation_closed
+    "unprocessable",        // error_code::unprocessable
     "idempotency_mismatch", // error_code::idempotency_mismatch
     "throttled",            // error_code::throttled
     "unavailable",          // error_code::unavailable

@@ -242,7 +242,7 @@ std::string webhook_json(const notification& n) {
   w.StartObject();
   w.Key("type");
   w.String(n.type);
-  w.Key("holdId");
+  w.Key(n.is_hold() ? "holdId" : "purchaseId");
   w.Int64(n.subject_id);
   w.Key("eventId");
   w.Int64(n.event_id);
@@ -250,6 +250,14 @@ std::string webhook_json(const notification& n) {
   w.Int64(n.participant_id);
   w.Key("quantity");
   w.Int(n.quantity);
+  if (!n.is_hold()) {
+    w.Key("refundedCents");
+    w.Int64(n.refunded_cents);
+    w.Key("currency");
+    w.String(n.currency);
+    w.Key("requestId");
+    w.String(n.request_id);
+  }
   w.EndObject();
   return {buffer.GetString(), buffer.GetSize()};
 }

@@ -157,16 +157,22 @@ struct health_report {
 
 namespace eventhub::domain {
 
-/// A lifecycle notification other than a purchase confirmation (hold.expired, …): a row of the
-/// pending_notifications outbox.
+/// A lifecycle notification other than a purchase confirmation (hold.expired,
+/// purchase.cancelled): a row of the pending_notifications outbox.
 struct notification {
   std::int64_t id = 0; // the outbox row
-  std::string type;    // "hold.expired"
+  std::string type;    // "hold.expired", "purchase.cancelled"
   std::int64_t event_id = 0;
   std::int64_t participant_id = 0;
-  std::int64_t subject_id = 0; // the hold, for hold.*
+  std::int64_t subject_id = 0; // the hold for hold.*, the purchase for purchase.*
   std::int32_t quantity = 0;
   int attempts = 0;
+  // purchase.cancelled: this cancellation's refund, and the request that made it.
+  std::int64_t refunded_cents = 0;
+  std::string currency;
+  std::string request_id;
+
+  bool is_hold() const { return type.rfind("hold.", 0) == 0; }
 };
 
 /// A purchase confirmation event (a row of the transactional outbox, keyed by its purchase).

@@ -2,6 +2,7 @@
 #include "domain/purchase_rules.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 #include <tuple>
 #include <utility>
@@ -91,7 +92,21 @@ error refusal_error(const refusal& r) {
   }
   case verdict::key_mismatch:
     return make_error(error_code::idempotency_mismatch,
-                      "This Idempotency-Key was used for a different purchase.");
+                      "This Idempotency-Key was used for a different request.");
+  case verdict::purchase_not_found:
+    return make_error(error_code::not_found, "No purchase with this id.");
+  case verdict::already_cancelled:
+    return make_error(error_code::already_cancelled,
+                      "Every ticket of this purchase is already cancelled.");
+  case verdict::cancellation_closed:
+    return make_error(error_code::cancellation_closed,
+                      "This purchase can no longer be cancelled: the event starts too soon.");
+  case verdict::cancel_too_many: {
+    auto e = make_error(error_code::unprocessable, "The request cannot be applied.");
+    e.field_errors.push_back({"quantity", "must not exceed the " + std::to_string(r.available) +
+                                              " tickets not yet cancelled"});
+    return e;
+  }
   case verdict::hold_not_found:
     return make_error(error_code::not_found, "No hold with this id.");
   case verdict::hold_expired:
@@ -143,6 +158,8 @@ class batch_decider {
           first_request(order_kind::hold, h.event_id, h.quantity), h.ticket_type_id, i,
           std::nullopt};
     }
+    for (const auto& c : context.cancellations)
+      cancel_keys_[{c.participant_id, c.key}] = c;
     if (stock.max_per_buyer && !stock.bought)
       stock.bought.emplace();
   }
@@ -153,6 +170,8 @@ class batch_decider {
       return confirm(req, i);
     case order_kind::release:
       return release(req);
+    case order_kind::cancel:
+      return cancel(req);
     default:
       return take(req, i);
     }
@@ -248,6 +267,68 @@ class batch_decider {
     return d;
   }
 
+  /// Tickets of a purchase go back to its type and the event, and leave its buyer's count; a
+  /// repeated key answers the purchase as it is now. Checked in this order: the key, the
+  /// cutoff, what is left, then the quantity asked for (0: all that is left).
+  decision cancel(const purchase_request& req) {
+    decision d;
+    auto* p = cancel_target_of(req, d);
+    if (!p)
+      return d;
+    if (req.idempotency_key) {
+      auto it = cancel_keys_.find({req.participant_id, *req.idempotency_key});
+      if (it != cancel_keys_.end()) {
+        const bool same = it->second.purchase_id == req.purchase_id &&
+                          it->second.asked == req.quantity;
+        d.verdict = same ? verdict::replay : verdict::key_mismatch;
+        d.cancelled_total = p->cancelled_quantity;
+        return d;
+      }
+    }
+    if (stock_.now >= stock_.starts_at - std::chrono::duration_cast<std::chrono::microseconds>(
+                                             req.cancel_cutoff)) {
+      d.verdict = verdict::cancellation_closed;
+      return d;
+    }
+    const auto left = p->quantity - p->cancelled_quantity;
+    if (left == 0) {
+      d.verdict = verdict::already_cancelled;
+      return d;
+    }
+    const auto quantity = req.quantity == 0 ? left : req.quantity;
+    if (quantity > left) {
+      d.verdict = verdict::cancel_too_many;
+      d.available = left;
+      return d;
+    }
+    auto* type = type_by_id(p->ticket_type_id, d);
+    stock_.sold -= quantity;
+    type->sold -= quantity;
+    if (stock_.bought)
+      (*stock_.bought)[p->participant_id] -= quantity;
+    p->cancelled_quantity += quantity;
+    p->refunded_cents += quantity * p->unit_price_cents;
+    if (req.idempotency_key)
+      cancel_keys_[{req.participant_id, *req.idempotency_key}] = {
+          *req.idempotency_key, req.participant_id, req.purchase_id, req.quantity};
+    d.verdict = verdict::cancel;
+    d.cancelled = quantity;
+    d.cancelled_total = p->cancelled_quantity;
+    d.available = stock_.available(*type);
+    return d;
+  }
+
+  purchase* cancel_target_of(const purchase_request& req, decision& d) {
+    auto& targets = context_.cancel_targets;
+    for (std::size_t t = 0; t < targets.size(); ++t)
+      if (targets[t].id == req.purchase_id) {
+        d.target_index = t;
+        return &targets[t];
+      }
+    d.verdict = verdict::purchase_not_found;
+    return nullptr;
+  }
+
   target_hold* target_of(const purchase_request& req, decision& d) {
     auto& targets = context_.targets;
     for (std::size_t t = 0; t < targets.size(); ++t)
@@ -266,9 +347,9 @@ class batch_decider {
         d.type_index = t;
         return &stock_.types[t];
       }
-    // A hold's type cannot be deleted while it is HELD (ticket_types' foreign key and the
-    // type's tickets_held): reaching this is a broken invariant, not a request to refuse.
-    throw std::logic_error("a held hold's ticket type is missing");
+    // A type with a HELD hold or a purchase cannot be deleted (ticket_types' restrict triggers):
+    // reaching this is a broken invariant, not a request to refuse.
+    throw std::logic_error("the ticket type of a hold or purchase is missing");
   }
 
   std::optional<known_request> known_key(const purchase_request& req) const {
@@ -284,6 +365,7 @@ class batch_decider {
   batch_context& context_;
   std::map<kind_key, known_request> keys_;
   std::map<std::int64_t, std::size_t> confirmed_in_batch_; // hold id -> batch index
+  std::map<std::pair<std::int64_t, std::string>, keyed_cancellation> cancel_keys_; // (caller, key)
 };
 
 } // namespace
@@ -308,7 +390,7 @@ std::vector<decision> decide_batch(event_stock& stock, const std::vector<purchas
 std::vector<decision> decide_batch(event_stock& stock, const std::vector<purchase_request>& batch,
                                    const std::vector<keyed_purchase>& prior,
                                    const std::vector<bool>& abandoned) {
-  batch_context context{prior, {}, {}};
+  batch_context context{prior, {}, {}, {}, {}};
   return decide_batch(stock, batch, context, abandoned);
 }
 

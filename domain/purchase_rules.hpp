@@ -69,11 +69,22 @@ struct target_hold {
   std::optional<domain::purchase> purchase;
 };
 
-/// What the batch knows beyond the stock: earlier keyed requests and the holds it names.
+/// A cancellation already made with an Idempotency-Key (its own kind of key).
+struct keyed_cancellation {
+  std::string key;
+  std::int64_t participant_id = 0; // who asked (the owner or an ADMIN)
+  std::int64_t purchase_id = 0;
+  std::int32_t asked = 0; // the quantity asked for; 0: all that was left
+};
+
+/// What the batch knows beyond the stock: earlier keyed requests, the holds it names and the
+/// purchases it cancels (read under the row lock, so their cancelled figures are current).
 struct batch_context {
   std::vector<keyed_purchase> purchases;
   std::vector<keyed_hold> holds;
   std::vector<target_hold> targets;
+  std::vector<keyed_cancellation> cancellations;
+  std::vector<domain::purchase> cancel_targets;
 };
 
 /// `abandoned`: the requester stopped waiting (its HTTP answer was a 503) before the batch got the
@@ -89,6 +100,11 @@ enum class verdict {
   hold_expired,
   hold_released,
   hold_confirmed, // a release of a confirmed hold
+  cancel,         // tickets of a purchase given back
+  purchase_not_found,
+  already_cancelled,
+  cancellation_closed,
+  cancel_too_many, // more than the purchase has left
   type_required,  // no ticketTypeId, and the event has several types
   unknown_type,   // a ticketTypeId that is not one of the event's types
   sales_closed,
@@ -102,7 +118,7 @@ enum class verdict {
 /// Why a request cannot be sold, with the figures its answer carries.
 struct refusal {
   domain::verdict verdict = verdict::sold_out;
-  std::int64_t available = 0; // sold_out: tickets of the type left
+  std::int64_t available = 0; // sold_out: tickets of the type left; cancel_too_many: of the purchase
   std::int64_t allowed = 0;   // buyer_limit: tickets this buyer may still get
 };
 
@@ -113,7 +129,11 @@ struct decision {
   std::optional<std::size_t> prior_index;
   std::optional<std::size_t> batch_index;
   std::optional<std::size_t> type_index;   // into stock.types, for confirm, hold, confirm_hold
-  std::optional<std::size_t> target_index; // into the context's targets, for confirm and release
+  std::optional<std::size_t> target_index; // into the context's targets (confirm, release) or
+                                           // cancel_targets (cancel, its replay)
+  std::int32_t cancelled = 0;              // cancel: the tickets this cancellation gave back
+  std::int32_t cancelled_total = 0;        // cancel, its replay: the purchase's cancelled tickets
+                                           // once this item was decided
   std::int64_t available = 0;              // tickets of the type left after this item was decided
   std::int64_t allowed = 0;                // for buyer_limit
 };

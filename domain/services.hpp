@@ -53,6 +53,10 @@ class purchase_service {
   virtual void find_purchase(std::int64_t id, principal caller, reply<domain::purchase> done) = 0;
   virtual void list_purchases(std::int64_t participant_id, page_request paging,
                               reply<page<domain::purchase>> done) = 0;
+  /// Cancels tickets of purchase req.purchase_id (req.quantity; 0: all left) for its owner or an
+  /// ADMIN; someone else's purchase answers not_found.
+  virtual void cancel_purchase(purchase_request req, principal caller,
+                               reply<purchase_outcome> done) = 0;
 };
 
 class hold_service {

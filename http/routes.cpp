@@ -41,6 +41,8 @@ std::vector<route> make_routes(const handler_context& ctx) {
 
       {"GET", "/api/purchases/{id}", a::user_or_admin, h::get_purchase(ctx),
        "One purchase (owner or ADMIN)"},
+      {"POST", "/api/purchases/{id}/cancel", a::user_or_admin, h::cancel_purchase(ctx),
+       "Cancel tickets of a purchase: they are free at once"},
 
       {"GET", "/api/holds/{id}", a::user_or_admin, h::get_hold(ctx), "One hold (owner or ADMIN)"},
       {"DELETE", "/api/holds/{id}", a::user_or_admin, h::release_hold(ctx),

@@ -37,7 +37,8 @@ std::vector<domain::notification> claim_due(tx& t, int limit, std::chrono::milli
        t.exec(sql::claim_due_notifications, limit, static_cast<std::int64_t>(lease.count())))
     out.push_back({r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::int64_t>(),
                    r[3].as<std::int64_t>(), r[4].as<std::int64_t>(), r[5].as<std::int32_t>(),
-                   r[6].as<int>()});
+                   r[6].as<int>(), r[7].as<std::int64_t>(), r[8].as<std::string>(),
+                   r[9].as<std::string>()});
   return out;
 }
 

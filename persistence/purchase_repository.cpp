@@ -82,6 +82,40 @@ keyed_purchases(tx& t, const std::vector<domain::purchase_request>& batch) {
   return out;
 }
 
+/// The purchases the batch's cancellations name, with their current cancelled figures.
+std::vector<domain::purchase> cancel_targets(tx& t, std::int64_t event_id,
+                                             const std::vector<domain::purchase_request>& batch) {
+  std::vector<std::int64_t> ids;
+  for (const auto& req : batch)
+    if (req.kind == domain::order_kind::cancel)
+      ids.push_back(req.purchase_id);
+  std::vector<domain::purchase> out;
+  if (ids.empty())
+    return out;
+  for (const auto& r : t.exec(sql::purchases_for_batch, event_id, int_array(ids)))
+    out.push_back(read_purchase(r));
+  return out;
+}
+
+std::vector<domain::keyed_cancellation>
+keyed_cancellations(tx& t, const std::vector<domain::purchase_request>& batch) {
+  std::vector<std::int64_t> participants;
+  std::vector<std::optional<std::string>> keys;
+  for (const auto& req : batch)
+    if (req.kind == domain::order_kind::cancel && req.idempotency_key) {
+      participants.push_back(req.participant_id);
+      keys.push_back(req.idempotency_key);
+    }
+  std::vector<domain::keyed_cancellation> out;
+  if (keys.empty())
+    return out;
+  for (const auto& r :
+       t.exec(sql::find_keyed_cancellations, int_array(participants), text_array(keys)))
+    out.push_back({r[0].as<std::string>(), r[1].as<std::int64_t>(), r[2].as<std::int64_t>(),
+                   r[3].as<std::int32_t>()});
+  return out;
+}
+
 /// What a sold request is sold as: a purchase's own request at its type's price, or a confirmed
 /// hold's tickets at the hold's price.
 struct sale {
@@ -99,8 +133,11 @@ struct batch_writes {
   std::vector<std::pair<std::int64_t, domain::hold_status>> settled; // hold id, its new status
   std::vector<sale> sales;
   std::vector<std::size_t> new_holds; // batch indexes of the requests decided `hold`
+  std::vector<std::size_t> cancels;   // batch indexes of the requests decided `cancel`
 
-  bool empty() const { return settled.empty() && sales.empty() && new_holds.empty(); }
+  bool empty() const {
+    return settled.empty() && sales.empty() && new_holds.empty() && cancels.empty();
+  }
 };
 
 batch_writes writes_of(const domain::event_stock& stock,
@@ -125,6 +162,8 @@ batch_writes writes_of(const domain::event_stock& stock,
                                domain::hold_status::released);
     } else if (d.verdict == verdict::hold) {
       out.new_holds.push_back(i);
+    } else if (d.verdict == verdict::cancel) {
+      out.cancels.push_back(i);
     }
   }
   return out;
@@ -135,6 +174,7 @@ struct written {
   std::vector<domain::purchase> purchases;
   std::vector<domain::hold> holds;
   std::vector<domain::confirmation> confirmations;
+  std::vector<domain::notification> cancellations; // purchase.cancelled outbox rows
 };
 
 /// The arguments of write_batch's settled holds ($4, $5).
@@ -199,6 +239,45 @@ hold_args hold_args_of(const domain::event_stock& stock,
   return out;
 }
 
+/// The arguments of write_batch's cancellations ($21..$26).
+struct cancel_args {
+  std::vector<std::int64_t> purchases, quantities, callers, asked;
+  std::vector<std::optional<std::string>> keys, request_ids;
+};
+
+cancel_args cancel_args_of(const std::vector<domain::purchase_request>& batch,
+                           const std::vector<domain::decision>& decisions, const batch_writes& w) {
+  cancel_args out;
+  for (const auto i : w.cancels) {
+    const auto& req = batch[i];
+    out.purchases.push_back(req.purchase_id);
+    out.quantities.push_back(decisions[i].cancelled);
+    out.callers.push_back(req.participant_id);
+    out.keys.push_back(req.idempotency_key);
+    out.asked.push_back(req.quantity);
+    out.request_ids.push_back(req.request_id);
+  }
+  return out;
+}
+
+/// The purchase.cancelled notification of the cancellation at batch index `i`: this
+/// cancellation's figures, for the purchase's owner.
+domain::notification cancellation_of(const domain::purchase_request& req,
+                                     const domain::decision& d, const domain::purchase& target,
+                                     std::int64_t outbox_id) {
+  domain::notification n;
+  n.id = outbox_id;
+  n.type = "purchase.cancelled";
+  n.event_id = target.event_id;
+  n.participant_id = target.participant_id;
+  n.subject_id = target.id;
+  n.quantity = d.cancelled;
+  n.refunded_cents = d.cancelled * target.unit_price_cents;
+  n.currency = target.currency;
+  n.request_id = req.request_id;
+  return n;
+}
+
 domain::purchase purchase_of(const sale& s, std::int64_t id, std::int64_t event_id,
                              domain::timestamp at) {
   domain::purchase p{id, event_id, s.participant_id, s.quantity, at};
@@ -223,12 +302,21 @@ domain::hold hold_of(const domain::purchase_request& req, const domain::type_sto
   return h;
 }
 
+std::size_t distinct_purchases(const std::vector<domain::purchase_request>& batch,
+                               const std::vector<std::size_t>& indexes) {
+  std::vector<std::int64_t> ids;
+  for (const auto i : indexes)
+    ids.push_back(batch[i].purchase_id);
+  std::sort(ids.begin(), ids.end());
+  return static_cast<std::size_t>(std::unique(ids.begin(), ids.end()) - ids.begin());
+}
+
 /// Writes the batch in one statement (write_batch, queries/purchase_queries.hpp): settled holds,
-/// purchases, new holds, and the counters once. Their CHECKs are the last guard.
+/// cancellations, purchases, new holds, and the counters once. Their CHECKs are the last guard.
 written write(tx& t, std::int64_t event_id, const domain::event_stock& stock,
               const std::vector<domain::purchase_request>& batch,
               const std::vector<domain::decision>& decisions, const batch_writes& w,
-              std::chrono::milliseconds redelivery_delay) {
+              const domain::batch_context& context, std::chrono::milliseconds redelivery_delay) {
   written out;
   out.purchases.resize(batch.size());
   out.holds.resize(batch.size());
@@ -237,6 +325,7 @@ written write(tx& t, std::int64_t event_id, const domain::event_stock& stock,
   const auto settle = settle_args_of(w);
   const auto sold = sale_args_of(batch, w);
   const auto held = hold_args_of(stock, batch, decisions, w);
+  const auto cancelled = cancel_args_of(batch, decisions, w);
   const auto rows =
       t.exec(sql::write_batch, event_id, domain::to_micros(stock.now),
              static_cast<std::int64_t>(redelivery_delay.count()), int_array(settle.ids),
@@ -245,8 +334,10 @@ written write(tx& t, std::int64_t event_id, const domain::event_stock& stock,
              int_array(sold.prices), text_array(sold.currencies), int_array(sold.holds),
              int_array(held.participants), int_array(held.quantities), int_array(held.types),
              int_array(held.prices), text_array(held.currencies), text_array(held.keys),
-             int_array(held.ttls));
-  std::size_t settled = 0;
+             int_array(held.ttls), int_array(cancelled.purchases), int_array(cancelled.quantities),
+             int_array(cancelled.callers), text_array(cancelled.keys), int_array(cancelled.asked),
+             text_array(cancelled.request_ids));
+  std::size_t settled = 0, cancelled_purchases = 0;
   for (const auto& r : rows) {
     if (r[3].as<bool>())
       throw key_race{};
@@ -255,6 +346,12 @@ written write(tx& t, std::int64_t event_id, const domain::event_stock& stock,
     const auto id = r[2].as<std::int64_t>();
     if (kind == "s") {
       ++settled;
+    } else if (kind == "r") {
+      ++cancelled_purchases;
+    } else if (kind == "c") {
+      const auto i = w.cancels[n];
+      out.cancellations.push_back(cancellation_of(
+          batch[i], decisions[i], context.cancel_targets[*decisions[i].target_index], id));
     } else if (kind == "p") {
       const auto& s = w.sales[n];
       out.purchases[s.index] = purchase_of(s, id, event_id, stock.now);
@@ -269,6 +366,9 @@ written write(tx& t, std::int64_t event_id, const domain::event_stock& stock,
   // The batch decided under the same row lock, so a hold it settles is HELD.
   if (settled != w.settled.size())
     throw std::logic_error("a hold decided under the row lock was no longer HELD");
+  if (out.cancellations.size() != w.cancels.size() ||
+      cancelled_purchases != distinct_purchases(batch, w.cancels))
+    throw std::logic_error("a cancellation decided under the row lock found fewer tickets left");
   return out;
 }
 
@@ -295,6 +395,15 @@ domain::purchase_outcome outcome_of(domain::purchase p, bool replayed,
   return o;
 }
 
+/// A cancelled purchase as it was once the cancellation (or its replay) was decided.
+domain::purchase cancelled_purchase(const domain::batch_context& context,
+                                    const domain::decision& d) {
+  auto p = context.cancel_targets[*d.target_index];
+  p.cancelled_quantity = d.cancelled_total;
+  p.refunded_cents = d.cancelled_total * p.unit_price_cents;
+  return p;
+}
+
 /// The answer to request `i` once everything is written.
 domain::result<domain::purchase_outcome> answer(std::size_t i, const domain::purchase_request& req,
                                                 const domain::decision& d,
@@ -315,7 +424,11 @@ domain::result<domain::purchase_outcome> answer(std::size_t i, const domain::pur
   case verdict::release:
   case verdict::already_free:
     return outcome_of({}, false, target());
+  case verdict::cancel:
+    return outcome_of(cancelled_purchase(context, d), false, std::nullopt);
   case verdict::replay:
+    if (req.kind == domain::order_kind::cancel)
+      return outcome_of(cancelled_purchase(context, d), true, std::nullopt);
     if (req.kind == domain::order_kind::hold)
       return outcome_of({}, true,
                         d.prior_index ? context.holds[*d.prior_index].original
@@ -376,7 +489,8 @@ batch_outcome run_batch(tx& t, std::int64_t event_id,
   }
   auto& stock = *outcome.stock;
   domain::batch_context context{keyed_purchases(t, batch), holds::keyed(t, batch),
-                                holds::targets(t, event_id, batch)};
+                                holds::targets(t, event_id, batch), keyed_cancellations(t, batch),
+                                cancel_targets(t, event_id, batch)};
   // No HELD hold at all (the counter is their sum): nothing to expire, and no next expiry.
   const bool any_held = stock.held > 0;
   const bool expire = any_held && (expire_first || names_a_due_hold(context.targets, stock.now));
@@ -389,8 +503,10 @@ batch_outcome run_batch(tx& t, std::int64_t event_id,
   // Checked after the lock is held: that is where a batch may have waited.
   auto decisions = domain::decide_batch(stock, batch, context, abandoned_now(answer_by));
   auto made = write(t, event_id, stock, batch, decisions,
-                    writes_of(stock, batch, decisions, context), redelivery_delay);
+                    writes_of(stock, batch, decisions, context), context, redelivery_delay);
   outcome.confirmations = std::move(made.confirmations);
+  outcome.notifications.insert(outcome.notifications.end(), made.cancellations.begin(),
+                               made.cancellations.end());
   for (std::size_t i = 0; i < batch.size(); ++i)
     outcome.results.push_back(answer(i, batch[i], decisions[i], context, made));
   outcome.next_expiry_exact = expire || !any_held;

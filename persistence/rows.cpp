@@ -79,6 +79,8 @@ domain::purchase read_purchase(const pqxx::row& r, int i) {
   p.ticket_type_id = r[i + 5].as<std::int64_t>();
   p.unit_price_cents = r[i + 6].as<std::int64_t>();
   p.currency = r[i + 7].as<std::string>();
+  p.cancelled_quantity = r[i + 8].as<std::int32_t>();
+  p.refunded_cents = r[i + 9].as<std::int64_t>();
   return p;
 }
 

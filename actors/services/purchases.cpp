@@ -1,5 +1,5 @@
-// The purchases actor. Owns nothing but its handles: a purchase, hold, confirmation or release
-// is one request to the seller, counted here once per answer whichever node or mode served it.
+// The purchases actor. Owns nothing but its handles: a purchase, hold, confirmation, release or
+// cancellation is one request to the seller, counted here once per answer whichever node or mode served it.
 #include "actors/services/purchases.hpp"
 
 #include "actors/db_request.hpp"
@@ -59,6 +59,26 @@ void count_hold_step(domain::order_kind kind, const purchase_answer& r) {
       .inc();
 }
 
+/// Cancellations by outcome (eventhub_cancellations_total).
+void count_cancellation(const purchase_answer& r) {
+  const char* outcome = r.ok()                                    ? (r->replayed ? "replayed" : "ok")
+                        : r.err().code == error_code::unavailable ? "unavailable"
+                                                                  : "refused";
+  metrics::registry::global()
+      .get_counter("eventhub_cancellations_total", "Cancellation requests by outcome",
+                   {{"outcome", outcome}})
+      .inc();
+}
+
+void count_answer(domain::order_kind kind, const purchase_answer& a) {
+  if (kind == domain::order_kind::purchase)
+    count(a);
+  else if (kind == domain::order_kind::cancel)
+    count_cancellation(a);
+  else
+    count_hold_step(kind, a);
+}
+
 /// Where holds made through this node live: hold id -> (event, buyer), both fixed for a hold's
 /// life, so a confirm or release of a hold made here needs no read before its event's actor
 /// decides. Bounded: the oldest entries go first (a miss only costs that read).
@@ -114,19 +134,43 @@ void on_purchase(purchases_pointer self, domain::purchase_request& req,
   self->request(self->state.deps.seller, wait_for(cmd.due), purchase_atom::value, std::move(cmd))
       .then(
           [self, done, kind](purchase_answer& a) {
-            if (kind == domain::order_kind::purchase)
-              count(a);
-            else
-              count_hold_step(kind, a);
+            count_answer(kind, a);
             if (a.ok() && a->hold)
               self->state.routes.remember(*a->hold);
             done(std::move(a));
           },
-          [done](caf::error&) {
+          [done, kind](caf::error&) {
             purchase_answer a(domain::unavailable("The purchase timed out."));
-            count(a);
+            count_answer(kind, a);
             done(std::move(a));
           });
+}
+
+/// Reads the purchase first for its event (which routes the command) and owner: someone else's
+/// purchase does not exist for the caller unless ADMIN. The owner's cancellations close
+/// purchase.cancel-cutoff before the start, an ADMIN's at the start; the keys are the caller's.
+void on_cancel(purchases_pointer self, domain::purchase_request& req, domain::principal caller,
+               domain::reply<domain::purchase_outcome>& done) {
+  const bool admin = caller.role == domain::role::admin;
+  auto job = make_tx_job<domain::purchase>(
+      self->state.due(), [id = req.purchase_id, caller, admin](persistence::tx& t) {
+        auto p = purchases_db::find(t, id);
+        if (p && !admin && p->participant_id != caller.id)
+          p.reset();
+        return found(std::move(p), "purchase");
+      });
+  req.kind = domain::order_kind::cancel;
+  req.participant_id = caller.id;
+  req.cancel_cutoff = admin ? std::chrono::milliseconds{0} : self->state.options.cancel_cutoff;
+  ask_db<domain::purchase>(self, self->state.deps.db_pool, std::move(job),
+                           [self, req, done](domain::result<domain::purchase> p) mutable {
+                             if (!p.ok()) {
+                               done(p.err());
+                               return;
+                             }
+                             req.event_id = p->event_id;
+                             on_purchase(self, req, done);
+                           });
 }
 
 /// Finds the hold's event (which routes the command) and buyer first, remembered or read:
@@ -186,6 +230,8 @@ purchases_actor::behavior_type purchases_behavior(purchases_pointer self, purcha
       },
       [=](settle_atom, domain::purchase_request& req, domain::principal caller,
           domain::reply<domain::purchase_outcome>& done) { on_settle(self, req, caller, done); },
+      [=](cancel_atom, domain::purchase_request& req, domain::principal caller,
+          domain::reply<domain::purchase_outcome>& done) { on_cancel(self, req, caller, done); },
       [=](find_atom, std::int64_t id, domain::principal caller, domain::reply<domain::hold>& done) {
         serve_tx(
             self, self->state.deps.db_pool, self->state.options.request_timeout,
@@ -233,6 +279,11 @@ void purchases_service::purchase(domain::purchase_request req,
 void purchases_service::find_purchase(std::int64_t id, domain::principal caller,
                                       domain::reply<domain::purchase> done) {
   caf::anon_send(actor_, find_atom::value, id, caller, std::move(done));
+}
+
+void purchases_service::cancel_purchase(domain::purchase_request req, domain::principal caller,
+                                        domain::reply<domain::purchase_outcome> done) {
+  caf::anon_send(actor_, cancel_atom::value, std::move(req), caller, std::move(done));
 }
 
 void purchases_service::list_purchases(std::int64_t participant_id, domain::page_request paging,

@@ -6,6 +6,9 @@
 //        request's kind), decided by the seller actor
 //   (settle_atom, purchase_request, caller, reply<purchase_outcome>)   confirm or release a hold:
 //        its event and owner are read first, then the seller decides
+//   (cancel_atom, purchase_request, caller, reply<purchase_outcome>)   cancel tickets of a
+//        purchase: its event and owner are read first (someone else's is not_found unless
+//        ADMIN), then the seller decides
 //   (find_atom, id, caller, reply<purchase>)       someone else's is not_found unless ADMIN
 //   (find_atom, id, caller, reply<hold>)           the same for holds
 //   (purchases_of_atom, participant id, paging, reply<page<purchase>>)
@@ -28,6 +31,8 @@ using purchases_actor = caf::typed_actor<
     caf::reacts_to<purchase_atom, domain::purchase_request,
                    domain::reply<domain::purchase_outcome>>,
     caf::reacts_to<settle_atom, domain::purchase_request, domain::principal,
+                   domain::reply<domain::purchase_outcome>>,
+    caf::reacts_to<cancel_atom, domain::purchase_request, domain::principal,
                    domain::reply<domain::purchase_outcome>>,
     caf::reacts_to<find_atom, std::int64_t, domain::principal, domain::reply<domain::purchase>>,
     caf::reacts_to<find_atom, std::int64_t, domain::principal, domain::reply<domain::hold>>,
@@ -55,6 +60,8 @@ class purchases_service final : public domain::purchase_service, public domain::
                      domain::reply<domain::purchase> done) override;
   void list_purchases(std::int64_t participant_id, domain::page_request paging,
                       domain::reply<domain::page<domain::purchase>> done) override;
+  void cancel_purchase(domain::purchase_request req, domain::principal caller,
+                       domain::reply<domain::purchase_outcome> done) override;
 
   void create_hold(domain::purchase_request req,
                    domain::reply<domain::purchase_outcome> done) override;

@@ -48,6 +48,7 @@ handler_fn delete_ticket_type(const handler_context& ctx);
 // purchase_handlers.cpp
 handler_fn purchase(const handler_context& ctx);
 handler_fn get_purchase(const handler_context& ctx);
+handler_fn cancel_purchase(const handler_context& ctx);
 handler_fn my_purchases(const handler_context& ctx);
 
 // hold_handlers.cpp

@@ -42,4 +42,10 @@ std::optional<validator> json_body(const call& c) {
   return std::move(std::get<validator>(parsed));
 }
 
+std::optional<validator> optional_json_body(const call& c) {
+  if (!c.req->body.empty())
+    return json_body(c);
+  return std::move(std::get<validator>(validator::parse("{}")));
+}
+
 } // namespace eventhub::http

@@ -19,6 +19,8 @@ std::optional<domain::page_request> paging(const call& c, const query_params& qu
 
 /// The body as a JSON object: 415 unless the content type is JSON, 400 when malformed.
 std::optional<validator> json_body(const call& c);
+/// As json_body, but an empty body (with or without a Content-Type) reads as `{}`.
+std::optional<validator> optional_json_body(const call& c);
 
 /// A reply that answers with `ok(value)` (a response) or the problem for the error, rendered on
 /// the I/O thread (on_io).

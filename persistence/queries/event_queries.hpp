@@ -100,12 +100,14 @@ inline constexpr statement count_events{"count_events",
 
 inline constexpr statement event_exists{"event_exists", "SELECT 1 FROM events WHERE id = $1"};
 
-// Participants of an event with their ticket totals, by participant id.
+// Participants of an event with their ticket totals net of cancellations (0 once all were
+// cancelled: they stay listed), by participant id.
 inline constexpr statement list_attendees{
     "list_attendees",
     "SELECT p.id, p.email, p.full_name, p.role, " EVENTHUB_SQL_MICROS(
         "p.created_at") ", t.tickets "
-                        "FROM (SELECT participant_id, sum(quantity) AS tickets FROM purchases "
+                        "FROM (SELECT participant_id, sum(quantity - cancelled_quantity) AS tickets "
+                        "FROM purchases "
                         "WHERE event_id = $1 "
                         "GROUP BY participant_id) t JOIN participants p ON p.id = t.participant_id "
                         "ORDER BY p.id LIMIT $2 OFFSET $3"};

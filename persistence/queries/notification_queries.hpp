@@ -13,7 +13,8 @@ inline constexpr statement claim_due_notifications{
     "millisecond', attempts = attempts + 1 WHERE id IN (SELECT id FROM pending_notifications "
     "WHERE next_attempt_at <= now() AND (claimed_until IS NULL OR claimed_until < now()) "
     "ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) "
-    "RETURNING id, type, event_id, participant_id, subject_id, quantity, attempts"};
+    "RETURNING id, type, event_id, participant_id, subject_id, quantity, attempts, "
+    "coalesce(refunded_cents, 0), coalesce(currency, ''), coalesce(request_id, '')"};
 
 inline constexpr statement forget_delivered_notifications{
     "forget_delivered_notifications",

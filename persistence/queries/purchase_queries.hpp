@@ -7,9 +7,11 @@
 
 namespace eventhub::persistence::sql {
 
+// 10 columns (rows.cpp, read_purchase).
 #define EVENTHUB_PURCHASE_COLUMNS                                                                  \
   "id, event_id, participant_id, quantity, " EVENTHUB_SQL_MICROS(                                  \
-      "purchased_at") ", ticket_type_id, unit_price_cents, currency"
+      "purchased_at") ", ticket_type_id, unit_price_cents, currency, cancelled_quantity, "         \
+                      "refunded_cents"
 
 // The backstop of every batch: the event row stays locked until commit, whoever else writes it.
 // The clock is read once the lock is held (clock_timestamp, not the transaction's start): the
@@ -30,12 +32,12 @@ inline constexpr statement event_type_stock{
     "event_type_stock", "SELECT id, quota, tickets_sold, price_cents, currency, tickets_held "
                         "FROM ticket_types WHERE event_id = $1 ORDER BY id"};
 
-// Tickets the buyers $2 already have of event $1, bought or HELD (read only when it has a
-// maxPerBuyer, after the due holds expired).
+// Tickets the buyers $2 already have of event $1, bought and not cancelled, or HELD (read only
+// when it has a maxPerBuyer, after the due holds expired).
 inline constexpr statement tickets_of_buyers{
     "tickets_of_buyers",
     "SELECT participant_id, sum(quantity) FROM ("
-    "  SELECT participant_id, quantity FROM purchases "
+    "  SELECT participant_id, quantity - cancelled_quantity AS quantity FROM purchases "
     "  WHERE event_id = $1 AND participant_id = ANY($2::bigint[]) "
     "  UNION ALL SELECT participant_id, quantity FROM holds "
     "  WHERE event_id = $1 AND status = 'HELD' AND participant_id = ANY($2::bigint[])) b "
@@ -46,10 +48,24 @@ inline constexpr statement find_keyed_purchases{
     "find_keyed_purchases",
     "SELECT k.idempotency_key, p.id, p.event_id, p.participant_id, "
     "p.quantity, " EVENTHUB_SQL_MICROS(
-        "p.purchased_at") ", p.ticket_type_id, p.unit_price_cents, p.currency "
+        "p.purchased_at") ", p.ticket_type_id, p.unit_price_cents, p.currency, "
+                          "p.cancelled_quantity, p.refunded_cents "
                           "FROM idempotency_keys k JOIN purchases p ON p.id = k.purchase_id "
                           "WHERE (k.participant_id, k.idempotency_key) IN "
                           "(SELECT * FROM unnest($1::bigint[], $2::text[]))"};
+
+// The purchases $2 of event $1 a batch cancels, read under the row lock: their cancelled
+// figures are the ones the batch decides on.
+inline constexpr statement purchases_for_batch{
+    "purchases_for_batch", "SELECT " EVENTHUB_PURCHASE_COLUMNS " FROM purchases "
+                           "WHERE event_id = $1 AND id = ANY($2::bigint[])"};
+
+// Earlier cancellations made with the keys of this batch: $1 callers, $2 keys (parallel).
+inline constexpr statement find_keyed_cancellations{
+    "find_keyed_cancellations",
+    "SELECT idempotency_key, participant_id, purchase_id, coalesce(asked_quantity, 0) "
+    "FROM purchase_cancellations WHERE (participant_id, idempotency_key) IN "
+    "(SELECT * FROM unnest($1::bigint[], $2::text[]))"};
 
 // Everything a batch writes, in one round trip. $1 event, $2 the batch's instant (micros: the
 // purchases' time, the settled and new holds' time), $3 delays the outbox sweeper so the fresh
@@ -62,13 +78,21 @@ inline constexpr statement find_keyed_purchases{
 //   confirms (0: a purchase of its own); with their idempotency keys and outbox rows.
 // - New holds, ids drawn up front: parallel arrays $14 participants, $15 quantities, $16 types,
 //   $17 unit prices, $18 currencies, $19 keys (NULL for none), $20 lifetimes in ms.
-// The event's and each type's sold and held counters then move once, by the net of all three
-// (what was settled counted from the update's own rows), so the batch writes the event row and
+// - Cancellations, their ids and outbox ids drawn up front: parallel arrays $21 purchases, $22
+//   quantities given back, $23 callers, $24 keys (NULL for none), $25 quantities asked for (0:
+//   all), $26 request ids. Each purchase's cancelled_quantity grows once by the sum of its
+//   cancellations, and only where that many are left (a conditional update): nothing is
+//   freed twice. Each cancellation gets its row (with the caller's key) and its
+//   purchase.cancelled outbox row (refund figures at the purchase's unit price).
+// The event's and each type's sold and held counters then move once, by the net of all four
+// (what was settled and cancelled counted from the updates' own rows), so the batch writes the event row and
 // each type's row one time; each counter's CHECK against its limit, evaluated on that version,
 // is the last guard against an oversale (V4__ticket_types.sql, V5__holds.sql). References are
 // checked by statement triggers once all of it has been written.
-// Rows: ('s', 0, id, false) per settled hold; ('p', n, purchase id, key taken) per purchase and
-// ('h', n, hold id, key taken) per new hold, n its position in its arrays. A key taken by
+// Rows: ('s', 0, id, false) per settled hold; ('r', 0, id, false) per cancelled purchase;
+// ('c', n, outbox id, key taken) per cancellation of a purchase the update changed; ('p', n,
+// purchase id, key taken) per purchase and ('h', n, hold id, key taken) per new hold, n its
+// position in its arrays. A key taken by
 // another transaction meanwhile means the batch is retried (and then sees it).
 // clang-format off
 inline constexpr statement write_batch{
@@ -111,8 +135,34 @@ inline constexpr statement write_batch{
     "  FROM n "
     "  ON CONFLICT (participant_id, idempotency_key) WHERE idempotency_key IS NOT NULL "
     "  DO NOTHING RETURNING id), "
+    "q AS MATERIALIZED ("
+    "  SELECT nextval('purchase_cancellations_id_seq') AS id, "
+    "  nextval('pending_notifications_id_seq') AS outbox_id, q.* "
+    "  FROM unnest($21::bigint[], $22::int[], $23::bigint[], $24::text[], $25::int[], $26::text[]) "
+    "  WITH ORDINALITY AS q(purchase_id, quantity, participant_id, idempotency_key, asked, "
+    "  request_id, ord)), "
+    "r AS (UPDATE purchases r SET cancelled_quantity = r.cancelled_quantity + g.quantity, "
+    "  refunded_cents = r.refunded_cents + g.quantity * r.unit_price_cents "
+    "  FROM (SELECT purchase_id, sum(quantity) AS quantity FROM q GROUP BY purchase_id) g "
+    "  WHERE r.id = g.purchase_id AND r.event_id = $1 "
+    "  AND r.quantity - r.cancelled_quantity >= g.quantity "
+    "  RETURNING r.id, r.ticket_type_id, r.participant_id, r.unit_price_cents, r.currency, "
+    "  g.quantity), "
+    "x AS (INSERT INTO purchase_cancellations (id, purchase_id, event_id, participant_id, "
+    "  quantity, asked_quantity, refunded_cents, currency, idempotency_key, request_id, "
+    "  cancelled_at) "
+    "  SELECT q.id, q.purchase_id, $1, q.participant_id, q.quantity, NULLIF(q.asked, 0), "
+    "  q.quantity * r.unit_price_cents, r.currency, q.idempotency_key, q.request_id, "
+    "  " EVENTHUB_SQL_TIMESTAMP("$2") " FROM q JOIN r ON r.id = q.purchase_id "
+    "  ON CONFLICT (participant_id, idempotency_key) DO NOTHING RETURNING id), "
+    "o AS (INSERT INTO pending_notifications (id, type, event_id, participant_id, subject_id, "
+    "  quantity, refunded_cents, currency, request_id, next_attempt_at) "
+    "  SELECT q.outbox_id, 'purchase.cancelled', $1, r.participant_id, q.purchase_id, "
+    "  q.quantity, q.quantity * r.unit_price_cents, r.currency, q.request_id, "
+    "  now() + $3::bigint * interval '1 millisecond' FROM q JOIN r ON r.id = q.purchase_id), "
     "d AS (SELECT ticket_type_id, sum(sold) AS sold, sum(held) AS held FROM ("
     "  SELECT ticket_type_id, quantity AS sold, 0 AS held FROM t "
+    "  UNION ALL SELECT ticket_type_id, -quantity, 0 FROM r "
     "  UNION ALL SELECT ticket_type_id, 0, -quantity FROM s "
     "  UNION ALL SELECT ticket_type_id, 0, quantity FROM n) x GROUP BY ticket_type_id), "
     "e AS (UPDATE events SET tickets_sold = tickets_sold + x.sold, "
@@ -123,6 +173,9 @@ inline constexpr statement write_batch{
     "  tickets_held = y.tickets_held + d.held "
     "  FROM d WHERE y.id = d.ticket_type_id AND y.event_id = $1) "
     "SELECT 's', 0::bigint, id, false FROM s "
+    "UNION ALL SELECT 'r', 0::bigint, id, false FROM r "
+    "UNION ALL SELECT 'c', q.ord, q.outbox_id, q.idempotency_key IS NOT NULL AND x.id IS NULL "
+    "FROM q JOIN r ON r.id = q.purchase_id LEFT JOIN x ON x.id = q.id "
     "UNION ALL SELECT 'p', t.ord, t.id, t.idempotency_key IS NOT NULL AND k.purchase_id IS NULL "
     "FROM t LEFT JOIN k ON k.purchase_id = t.id "
     "UNION ALL SELECT 'h', n.ord, n.id, h.id IS NULL FROM n LEFT JOIN h ON h.id = n.id "

@@ -139,6 +139,8 @@ class no_purchases final : public domain::purchase_service, public domain::hold_
   void find_purchase(std::int64_t, domain::principal, domain::reply<domain::purchase>) override {}
   void list_purchases(std::int64_t, domain::page_request,
                       domain::reply<domain::page<domain::purchase>>) override {}
+  void cancel_purchase(domain::purchase_request, domain::principal,
+                       domain::reply<domain::purchase_outcome>) override {}
   void create_hold(domain::purchase_request, domain::reply<domain::purchase_outcome>) override {}
   void settle_hold(domain::purchase_request, domain::principal,
                    domain::reply<domain::purchase_outcome>) override {}

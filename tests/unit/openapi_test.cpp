@@ -54,6 +54,8 @@ struct null_services final : domain::participant_service,
   void find_purchase(std::int64_t, domain::principal, domain::reply<domain::purchase>) override {}
   void list_purchases(std::int64_t, domain::page_request,
                       domain::reply<domain::page<domain::purchase>>) override {}
+  void cancel_purchase(domain::purchase_request, domain::principal,
+                       domain::reply<domain::purchase_outcome>) override {}
   void create_hold(domain::purchase_request, domain::reply<domain::purchase_outcome>) override {}
   void settle_hold(domain::purchase_request, domain::principal,
                    domain::reply<domain::purchase_outcome>) override {}
