@@ -206,8 +206,8 @@ void log_notification(const domain::notification& n) {
                              {"request_id", n.request_id}});
 }
 
-/// Lifecycle notifications are few (one per expired hold or cancellation): each delivery's outcome is stored
-/// at once rather than batched like confirmations.
+/// Lifecycle notifications are few (one per expired hold or cancellation): each delivery's outcome
+/// is stored at once rather than batched like confirmations.
 void on_notifications_posted(notifier_pointer self, post_report& report) {
   delivered_total().inc(report.ok.size());
   store(self, "notify.forget_failed", [ids = std::move(report.ok)](persistence::tx& t) {

@@ -83,7 +83,7 @@ struct service_options {
   milliseconds redelivery_delay{10000}; // lock-per-request writes outbox rows like a batch
   persistence::logins::throttle_policy throttle;
   bool cluster_enabled = false;
-  milliseconds hold_ttl{15 * 60 * 1000}; // hold.ttl
+  milliseconds hold_ttl{15 * 60 * 1000};           // hold.ttl
   milliseconds cancel_cutoff{24 * 60 * 60 * 1000}; // purchase.cancel-cutoff
 };
 

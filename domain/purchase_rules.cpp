@@ -278,8 +278,8 @@ class batch_decider {
     if (req.idempotency_key) {
       auto it = cancel_keys_.find({req.participant_id, *req.idempotency_key});
       if (it != cancel_keys_.end()) {
-        const bool same = it->second.purchase_id == req.purchase_id &&
-                          it->second.asked == req.quantity;
+        const bool same =
+            it->second.purchase_id == req.purchase_id && it->second.asked == req.quantity;
         d.verdict = same ? verdict::replay : verdict::key_mismatch;
         d.cancelled_total = p->cancelled_quantity;
         return d;

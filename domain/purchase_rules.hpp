@@ -105,8 +105,8 @@ enum class verdict {
   already_cancelled,
   cancellation_closed,
   cancel_too_many, // more than the purchase has left
-  type_required,  // no ticketTypeId, and the event has several types
-  unknown_type,   // a ticketTypeId that is not one of the event's types
+  type_required,   // no ticketTypeId, and the event has several types
+  unknown_type,    // a ticketTypeId that is not one of the event's types
   sales_closed,
   sales_not_open,
   buyer_limit,
@@ -118,8 +118,9 @@ enum class verdict {
 /// Why a request cannot be sold, with the figures its answer carries.
 struct refusal {
   domain::verdict verdict = verdict::sold_out;
-  std::int64_t available = 0; // sold_out: tickets of the type left; cancel_too_many: of the purchase
-  std::int64_t allowed = 0;   // buyer_limit: tickets this buyer may still get
+  std::int64_t available =
+      0;                    // sold_out: tickets of the type left; cancel_too_many: of the purchase
+  std::int64_t allowed = 0; // buyer_limit: tickets this buyer may still get
 };
 
 struct decision {

@@ -262,9 +262,8 @@ cancel_args cancel_args_of(const std::vector<domain::purchase_request>& batch,
 
 /// The purchase.cancelled notification of the cancellation at batch index `i`: this
 /// cancellation's figures, for the purchase's owner.
-domain::notification cancellation_of(const domain::purchase_request& req,
-                                     const domain::decision& d, const domain::purchase& target,
-                                     std::int64_t outbox_id) {
+domain::notification cancellation_of(const domain::purchase_request& req, const domain::decision& d,
+                                     const domain::purchase& target, std::int64_t outbox_id) {
   domain::notification n;
   n.id = outbox_id;
   n.type = "purchase.cancelled";

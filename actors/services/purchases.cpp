@@ -1,5 +1,6 @@
 // The purchases actor. Owns nothing but its handles: a purchase, hold, confirmation, release or
-// cancellation is one request to the seller, counted here once per answer whichever node or mode served it.
+// cancellation is one request to the seller, counted here once per answer whichever node or mode
+// served it.
 #include "actors/services/purchases.hpp"
 
 #include "actors/db_request.hpp"
@@ -61,7 +62,7 @@ void count_hold_step(domain::order_kind kind, const purchase_answer& r) {
 
 /// Cancellations by outcome (eventhub_cancellations_total).
 void count_cancellation(const purchase_answer& r) {
-  const char* outcome = r.ok()                                    ? (r->replayed ? "replayed" : "ok")
+  const char* outcome = r.ok() ? (r->replayed ? "replayed" : "ok")
                         : r.err().code == error_code::unavailable ? "unavailable"
                                                                   : "refused";
   metrics::registry::global()

@@ -58,8 +58,8 @@ std::optional<domain::purchase_request> cancel_request(const call& c) {
   auto body = optional_json_body(c);
   if (!body)
     return std::nullopt;
-  auto quantity = body->integer("quantity", presence::optional, 1,
-                                std::numeric_limits<std::int32_t>::max());
+  auto quantity =
+      body->integer("quantity", presence::optional, 1, std::numeric_limits<std::int32_t>::max());
   if (!body->ok()) {
     c.fail(body->error());
     return std::nullopt;
@@ -89,8 +89,8 @@ handler_fn cancel_purchase(const handler_context& ctx) {
     auto req = cancel_request(c);
     if (!req)
       return;
-    ctx.services.purchases.cancel_purchase(
-        std::move(*req), *c.caller, answer<domain::purchase_outcome>(c, purchase_cancelled));
+    ctx.services.purchases.cancel_purchase(std::move(*req), *c.caller,
+                                           answer<domain::purchase_outcome>(c, purchase_cancelled));
   };
 }
 

@@ -106,7 +106,8 @@ inline constexpr statement list_attendees{
     "list_attendees",
     "SELECT p.id, p.email, p.full_name, p.role, " EVENTHUB_SQL_MICROS(
         "p.created_at") ", t.tickets "
-                        "FROM (SELECT participant_id, sum(quantity - cancelled_quantity) AS tickets "
+                        "FROM (SELECT participant_id, sum(quantity - cancelled_quantity) AS "
+                        "tickets "
                         "FROM purchases "
                         "WHERE event_id = $1 "
                         "GROUP BY participant_id) t JOIN participants p ON p.id = t.participant_id "

@@ -85,15 +85,15 @@ inline constexpr statement find_keyed_cancellations{
 //   freed twice. Each cancellation gets its row (with the caller's key) and its
 //   purchase.cancelled outbox row (refund figures at the purchase's unit price).
 // The event's and each type's sold and held counters then move once, by the net of all four
-// (what was settled and cancelled counted from the updates' own rows), so the batch writes the event row and
-// each type's row one time; each counter's CHECK against its limit, evaluated on that version,
-// is the last guard against an oversale (V4__ticket_types.sql, V5__holds.sql). References are
-// checked by statement triggers once all of it has been written.
-// Rows: ('s', 0, id, false) per settled hold; ('r', 0, id, false) per cancelled purchase;
-// ('c', n, outbox id, key taken) per cancellation of a purchase the update changed; ('p', n,
-// purchase id, key taken) per purchase and ('h', n, hold id, key taken) per new hold, n its
-// position in its arrays. A key taken by
-// another transaction meanwhile means the batch is retried (and then sees it).
+// (what was settled and cancelled counted from the updates' own rows), so the batch writes the
+// event row and each type's row one time; each counter's CHECK against its limit, evaluated on
+// that version, is the last guard against an oversale (V4__ticket_types.sql, V5__holds.sql,
+// V6__cancellation.sql). References are checked by statement triggers once all of it is written.
+// Rows: ('s', 0, id, false) per settled hold; ('r', 0, id, false) per cancelled purchase; ('c', n,
+// outbox id, key taken) per cancellation of a purchase the update changed; ('p', n, purchase id,
+// key taken) per purchase and ('h', n, hold id, key taken) per new hold, n its position in its
+// arrays. A key taken by another transaction meanwhile means the batch is retried (and then sees
+// it).
 // clang-format off
 inline constexpr statement write_batch{
     "write_batch",

@@ -208,3 +208,38 @@ SCENARIO("V5 starts V4 events with nothing held and guards sold plus held and th
   db.exec(confirm);
   CHECK_THROWS_AS(db.exec(confirm), pqxx::unique_violation);
 }
+
+SCENARIO("V6 starts V5 purchases with nothing cancelled and guards what a cancellation frees") {
+  testing::pg_database db;
+  db.exec("DROP TABLE flyway_schema_history; DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
+  auto files = embedded_migrations();
+  {
+    pqxx::connection c(db.conninfo());
+    migrate(c, load_migrations({files.begin(), files.begin() + 5})); // V1..V5
+  }
+  db.exec("INSERT INTO participants (email, full_name, role, password_hash) "
+          "VALUES ('u@x.io', 'U', 'USER', '$argon2id$x');"
+          "INSERT INTO events (name, venue, starts_at, capacity, tickets_sold, max_per_buyer) "
+          "VALUES ('Limited', 'Hall', now() + interval '1 day', 10, 3, 4);"
+          "INSERT INTO ticket_types (event_id, name, price_cents, currency, quota, tickets_sold) "
+          "VALUES (1, 'Standard', 1500, 'EUR', 10, 3);"
+          "INSERT INTO purchases (event_id, participant_id, quantity, ticket_type_id, "
+          "unit_price_cents, currency, total_cents) VALUES (1, 1, 3, 1, 1500, 'EUR', 4500);"
+          "INSERT INTO pending_notifications (type, event_id, participant_id, subject_id, "
+          "quantity) VALUES ('hold.expired', 1, 1, 1, 1)");
+  pqxx::connection c(db.conninfo());
+  auto report = migrate(c, load_migrations(files));
+  CHECK(report.schema_version == shipped);
+  CHECK(db.scalar("SELECT count(*) FROM purchases WHERE cancelled_quantity = 0 AND "
+                  "refunded_cents = 0") == 1);
+  CHECK(db.scalar("SELECT count(*) FROM pending_notifications WHERE refunded_cents IS NULL") == 1);
+  // Cancelled tickets leave the buyer's limit: 3 of 4 bought, 2 cancelled, a hold of 3 fits.
+  db.exec("UPDATE purchases SET cancelled_quantity = 2, refunded_cents = 3000");
+  db.exec("INSERT INTO holds (event_id, ticket_type_id, participant_id, quantity, "
+          "unit_price_cents, currency, expires_at) VALUES (1, 1, 1, 3, 1500, 'EUR', "
+          "now() + interval '1 minute')");
+  CHECK(db.scalar("SELECT count(*) FROM holds") == 1);
+  CHECK_THROWS_AS(db.exec("UPDATE purchases SET refunded_cents = 0"), pqxx::check_violation);
+  CHECK_THROWS_AS(db.exec("UPDATE purchases SET cancelled_quantity = 4, refunded_cents = 6000"),
+                  pqxx::check_violation);
+}

@@ -216,3 +216,59 @@ SCENARIO("the row lock protects against a writer that is not this actor") {
     }
   }
 }
+
+namespace {
+
+domain::purchase_request cancel(std::int64_t caller, std::int64_t purchase_id, int qty,
+                                std::int64_t event_id, std::optional<std::string> key = {}) {
+  domain::purchase_request r{event_id, caller, qty, std::move(key), "cancel-req"};
+  r.kind = domain::order_kind::cancel;
+  r.purchase_id = purchase_id;
+  return r;
+}
+
+} // namespace
+
+SCENARIO("cancellations in batches free each ticket once and write one outbox row each") {
+  fixture f(5);
+  auto sold = f.commit({f.buy(0, 3)});
+  const auto id = sold.results[0]->purchase.id;
+  const auto owner = f.users[0];
+  auto out = f.commit({cancel(owner, id, 2, f.event_id, "k"), cancel(owner, id, 2, f.event_id, "k"),
+                       cancel(owner, id, 2, f.event_id), cancel(owner, id, 0, f.event_id)});
+  REQUIRE(out.results.size() == 4);
+  CHECK(out.results[0]->purchase.cancelled_quantity == 2);
+  CHECK(out.results[1]->replayed);
+  CHECK(out.results[2].err().code == domain::error_code::unprocessable); // 1 left
+  CHECK(out.results[3]->purchase.cancelled_quantity == 3);
+  CHECK(out.notifications.size() == 2);
+  auto again = f.commit({cancel(owner, id, 0, f.event_id), cancel(owner, id, 2, f.event_id, "k")});
+  CHECK(again.results[0].err().code == domain::error_code::already_cancelled);
+  CHECK(again.results[1]->replayed);
+  CHECK(f.db.scalar("SELECT tickets_sold FROM events") == 0);
+  CHECK(f.db.scalar("SELECT tickets_sold FROM ticket_types") == 0);
+  CHECK(f.db.scalar("SELECT cancelled_quantity FROM purchases") == 3);
+  CHECK(f.db.scalar("SELECT count(*) FROM purchase_cancellations") == 2);
+  CHECK(f.db.scalar("SELECT count(*) FROM pending_notifications WHERE type = "
+                    "'purchase.cancelled'") == 2);
+  auto rebuy = f.commit({f.buy(1, 5)});
+  CHECK(rebuy.results[0].ok());
+}
+
+SCENARIO("the database refuses a cancellation that would make tickets_sold negative") {
+  fixture f(5);
+  auto sold = f.commit({f.buy(0, 3)});
+  const auto id = sold.results[0]->purchase.id;
+  // A writer that skipped the batch's rules: the counters may not go below zero, and a purchase
+  // may not cancel more than it has.
+  f.db.exec("UPDATE events SET tickets_sold = 1");
+  f.db.exec("UPDATE ticket_types SET tickets_sold = 1");
+  CHECK_THROWS(f.commit({cancel(f.users[0], id, 3, f.event_id)}));
+  CHECK(f.db.scalar("SELECT cancelled_quantity FROM purchases") == 0);
+  CHECK(f.db.scalar("SELECT count(*) FROM purchase_cancellations") == 0);
+  CHECK_THROWS_AS(f.db.exec("UPDATE events SET tickets_sold = tickets_sold - 3"),
+                  pqxx::check_violation);
+  CHECK_THROWS_AS(f.db.exec("UPDATE purchases SET cancelled_quantity = 4, refunded_cents = 0"),
+                  pqxx::check_violation);
+  CHECK(f.db.scalar("SELECT tickets_sold FROM events") == 1);
+}

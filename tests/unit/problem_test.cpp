@@ -99,24 +99,15 @@ const expected_problem contract[] = {
     {domain::error_code::internal, 500, "internal-error", "Internal Server Error"},
 };
 
-const char* const names[] = {"invalid",
-                             "unauthenticated",
-                             "forbidden",
-                             "not_found",
-                             "conflict",
-                             "sold_out",
-                             "sales_closed",
-                             "sales_not_open",
-                             "buyer_limit",
-                             "hold_expired",
-                             "hold_released",
-                             "hold_confirmed",
-                             "already_cancelled",
-                             "cancellation_closed",
-                             "unprocessable",
-                             "idempotency_mismatch",
-                             "throttled",
-                             "unavailable",
+const char* const names[] = {"invalid",           "unauthenticated",
+                             "forbidden",         "not_found",
+                             "conflict",          "sold_out",
+                             "sales_closed",      "sales_not_open",
+                             "buyer_limit",       "hold_expired",
+                             "hold_released",     "hold_confirmed",
+                             "already_cancelled", "cancellation_closed",
+                             "unprocessable",     "idempotency_mismatch",
+                             "throttled",         "unavailable",
                              "internal"};
 
 } // namespace

@@ -306,3 +306,120 @@ SCENARIO("hold keys and purchase keys are apart") {
   CHECK(d[1].verdict == verdict::key_mismatch);
   CHECK(d[2].verdict == verdict::confirm); // the same key on a purchase is a new request
 }
+
+namespace {
+
+/// A cancellation by `caller` of purchase 42 (`qty`; 0: all that is left).
+purchase_request cancel_of(std::int64_t caller, std::int32_t qty,
+                           std::optional<std::string> key = {},
+                           std::chrono::milliseconds cutoff = std::chrono::milliseconds{0}) {
+  auto r = buy(caller, qty, std::move(key));
+  r.kind = order_kind::cancel;
+  r.purchase_id = 42;
+  r.cancel_cutoff = cutoff;
+  return r;
+}
+
+/// Purchase 42 of 5 tickets of type 1 at 1500 by participant 7, `cancelled` of them cancelled.
+purchase bought_five(std::int32_t cancelled = 0) {
+  purchase p{42, 1, 7, 5, eventhub::domain::now()};
+  p.ticket_type_id = 1;
+  p.unit_price_cents = 1500;
+  p.currency = "EUR";
+  p.cancelled_quantity = cancelled;
+  p.refunded_cents = cancelled * 1500;
+  return p;
+}
+
+batch_context cancelling(purchase p, std::vector<keyed_cancellation> keys = {}) {
+  batch_context c;
+  c.cancellations = std::move(keys);
+  c.cancel_targets = {std::move(p)};
+  return c;
+}
+
+} // namespace
+
+SCENARIO("a cancellation gives tickets back once, and what is left bounds the next") {
+  auto s = stock(10, 5);
+  auto context = cancelling(bought_five());
+  auto d = decide_batch(s, {cancel_of(7, 2), cancel_of(7, 4), cancel_of(7, 0), cancel_of(7, 0)},
+                        context);
+  CHECK(d[0].verdict == verdict::cancel);
+  CHECK(d[0].cancelled == 2);
+  CHECK(d[0].cancelled_total == 2);
+  CHECK(d[1].verdict == verdict::cancel_too_many); // 3 left
+  CHECK(d[1].available == 3);
+  CHECK(d[2].verdict == verdict::cancel); // all that is left
+  CHECK(d[2].cancelled == 3);
+  CHECK(d[2].cancelled_total == 5);
+  CHECK(d[3].verdict == verdict::already_cancelled);
+  CHECK(s.sold == 0);
+  CHECK(s.types[0].sold == 0);
+  CHECK(context.cancel_targets[0].refunded_cents == 5 * 1500);
+  CHECK(refusal_error({verdict::cancel_too_many, 3}).code == error_code::unprocessable);
+  CHECK(refusal_error({verdict::cancel_too_many, 3}).field_errors.at(0).field == "quantity");
+  CHECK(refusal_error({verdict::already_cancelled}).code == error_code::already_cancelled);
+}
+
+SCENARIO("nothing left is already-cancelled whatever quantity is asked") {
+  auto s = stock(10, 0);
+  auto context = cancelling(bought_five(5));
+  CHECK(decide_batch(s, {cancel_of(7, 9)}, context)[0].verdict == verdict::already_cancelled);
+}
+
+SCENARIO("freed tickets can be bought again in the same batch") {
+  auto s = stock(5, 5);
+  auto context = cancelling(bought_five());
+  auto d = decide_batch(s, {buy(8, 1), cancel_of(7, 1), buy(9, 1), buy(10, 1)}, context);
+  CHECK(d[0].verdict == verdict::sold_out);
+  CHECK(d[1].verdict == verdict::cancel);
+  CHECK(d[2].verdict == verdict::confirm);
+  CHECK(d[3].verdict == verdict::sold_out);
+  CHECK(s.sold == 5);
+}
+
+SCENARIO("cancelling closes at the cutoff before the start") {
+  auto s = stock(10, 5); // starts in an hour
+  auto context = cancelling(bought_five());
+  CHECK(decide_batch(s, {cancel_of(7, 1, {}, std::chrono::hours(2))}, context)[0].verdict ==
+        verdict::cancellation_closed);
+  CHECK(decide_batch(s, {cancel_of(7, 1, {}, std::chrono::minutes(30))}, context)[0].verdict ==
+        verdict::cancel);
+  auto started = stock(10, 4, true);
+  auto after = cancelling(bought_five(1));
+  CHECK(decide_batch(started, {cancel_of(1, 1)}, after)[0].verdict ==
+        verdict::cancellation_closed); // not even an ADMIN (cutoff 0) after the start
+  CHECK(started.sold == 4);
+}
+
+SCENARIO("cancellation keys replay the purchase as it is now and refuse another request") {
+  auto s = stock(10, 5);
+  auto context = cancelling(bought_five(2), {{"k", 7, 42, 2}});
+  auto d = decide_batch(s,
+                        {cancel_of(7, 2, "k"), cancel_of(7, 1, "k"), cancel_of(7, 0, "k"),
+                         cancel_of(7, 1, "n"), cancel_of(7, 1, "n"), cancel_of(8, 1, "k")},
+                        context);
+  CHECK(d[0].verdict == verdict::replay);
+  CHECK(d[0].cancelled_total == 2);
+  CHECK(d[1].verdict == verdict::key_mismatch); // another quantity
+  CHECK(d[2].verdict == verdict::key_mismatch); // all vs 2
+  CHECK(d[3].verdict == verdict::cancel);
+  CHECK(d[4].verdict == verdict::replay); // the same key within the batch
+  CHECK(d[4].cancelled_total == 3);
+  CHECK(d[5].verdict == verdict::cancel); // another caller's key is new
+  CHECK(s.sold == 3);
+}
+
+SCENARIO("cancelled tickets leave the buyer's count") {
+  auto s = stock(10, 5);
+  s.max_per_buyer = 5;
+  s.bought.emplace();
+  (*s.bought)[7] = 5;
+  auto context = cancelling(bought_five());
+  auto d = decide_batch(s, {buy(7, 1), cancel_of(7, 2), buy(7, 2), buy(7, 1)}, context);
+  CHECK(d[0].verdict == verdict::buyer_limit);
+  CHECK(d[1].verdict == verdict::cancel);
+  CHECK(d[2].verdict == verdict::confirm);
+  CHECK(d[3].verdict == verdict::buyer_limit);
+}
