@@ -228,7 +228,7 @@ SCENARIO("holds take tickets like purchases, confirms move them from held to sol
   CHECK(s.held == 3);
   CHECK(s.sold == 2);
 
-  batch_context with_target{{}, {}, {held(9, 1, 3)}};
+  batch_context with_target{{}, {}, {held(9, 1, 3)}, {}, {}};
   s.types[0].held = 3;
   auto c = decide_batch(s,
                         {on_hold(order_kind::confirm, 1, 9), on_hold(order_kind::confirm, 1, 9),
@@ -251,7 +251,9 @@ SCENARIO("a hold no longer HELD answers what became of it, and frees nothing twi
   batch_context ctx{
       {},
       {},
-      {held(1, 1, 2), held(2, 1, 1, hold_status::expired), held(3, 1, 1, hold_status::released)}};
+      {held(1, 1, 2), held(2, 1, 1, hold_status::expired), held(3, 1, 1, hold_status::released)},
+      {},
+      {}};
   auto d = decide_batch(s,
                         {on_hold(order_kind::release, 1, 1), on_hold(order_kind::release, 1, 1),
                          on_hold(order_kind::confirm, 1, 1), on_hold(order_kind::confirm, 1, 2),
@@ -277,7 +279,7 @@ SCENARIO("held tickets count against the buyer's limit, and a release gives them
   (*s.bought)[1] = 2; // two held already
   s.held = 2;
   s.types[0].held = 2;
-  batch_context ctx{{}, {}, {held(4, 1, 2)}};
+  batch_context ctx{{}, {}, {held(4, 1, 2)}, {}, {}};
   auto h = buy(1, 2);
   h.kind = order_kind::hold;
   auto d = decide_batch(s, {h, on_hold(order_kind::release, 1, 4), h}, ctx);
@@ -295,7 +297,7 @@ SCENARIO("hold keys and purchase keys are apart") {
   earlier.ticket_type_id = 1;
   earlier.participant_id = 1;
   earlier.quantity = 2;
-  batch_context ctx{{}, {{"k", earlier}}, {}};
+  batch_context ctx{{}, {{"k", earlier}}, {}, {}, {}};
   auto again = buy(1, 2, "k");
   again.kind = order_kind::hold;
   auto other = buy(1, 3, "k");
