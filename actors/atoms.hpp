@@ -64,6 +64,9 @@ using purchases_of_atom = caf::atom_constant<caf::atom("purchof")>;
 using settle_atom = caf::atom_constant<caf::atom("settle")>; // confirm or release a hold
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>; // cancel a purchase's tickets
 using holds_of_atom = caf::atom_constant<caf::atom("holdsof")>;
+using leave_atom = caf::atom_constant<caf::atom("leave")>;           // leave a waitlist entry
+using entries_of_atom = caf::atom_constant<caf::atom("entrof")>;     // a participant's entries
+using event_entries_atom = caf::atom_constant<caf::atom("evtentr")>; // an event's entries
 using health_atom = caf::atom_constant<caf::atom("health")>;
 using checked_atom = caf::atom_constant<caf::atom("checked")>; // health: a check finished
 

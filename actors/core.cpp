@@ -16,6 +16,7 @@
 #include "actors/services/health.hpp"
 #include "actors/services/lock_per_request.hpp"
 #include "actors/services/purchases.hpp"
+#include "actors/services/waitlist.hpp"
 #include "actors/system_config.hpp"
 #include "observability/log.hpp"
 
@@ -53,10 +54,12 @@ struct core::impl {
   accounts_actor accounts;
   events_actor events;
   purchases_actor purchases;
+  waitlist_actor waitlist;
   health_actor health;
   std::unique_ptr<accounts_service> accounts_facade;
   std::unique_ptr<events_service> events_facade;
   std::unique_ptr<purchases_service> purchases_facade;
+  std::unique_ptr<waitlist_service> waitlist_facade;
   std::unique_ptr<health_service> health_facade;
   bool stopped = false;
 };
@@ -75,11 +78,12 @@ core::core(const config::settings& s, const std::string& conninfo,
                                     o.registry);
   i.hashers = spawn_credential_workers(sys, o.credentials);
   i.cluster = spawn_cluster_node(sys, i.cache, i.registry, o.cluster);
-  i.hold_sweeper = spawn_hold_sweeper(sys, i.db_pool, i.notifier, o.hold_sweeper.interval);
+  i.hold_sweeper = spawn_hold_sweeper(sys, i.db_pool, i.notifier, o.hold_sweeper);
 
   purchase_handler seller = i.registry;
   if (o.services.mode == config::purchase_mode::lock_per_request) {
-    i.lock_seller = spawn_lock_per_request(sys, i.db_pool, i.notifier, o.services.redelivery_delay);
+    i.lock_seller = spawn_lock_per_request(sys, i.db_pool, i.notifier, o.services.redelivery_delay,
+                                           o.services.offer_ttl);
     seller = i.lock_seller;
   }
   auto health_reports = std::make_shared<health_board>(o.services.health_ttl);
@@ -87,10 +91,12 @@ core::core(const config::settings& s, const std::string& conninfo,
       spawn_accounts(sys, accounts_deps{i.db_pool, i.hashers, std::move(tokens)}, o.services);
   i.events = spawn_events(sys, events_deps{i.db_pool, i.cache, i.cluster}, o.services);
   i.purchases = spawn_purchases(sys, purchases_deps{i.db_pool, seller}, o.services);
+  i.waitlist = spawn_waitlist(sys, waitlist_deps{i.db_pool, seller}, o.services);
   i.health = spawn_health(sys, health_deps{i.db_pool, i.cluster, health_reports}, o.services);
   i.accounts_facade = std::make_unique<accounts_service>(i.accounts);
   i.events_facade = std::make_unique<events_service>(i.events, i.cache, listings);
   i.purchases_facade = std::make_unique<purchases_service>(i.purchases);
+  i.waitlist_facade = std::make_unique<waitlist_service>(i.waitlist);
   i.health_facade = std::make_unique<health_service>(i.health, health_reports);
 }
 
@@ -100,8 +106,8 @@ core::~core() {
 
 domain::services core::services() {
   auto& i = *impl_;
-  return {*i.accounts_facade, *i.events_facade, *i.purchases_facade, *i.purchases_facade,
-          *i.health_facade};
+  return {*i.accounts_facade,  *i.events_facade,   *i.purchases_facade,
+          *i.purchases_facade, *i.waitlist_facade, *i.health_facade};
 }
 
 void core::stop() {
@@ -112,7 +118,8 @@ void core::stop() {
   const auto reason = caf::exit_reason::user_shutdown;
   for (const auto& service :
        {caf::actor_cast<caf::actor>(i.accounts), caf::actor_cast<caf::actor>(i.events),
-        caf::actor_cast<caf::actor>(i.purchases), caf::actor_cast<caf::actor>(i.health)})
+        caf::actor_cast<caf::actor>(i.purchases), caf::actor_cast<caf::actor>(i.waitlist),
+        caf::actor_cast<caf::actor>(i.health)})
     caf::anon_send_exit(service, reason);
   caf::anon_send_exit(i.cluster, reason);
   caf::anon_send_exit(i.hold_sweeper, reason);

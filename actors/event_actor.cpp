@@ -193,8 +193,8 @@ db_job batch_job(const event_state& st, std::vector<domain::purchase_request> re
   return make_db_job<purchases::batch_outcome>(
       latest, [commit, event_id = st.event_id, requests = std::move(requests),
                answer_by = std::move(answer_by), delay = st.options.redelivery_delay,
-               expire_first](persistence::session& s) {
-        return commit(s, event_id, requests, delay, answer_by, expire_first);
+               offer_ttl = st.options.offer_ttl, expire_first](persistence::session& s) {
+        return commit(s, event_id, requests, delay, answer_by, expire_first, offer_ttl);
       });
 }
 

@@ -58,7 +58,7 @@ using idle_listener = caf::typed_actor<caf::reacts_to<idle_atom, std::int64_t, s
 using batch_committer = std::function<persistence::purchases::batch_outcome(
     persistence::session&, std::int64_t event_id, const std::vector<domain::purchase_request>&,
     std::chrono::milliseconds redelivery_delay, const std::vector<deadline>& answer_by,
-    bool expire_first)>;
+    bool expire_first, std::chrono::milliseconds offer_ttl)>;
 
 struct event_actor_deps {
   idle_listener registry;

@@ -20,7 +20,7 @@ constexpr int events_per_sweep = 200;
 struct sweeper_state {
   db_pool_actor db_pool;
   confirmation_sink notifier;
-  std::chrono::milliseconds interval{1000};
+  hold_sweeper_options options;
 };
 
 using sweeper_pointer = hold_sweeper_actor::stateful_pointer<sweeper_state>;
@@ -28,8 +28,12 @@ using sweeper_pointer = hold_sweeper_actor::stateful_pointer<sweeper_state>;
 void sweep(sweeper_pointer self) {
   auto& st = self->state;
   auto job = make_db_job<std::vector<domain::notification>>(
-      std::chrono::steady_clock::now() + std::max(st.interval, std::chrono::milliseconds{1000}),
-      [](persistence::session& s) { return persistence::holds::sweep(s, events_per_sweep); });
+      std::chrono::steady_clock::now() +
+          std::max(st.options.interval, std::chrono::milliseconds{1000}),
+      [offers = persistence::waitlist::offer_settings{st.options.offer_ttl, {}}](
+          persistence::session& s) {
+        return persistence::holds::sweep(s, events_per_sweep, offers);
+      });
   ask_db<std::vector<domain::notification>>(
       self, st.db_pool, std::move(job),
       [self](domain::result<std::vector<domain::notification>> expired) {
@@ -42,16 +46,16 @@ void sweep(sweeper_pointer self) {
           self->send(self->state.notifier, notify_atom::value,
                      notification_list{std::move(*expired)});
         }
-        self->delayed_send(self, self->state.interval, hold_sweep_atom::value);
+        self->delayed_send(self, self->state.options.interval, hold_sweep_atom::value);
       });
 }
 
 hold_sweeper_actor::behavior_type sweeper_behavior(sweeper_pointer self, db_pool_actor db_pool,
                                                    confirmation_sink notifier,
-                                                   std::chrono::milliseconds interval) {
+                                                   hold_sweeper_options options) {
   self->state.db_pool = std::move(db_pool);
   self->state.notifier = std::move(notifier);
-  self->state.interval = interval;
+  self->state.options = options;
   self->send(self, hold_sweep_atom::value);
   return {
       [=](hold_sweep_atom) { sweep(self); },
@@ -62,8 +66,8 @@ hold_sweeper_actor::behavior_type sweeper_behavior(sweeper_pointer self, db_pool
 
 hold_sweeper_actor spawn_hold_sweeper(caf::actor_system& sys, db_pool_actor db_pool,
                                       confirmation_sink notifier,
-                                      std::chrono::milliseconds interval) {
-  return sys.spawn(sweeper_behavior, std::move(db_pool), std::move(notifier), interval);
+                                      const hold_sweeper_options& options) {
+  return sys.spawn(sweeper_behavior, std::move(db_pool), std::move(notifier), options);
 }
 
 } // namespace eventhub::actors

@@ -190,6 +190,14 @@ void deliver(notifier_pointer self, confirmation_list& list) {
 }
 
 void log_notification(const domain::notification& n) {
+  if (n.is_offer()) {
+    log::info(n.type.c_str(), {{"entry_id", n.subject_id},
+                               {"hold_id", n.hold_id},
+                               {"event_id", n.event_id},
+                               {"participant_id", n.participant_id},
+                               {"quantity", static_cast<std::int64_t>(n.quantity)}});
+    return;
+  }
   if (n.is_hold()) {
     log::info(n.type.c_str(), {{"hold_id", n.subject_id},
                                {"event_id", n.event_id},

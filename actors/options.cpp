@@ -24,6 +24,7 @@ event_actor_options event_actor_from(const config::settings& s) {
   o.batch_max = s.purchase_batch_max;
   o.idle_timeout = s.purchase_idle_timeout;
   o.redelivery_delay = s.notify_redelivery_delay;
+  o.offer_ttl = s.waitlist_offer_ttl;
   return o;
 }
 
@@ -86,6 +87,7 @@ service_options services_from(const config::settings& s) {
   o.cluster_enabled = s.cluster_enabled();
   o.hold_ttl = s.hold_ttl;
   o.cancel_cutoff = s.purchase_cancel_cutoff;
+  o.offer_ttl = s.waitlist_offer_ttl;
   return o;
 }
 
@@ -106,6 +108,7 @@ core_options options_from(const config::settings& s, const std::string& conninfo
   o.credentials = credentials_from(s);
   o.services = services_from(s);
   o.hold_sweeper.interval = s.hold_sweep_interval;
+  o.hold_sweeper.offer_ttl = s.waitlist_offer_ttl;
   return o;
 }
 

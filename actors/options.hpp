@@ -28,10 +28,12 @@ struct event_actor_options {
   int batch_max = 512;
   milliseconds idle_timeout{60000};
   milliseconds redelivery_delay{10000}; // the outbox sweeper leaves fresh rows alone this long
+  milliseconds offer_ttl{12 * 60 * 60 * 1000}; // waitlist.offer-ttl
 };
 
 struct hold_sweeper_options {
-  milliseconds interval{1000}; // hold.sweep-interval
+  milliseconds interval{1000};                 // hold.sweep-interval
+  milliseconds offer_ttl{12 * 60 * 60 * 1000}; // waitlist.offer-ttl: offers of what it frees
 };
 
 struct registry_options {
@@ -85,6 +87,7 @@ struct service_options {
   bool cluster_enabled = false;
   milliseconds hold_ttl{15 * 60 * 1000};           // hold.ttl
   milliseconds cancel_cutoff{24 * 60 * 60 * 1000}; // purchase.cancel-cutoff
+  milliseconds offer_ttl{12 * 60 * 60 * 1000};     // waitlist.offer-ttl (admin edits offer too)
 };
 
 struct core_options {

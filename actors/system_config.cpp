@@ -17,6 +17,7 @@ system_config::system_config(const config::settings& s) {
   add_message_type<member_entry>("eventhub::member_entry");
   add_message_type<wire_purchase>("eventhub::wire_purchase");
   add_message_type<wire_hold>("eventhub::wire_hold");
+  add_message_type<wire_entry>("eventhub::wire_entry");
   add_message_type<wire_purchase_result>("eventhub::wire_purchase_result");
   if (s.cluster_enabled()) {
     load<caf::io::middleman>();

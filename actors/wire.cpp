@@ -36,6 +36,41 @@ domain::hold hold_from_wire(const wire_hold& w) {
   return h;
 }
 
+wire_entry entry_to_wire(const domain::waitlist_entry& e) {
+  wire_entry w;
+  w.id = e.id;
+  w.event_id = e.event_id;
+  w.ticket_type_id = e.ticket_type_id;
+  w.participant_id = e.participant_id;
+  w.quantity = e.quantity;
+  w.status = static_cast<std::int32_t>(e.status);
+  w.position = e.position.value_or(0);
+  w.hold_id = e.hold_id.value_or(0);
+  w.offer_expires = e.offer_expires_at.has_value();
+  if (e.offer_expires_at)
+    w.offer_expires_at_us = domain::to_micros(*e.offer_expires_at);
+  w.created_at_us = domain::to_micros(e.created_at);
+  return w;
+}
+
+domain::waitlist_entry entry_from_wire(const wire_entry& w) {
+  domain::waitlist_entry e;
+  e.id = w.id;
+  e.event_id = w.event_id;
+  e.ticket_type_id = w.ticket_type_id;
+  e.participant_id = w.participant_id;
+  e.quantity = w.quantity;
+  e.status = static_cast<domain::waitlist_status>(w.status);
+  if (w.position > 0)
+    e.position = w.position;
+  if (w.hold_id > 0)
+    e.hold_id = w.hold_id;
+  if (w.offer_expires)
+    e.offer_expires_at = domain::from_micros(w.offer_expires_at_us);
+  e.created_at = domain::from_micros(w.created_at_us);
+  return e;
+}
+
 } // namespace
 
 wire_purchase to_wire(const domain::purchase_request& r, bool internal_key) {
@@ -50,7 +85,8 @@ wire_purchase to_wire(const domain::purchase_request& r, bool internal_key) {
           r.hold_id,
           static_cast<std::int64_t>(r.hold_ttl.count()),
           r.purchase_id,
-          static_cast<std::int64_t>(r.cancel_cutoff.count())};
+          static_cast<std::int64_t>(r.cancel_cutoff.count()),
+          r.entry_id};
 }
 
 domain::purchase_request from_wire(const wire_purchase& w) {
@@ -64,6 +100,7 @@ domain::purchase_request from_wire(const wire_purchase& w) {
   r.hold_ttl = std::chrono::milliseconds{w.hold_ttl_ms};
   r.purchase_id = w.purchase_id;
   r.cancel_cutoff = std::chrono::milliseconds{w.cancel_cutoff_ms};
+  r.entry_id = w.entry_id;
   return r;
 }
 
@@ -85,6 +122,8 @@ wire_purchase_result to_wire(const domain::result<domain::purchase_outcome>& r) 
     w.refunded_cents = p.refunded_cents;
     if (r->hold)
       w.hold.push_back(hold_to_wire(*r->hold));
+    if (r->entry)
+      w.entry.push_back(entry_to_wire(*r->entry));
     return w;
   }
   const auto& e = r.err();
@@ -114,6 +153,8 @@ domain::result<domain::purchase_outcome> from_wire(const wire_purchase_result& w
     out.replayed = w.replayed;
     if (!w.hold.empty())
       out.hold = hold_from_wire(w.hold.front());
+    if (!w.entry.empty())
+      out.entry = entry_from_wire(w.entry.front());
     return out;
   }
   auto e = domain::make_error(static_cast<domain::error_code>(w.error_code), w.detail);

@@ -29,8 +29,8 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector& f,
   return f(caf::meta::type_name("eventhub::member_entry"), x.name, x.node);
 }
 
-/// A command forwarded to the event's owner (a purchase, or a hold, confirm, release or
-/// cancellation).
+/// A command forwarded to the event's owner (a purchase, or a hold, confirm, release,
+/// cancellation, waitlist join or leave).
 struct wire_purchase {
   std::int64_t event_id = 0;
   std::int64_t participant_id = 0;
@@ -44,12 +44,13 @@ struct wire_purchase {
   std::int64_t hold_ttl_ms = 0;
   std::int64_t purchase_id = 0; // cancel
   std::int64_t cancel_cutoff_ms = 0;
+  std::int64_t entry_id = 0; // leave
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, wire_purchase& x) {
   return f(caf::meta::type_name("eventhub::wire_purchase"), x.event_id, x.participant_id,
            x.quantity, x.idempotency_key, x.internal_key, x.request_id, x.ticket_type_id, x.kind,
-           x.hold_id, x.hold_ttl_ms, x.purchase_id, x.cancel_cutoff_ms);
+           x.hold_id, x.hold_ttl_ms, x.purchase_id, x.cancel_cutoff_ms, x.entry_id);
 }
 
 /// A hold in an owner's answer.
@@ -69,6 +70,24 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector& f,
            x.expires_at_us, x.purchase_id);
 }
 
+/// A waitlist entry in an owner's answer.
+struct wire_entry {
+  std::int64_t id = 0, event_id = 0, ticket_type_id = 0, participant_id = 0;
+  std::int32_t quantity = 0;
+  std::int32_t status = 0;   // domain::waitlist_status
+  std::int64_t position = 0; // 0: none
+  std::int64_t hold_id = 0;  // 0: none
+  std::int64_t offer_expires_at_us = 0;
+  bool offer_expires = false; // whether offer_expires_at_us is set
+  std::int64_t created_at_us = 0;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, wire_entry& x) {
+  return f(caf::meta::type_name("eventhub::wire_entry"), x.id, x.event_id, x.ticket_type_id,
+           x.participant_id, x.quantity, x.status, x.position, x.hold_id, x.offer_expires_at_us,
+           x.offer_expires, x.created_at_us);
+}
+
 /// The owner's answer: a purchase (maybe replayed) or a typed error.
 struct wire_purchase_result {
   bool ok = false;
@@ -86,6 +105,7 @@ struct wire_purchase_result {
   std::vector<wire_hold> hold;                           // none or one
   std::int32_t cancelled_quantity = 0;
   std::int64_t refunded_cents = 0;
+  std::vector<wire_entry> entry; // none or one
 };
 
 template <class Inspector>
@@ -94,7 +114,7 @@ typename Inspector::result_type inspect(Inspector& f, wire_purchase_result& x) {
            x.event_id, x.participant_id, x.purchased_at_us, x.quantity, x.error_code, x.detail,
            x.tickets_available, x.retry_after, x.ticket_type_id, x.unit_price_cents, x.currency,
            x.tickets_allowed, x.error_fields, x.error_messages, x.hold, x.cancelled_quantity,
-           x.refunded_cents);
+           x.refunded_cents, x.entry);
 }
 
 /// A member as the owner of events: the part of the cluster node's protocol other nodes'

@@ -272,6 +272,10 @@ std::vector<option> make_options() {
        "A buyer may cancel a purchase (POST /api/purchases/{id}/cancel) until this long before "
        "the event starts; an ADMIN until it starts.",
        false, duration(&S::purchase_cancel_cutoff, milliseconds{0}, 366 * day)},
+      {"waitlist.offer-ttl", "12h",
+       "How long a waitlist offer (a hold made for the next waiting buyer when tickets free up) "
+       "keeps its tickets; unconfirmed by then, they go on to the next entries.",
+       false, duration(&S::waitlist_offer_ttl, milliseconds{1000}, 366 * day)},
       {"hold.sweep-interval", "1s",
        "How often each node looks for expired holds no running event actor has released "
        "(passivated events, a lost node): the bound on how late an expiry is stored and announced.",
@@ -298,7 +302,8 @@ std::vector<option> make_options() {
        "\"quantity\",\"requestId\"}` with `Idempotency-Key: confirmation-<purchaseId>`, so a "
        "receiver can drop repeats; each expired hold likewise as `{\"type\":\"hold.expired\","
        "\"holdId\",\"eventId\",\"participantId\",\"quantity\"}` with `Idempotency-Key: "
-       "notification-<n>`.",
+       "notification-<n>`; cancellations (`purchase.cancelled`) and waitlist offers "
+       "(`waitlist.offered`, with `entryId`, `holdId` and `expiresAt`) the same way.",
        false, url(&S::notify_webhook_url, {"http", "https"})},
       {"notify.sweep-interval", "5s", "How often undelivered confirmations are looked for.", false,
        duration(&S::notify_sweep_interval, milliseconds{50}, day)},

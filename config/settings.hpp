@@ -67,6 +67,7 @@ struct settings {
   milliseconds purchase_idle_timeout{60000};
   milliseconds hold_ttl{15 * 60 * 1000};
   milliseconds purchase_cancel_cutoff{24 * 60 * 60 * 1000};
+  milliseconds waitlist_offer_ttl{12 * 60 * 60 * 1000};
   milliseconds hold_sweep_interval{1000};
   milliseconds listing_max_age{1000};
   milliseconds health_cache_ttl{1000};

@@ -75,7 +75,9 @@ enum class order_kind {
   hold,     // keep tickets for the buyer until hold_ttl has passed
   confirm,  // turn hold_id into a purchase
   release,  // give hold_id's tickets back
-  cancel    // give back tickets of purchase_id (quantity; 0: all that is left)
+  cancel,   // give back tickets of purchase_id (quantity; 0: all that is left)
+  join,     // queue on the type's waitlist for quantity tickets
+  leave     // leave waitlist entry_id (its offer's hold, if any, is released)
 };
 
 /// A command on an event's inventory; the name stays from when purchases were the only kind.
@@ -94,14 +96,16 @@ struct purchase_request {
   /// cancel: how long before the event's start cancelling closes (purchase.cancel-cutoff for its
   /// owner, 0 for an ADMIN).
   std::chrono::milliseconds cancel_cutoff{0};
+  std::int64_t entry_id = 0; // leave: the waitlist entry (known to be of this event)
 };
 
 /// The answer to a command: the purchase made (purchase, confirm), the hold (hold, confirm,
-/// release).
+/// release), the waitlist entry (join, leave).
 struct purchase_outcome {
   domain::purchase purchase;
   bool replayed = false; // an earlier answer returned: a repeated key, a confirm again
   std::optional<domain::hold> hold;
+  std::optional<domain::waitlist_entry> entry;
 };
 
 } // namespace eventhub::domain

@@ -23,6 +23,8 @@ constexpr const char* names[] = {
     "hold_confirmed",       // error_code::hold_confirmed
     "already_cancelled",    // error_code::already_cancelled
     "cancellation_closed",  // error_code::cancellation_closed
+    "tickets_available",    // error_code::tickets_available
+    "already_waiting",      // error_code::already_waiting
     "unprocessable",        // error_code::unprocessable
     "idempotency_mismatch", // error_code::idempotency_mismatch
     "throttled",            // error_code::throttled

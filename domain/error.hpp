@@ -24,6 +24,8 @@ enum class error_code {
   hold_confirmed,       // release of a confirmed hold (409 .../hold-confirmed)
   already_cancelled,    // cancel of a purchase with nothing left (409 .../already-cancelled)
   cancellation_closed,  // cancel past the cutoff, or after the start (409 .../cancellation-closed)
+  tickets_available,    // a waitlist join for what could be bought now (409 .../tickets-available)
+  already_waiting,      // a second WAITING or OFFERED entry of one type (409 .../already-waiting)
   unprocessable,        // a well-formed field the state refuses: a cancel above what is left (422)
   idempotency_mismatch, // key reused with another body or event (422)
   throttled,            // too many failed logins (429)
@@ -44,7 +46,7 @@ struct error {
   error_code code = error_code::internal;
   std::string detail;                            // safe for clients: never SQL or exception text
   std::vector<field_error> field_errors;         // for error_code::invalid
-  std::optional<std::int64_t> tickets_available; // for error_code::sold_out
+  std::optional<std::int64_t> tickets_available; // for sold_out and tickets_available
   std::optional<std::int64_t> tickets_allowed;   // for error_code::buyer_limit
   std::optional<int> retry_after_seconds;        // for throttled / unavailable
 };

@@ -242,15 +242,22 @@ std::string webhook_json(const notification& n) {
   w.StartObject();
   w.Key("type");
   w.String(n.type);
-  w.Key(n.is_hold() ? "holdId" : "purchaseId");
+  w.Key(n.is_hold() ? "holdId" : n.is_offer() ? "entryId" : "purchaseId");
   w.Int64(n.subject_id);
+  if (n.is_offer()) {
+    w.Key("holdId");
+    w.Int64(n.hold_id);
+  }
   w.Key("eventId");
   w.Int64(n.event_id);
   w.Key("participantId");
   w.Int64(n.participant_id);
   w.Key("quantity");
   w.Int(n.quantity);
-  if (!n.is_hold()) {
+  if (n.is_offer()) {
+    w.Key("expiresAt");
+    write_time(w, n.expires_at.value_or(timestamp{}));
+  } else if (!n.is_hold()) {
     w.Key("refundedCents");
     w.Int64(n.refunded_cents);
     w.Key("currency");
@@ -285,6 +292,35 @@ void write_json(json_writer& w, const hold& h) {
     w.Int64(*h.purchase_id);
   else
     w.Null();
+  w.EndObject();
+}
+
+void write_json(json_writer& w, const waitlist_entry& e) {
+  w.StartObject();
+  w.Key("id");
+  w.Int64(e.id);
+  w.Key("eventId");
+  w.Int64(e.event_id);
+  w.Key("ticketTypeId");
+  w.Int64(e.ticket_type_id);
+  w.Key("participantId");
+  w.Int64(e.participant_id);
+  w.Key("quantity");
+  w.Int(e.quantity);
+  w.Key("status");
+  w.String(to_string(e.status_at(now())));
+  w.Key("position");
+  if (e.position)
+    w.Int64(*e.position);
+  else
+    w.Null();
+  w.Key("holdId");
+  if (e.hold_id)
+    w.Int64(*e.hold_id);
+  else
+    w.Null();
+  w.Key("createdAt");
+  write_time(w, e.created_at);
   w.EndObject();
 }
 

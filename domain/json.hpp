@@ -41,6 +41,7 @@ void write_json(json_writer& w, const event& e);
 void write_json(json_writer& w, const ticket_type_view& t);
 void write_json(json_writer& w, const purchase& p);
 void write_json(json_writer& w, const hold& h); // status as at now: EXPIRED from expiresAt on
+void write_json(json_writer& w, const waitlist_entry& e); // status as at now, like holds'
 void write_json(json_writer& w, const attendee& a);
 void write_json(json_writer& w, const access_token& t); // the login answer
 void write_json(json_writer& w, const health_report& r);
@@ -73,6 +74,8 @@ template <class T> std::string to_json(const T& value) {
 
 /// The body POSTed to notify.webhook-url for a confirmed purchase (docs/configuration.md).
 std::string webhook_json(const confirmation& c);
-std::string webhook_json(const notification& n); // hold.expired: {type, holdId, eventId, …}
+// hold.expired {type, holdId, eventId, participantId, quantity}; purchase.cancelled adds refund
+// figures; waitlist.offered {type, entryId, holdId, eventId, participantId, quantity, expiresAt}.
+std::string webhook_json(const notification& n);
 
 } // namespace eventhub::domain

@@ -42,13 +42,37 @@ std::optional<hold_status> parse_hold_status(std::string_view s) {
   return std::nullopt;
 }
 
+namespace {
+constexpr const char* waitlist_status_names[] = {"WAITING", "OFFERED", "CONFIRMED", "EXPIRED",
+                                                 "LEFT"};
+}
+
+const char* to_string(waitlist_status s) {
+  return waitlist_status_names[static_cast<int>(s)];
+}
+
+std::optional<waitlist_status> parse_waitlist_status(std::string_view s) {
+  for (int i = 0; i < 5; ++i)
+    if (s == waitlist_status_names[i])
+      return static_cast<waitlist_status>(i);
+  return std::nullopt;
+}
+
+std::int64_t event::tickets_waiting() const {
+  std::int64_t sum = 0;
+  for (const auto& t : ticket_types)
+    sum += t.tickets_waiting;
+  return sum;
+}
+
 std::int64_t event::tickets_available() const {
-  return std::max<std::int64_t>(0, capacity - tickets_sold - tickets_held);
+  return std::max<std::int64_t>(0, capacity - tickets_sold - tickets_held - tickets_waiting());
 }
 
 std::int64_t event::tickets_available(const ticket_type& t) const {
   return std::max<std::int64_t>(
-      0, std::min(t.quota - t.tickets_sold - t.tickets_held, tickets_available()));
+      0,
+      std::min(t.quota - t.tickets_sold - t.tickets_held - t.tickets_waiting, tickets_available()));
 }
 
 std::string event_query::cache_key() const {

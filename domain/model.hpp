@@ -35,6 +35,7 @@ struct ticket_type {
   std::int64_t quota = 0;
   std::int64_t tickets_sold = 0;
   std::int64_t tickets_held = 0;
+  std::int64_t tickets_waiting = 0; // the quantities of its WAITING waitlist entries
 };
 
 /// A ticket type with what is left of it, as GET /api/events/{id}/ticket-types/{typeId} shows it.
@@ -60,9 +61,12 @@ struct event {
   timestamp created_at;
   timestamp updated_at;
 
-  /// What the public may still buy: max(0, capacity − sold − held).
+  /// The WAITING quantities of all its types.
+  std::int64_t tickets_waiting() const;
+  /// What the public may still buy: max(0, capacity − sold − held − waiting).
   std::int64_t tickets_available() const;
-  /// A type's share of that: max(0, min(quota − type sold − type held, tickets_available())).
+  /// A type's share of that: max(0, min(quota − type sold − type held − type waiting,
+  /// tickets_available())).
   std::int64_t tickets_available(const ticket_type& t) const;
 };
 
@@ -104,6 +108,32 @@ struct hold {
   /// What the hold is at `now`: a HELD hold reads EXPIRED from expires_at on, stored or not.
   hold_status status_at(timestamp now) const {
     return status == hold_status::held && now >= expires_at ? hold_status::expired : status;
+  }
+};
+
+enum class waitlist_status { waiting, offered, confirmed, expired, left };
+
+const char* to_string(waitlist_status s); // "WAITING" / "OFFERED" / …
+std::optional<waitlist_status> parse_waitlist_status(std::string_view s); // exact, upper case
+
+/// A buyer queued for tickets of a sold-out type (docs/api.md, "Waitlist").
+struct waitlist_entry {
+  std::int64_t id = 0;
+  std::int64_t event_id = 0;
+  std::int64_t ticket_type_id = 0;
+  std::int64_t participant_id = 0;
+  std::int32_t quantity = 0;
+  waitlist_status status = waitlist_status::waiting; // as stored
+  std::optional<std::int64_t> position;              // 1-based among the type's WAITING ones
+  std::optional<std::int64_t> hold_id;               // the offer
+  std::optional<timestamp> offer_expires_at;         // the offer hold's expiry
+  timestamp created_at;
+
+  /// What the entry is at `now`: an OFFERED one reads EXPIRED from its hold's expiry on.
+  waitlist_status status_at(timestamp now) const {
+    return status == waitlist_status::offered && offer_expires_at && now >= *offer_expires_at
+               ? waitlist_status::expired
+               : status;
   }
 };
 
@@ -164,15 +194,20 @@ struct notification {
   std::string type;    // "hold.expired", "purchase.cancelled"
   std::int64_t event_id = 0;
   std::int64_t participant_id = 0;
-  std::int64_t subject_id = 0; // the hold for hold.*, the purchase for purchase.*
+  std::int64_t subject_id = 0; // the hold for hold.*, the purchase for purchase.*, the entry for
+                               // waitlist.*
   std::int32_t quantity = 0;
   int attempts = 0;
   // purchase.cancelled: this cancellation's refund, and the request that made it.
   std::int64_t refunded_cents = 0;
   std::string currency;
   std::string request_id;
+  // waitlist.offered (subject_id is the entry): the offer's hold and when it expires.
+  std::int64_t hold_id = 0;
+  std::optional<timestamp> expires_at;
 
   bool is_hold() const { return type.rfind("hold.", 0) == 0; }
+  bool is_offer() const { return type == "waitlist.offered"; }
 };
 
 /// A purchase confirmation event (a row of the transactional outbox, keyed by its purchase).

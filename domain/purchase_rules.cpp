@@ -24,8 +24,19 @@ std::int64_t bought_by(const event_stock& stock, std::int64_t participant) {
 
 } // namespace
 
+std::int64_t event_stock::waiting() const {
+  std::int64_t sum = 0;
+  for (const auto& t : types)
+    sum += t.waiting;
+  return sum;
+}
+
 std::int64_t event_stock::available(const type_stock& t) const {
-  return std::min(t.quota - t.sold - t.held, available());
+  return std::min(t.quota - t.sold - t.held - t.waiting, available());
+}
+
+std::int64_t event_stock::free(const type_stock& t) const {
+  return std::min(t.quota - t.sold - t.held, free());
 }
 
 std::variant<std::size_t, verdict> type_of(const event_stock& stock, const purchase_request& req) {
@@ -109,6 +120,17 @@ error refusal_error(const refusal& r) {
   }
   case verdict::hold_not_found:
     return make_error(error_code::not_found, "No hold with this id.");
+  case verdict::entry_not_found:
+    return make_error(error_code::not_found, "No waitlist entry with this id.");
+  case verdict::already_waiting:
+    return make_error(error_code::already_waiting,
+                      "You are already on this ticket type's waitlist.");
+  case verdict::tickets_available: {
+    auto e = make_error(error_code::tickets_available,
+                        "Enough tickets are available: buy them instead of waiting.");
+    e.tickets_available = r.available;
+    return e;
+  }
   case verdict::hold_expired:
     return make_error(error_code::hold_expired, "The hold expired; its tickets are free again.");
   case verdict::hold_released:
@@ -172,6 +194,10 @@ class batch_decider {
       return release(req);
     case order_kind::cancel:
       return cancel(req);
+    case order_kind::join:
+      return join(req);
+    case order_kind::leave:
+      return leave(req);
     default:
       return take(req, i);
     }
@@ -318,6 +344,97 @@ class batch_decider {
     return d;
   }
 
+  /// A new WAITING entry, in the contract's order: the type, the sales window, an entry already
+  /// active, the buyer's limit, then tickets the public could take now.
+  decision join(const purchase_request& req) {
+    decision d;
+    auto refused = refusal_for(stock_, req, stock_.now);
+    const auto refuse = [&] {
+      d.verdict = refused->verdict;
+      d.allowed = refused->allowed;
+      return d;
+    };
+    if (refused && refused->verdict != verdict::sold_out &&
+        refused->verdict != verdict::buyer_limit)
+      return refuse();
+    const auto t = std::get<std::size_t>(type_of(stock_, req));
+    auto& type = stock_.types[t];
+    d.type_index = t;
+    if (is_active(req.participant_id, type.id)) {
+      d.verdict = verdict::already_waiting;
+      return d;
+    }
+    if (refused && refused->verdict == verdict::buyer_limit)
+      return refuse();
+    if (!refused) {
+      d.verdict = verdict::tickets_available;
+      d.available = stock_.available(type);
+      return d;
+    }
+    type.waiting += req.quantity;
+    context_.active_entries.push_back({req.participant_id, type.id});
+    d.verdict = verdict::join;
+    d.available = std::max<std::int64_t>(0, stock_.available(type));
+    return d;
+  }
+
+  /// A WAITING entry stops waiting; an OFFERED one's hold is released (its tickets go on to the
+  /// next entries); an entry already done changes nothing, unless its offer was confirmed.
+  decision leave(const purchase_request& req) {
+    decision d;
+    auto* e = leave_target_of(req, d);
+    if (!e)
+      return d;
+    switch (e->status) {
+    case waitlist_status::confirmed:
+      d.verdict = verdict::hold_confirmed;
+      return d;
+    case waitlist_status::left:
+    case waitlist_status::expired:
+      d.verdict = verdict::already_free;
+      return d;
+    case waitlist_status::waiting:
+      type_by_id(e->ticket_type_id, d)->waiting -= e->quantity;
+      break;
+    case waitlist_status::offered: {
+      auto* type = type_by_id(e->ticket_type_id, d);
+      stock_.held -= e->quantity;
+      type->held -= e->quantity;
+      if (stock_.bought)
+        (*stock_.bought)[e->participant_id] -= e->quantity;
+      break;
+    }
+    }
+    e->status = waitlist_status::left;
+    auto& active = context_.active_entries;
+    active.erase(std::remove_if(active.begin(), active.end(),
+                                [&](const active_entry& a) {
+                                  return a.participant_id == e->participant_id &&
+                                         a.ticket_type_id == e->ticket_type_id;
+                                }),
+                 active.end());
+    d.verdict = verdict::leave;
+    return d;
+  }
+
+  bool is_active(std::int64_t participant, std::int64_t type) const {
+    return std::any_of(context_.active_entries.begin(), context_.active_entries.end(),
+                       [&](const active_entry& a) {
+                         return a.participant_id == participant && a.ticket_type_id == type;
+                       });
+  }
+
+  waitlist_entry* leave_target_of(const purchase_request& req, decision& d) {
+    auto& targets = context_.leave_targets;
+    for (std::size_t t = 0; t < targets.size(); ++t)
+      if (targets[t].id == req.entry_id && targets[t].participant_id == req.participant_id) {
+        d.target_index = t;
+        return &targets[t];
+      }
+    d.verdict = verdict::entry_not_found;
+    return nullptr;
+  }
+
   purchase* cancel_target_of(const purchase_request& req, decision& d) {
     auto& targets = context_.cancel_targets;
     for (std::size_t t = 0; t < targets.size(); ++t)
@@ -387,10 +504,41 @@ std::vector<decision> decide_batch(event_stock& stock, const std::vector<purchas
   return out;
 }
 
+std::int64_t offerable(const event_stock& stock) {
+  if (stock.now >= stock.starts_at)
+    return 0;
+  std::int64_t most = 0;
+  for (const auto& t : stock.types)
+    if (t.waiting > 0)
+      most = std::max(most, stock.free(t));
+  return most;
+}
+
+std::vector<offer> decide_offers(event_stock& stock, const std::vector<queued_entry>& queue) {
+  std::vector<offer> out;
+  for (std::size_t i = 0; i < queue.size(); ++i) {
+    const auto& e = queue[i];
+    auto it = std::find_if(stock.types.begin(), stock.types.end(),
+                           [&](const type_stock& t) { return t.id == e.ticket_type_id; });
+    if (it == stock.types.end() || e.quantity > stock.free(*it))
+      continue;
+    if (stock.max_per_buyer && stock.bought &&
+        bought_by(stock, e.participant_id) + e.quantity > *stock.max_per_buyer)
+      continue; // the buyer got tickets elsewhere meanwhile: they stay in the queue
+    stock.held += e.quantity;
+    it->held += e.quantity;
+    it->waiting -= e.quantity;
+    if (stock.bought)
+      (*stock.bought)[e.participant_id] += e.quantity;
+    out.push_back({i, static_cast<std::size_t>(it - stock.types.begin())});
+  }
+  return out;
+}
+
 std::vector<decision> decide_batch(event_stock& stock, const std::vector<purchase_request>& batch,
                                    const std::vector<keyed_purchase>& prior,
                                    const std::vector<bool>& abandoned) {
-  batch_context context{prior, {}, {}, {}, {}};
+  batch_context context{prior, {}, {}, {}, {}, {}, {}};
   return decide_batch(stock, batch, context, abandoned);
 }
 

@@ -1,7 +1,8 @@
 // The rules that decide a batch of commands on one event's inventory (purchases, holds, their
-// confirmations and releases), as a pure function: arrival order, the type's quota and the
-// event's capacity (both net of what is sold and held), the sales window, the per-buyer limit,
-// a hold's status, and Idempotency-Key replays. The database transaction
+// confirmations and releases, cancellations, waitlist joins and leaves) and the offers to the
+// waitlist after it, as pure functions: arrival order, the type's quota and the event's capacity
+// (both net of what is sold, held and waited for), the sales window, the per-buyer limit, a
+// hold's status, and Idempotency-Key replays. The database transaction
 // (persistence/purchase_repository.cpp) feeds it the truth read under the row lock.
 #pragma once
 
@@ -25,7 +26,8 @@ struct type_stock {
   std::int64_t sold = 0;
   std::int64_t price_cents = 0;
   std::string currency;
-  std::int64_t held = 0; // in HELD holds not yet expired
+  std::int64_t held = 0;    // in HELD holds not yet expired
+  std::int64_t waiting = 0; // in WAITING waitlist entries
 };
 
 /// An event's sales figures as read under `SELECT … FOR UPDATE`.
@@ -45,9 +47,17 @@ struct event_stock {
   /// The earliest expiry of a HELD hold: from then on these figures overstate what is held.
   std::optional<timestamp> next_expiry;
 
-  std::int64_t available() const { return capacity - sold - held; }
-  /// What may still be sold or held of one type: its quota and the event's capacity bound it.
+  /// The WAITING quantities of all types.
+  std::int64_t waiting() const;
+  /// What the public may still buy or hold: WAITING quantities are kept for the waitlist.
+  std::int64_t available() const { return capacity - sold - held - waiting(); }
+  /// What the public may still buy or hold of one type: its quota and the event's capacity bound
+  /// it, both net of what waits.
   std::int64_t available(const type_stock& t) const;
+  /// What an offer to the waitlist may take: the tickets neither sold nor held (the contract's
+  /// "fit": WAITING quantities not subtracted).
+  std::int64_t free() const { return capacity - sold - held; }
+  std::int64_t free(const type_stock& t) const;
 };
 
 /// A purchase already made with an Idempotency-Key.
@@ -77,14 +87,23 @@ struct keyed_cancellation {
   std::int32_t asked = 0; // the quantity asked for; 0: all that was left
 };
 
-/// What the batch knows beyond the stock: earlier keyed requests, the holds it names and the
-/// purchases it cancels (read under the row lock, so their cancelled figures are current).
+/// A WAITING or OFFERED entry of a participant the batch's joins name.
+struct active_entry {
+  std::int64_t participant_id = 0;
+  std::int64_t ticket_type_id = 0;
+};
+
+/// What the batch knows beyond the stock: earlier keyed requests, the holds it names, the
+/// purchases it cancels (read under the row lock, so their cancelled figures are current), the
+/// joiners' active waitlist entries and the entries it leaves (read once due holds expired).
 struct batch_context {
   std::vector<keyed_purchase> purchases;
   std::vector<keyed_hold> holds;
   std::vector<target_hold> targets;
   std::vector<keyed_cancellation> cancellations;
   std::vector<domain::purchase> cancel_targets;
+  std::vector<active_entry> active_entries;
+  std::vector<waitlist_entry> leave_targets;
 };
 
 /// `abandoned`: the requester stopped waiting (its HTTP answer was a 503) before the batch got the
@@ -105,8 +124,13 @@ enum class verdict {
   already_cancelled,
   cancellation_closed,
   cancel_too_many, // more than the purchase has left
-  type_required,   // no ticketTypeId, and the event has several types
-  unknown_type,    // a ticketTypeId that is not one of the event's types
+  join,            // a waitlist entry made
+  leave,           // a WAITING or OFFERED entry left (an offer's hold released)
+  entry_not_found,
+  already_waiting,
+  tickets_available, // a join for what the public could buy now
+  type_required,     // no ticketTypeId, and the event has several types
+  unknown_type,      // a ticketTypeId that is not one of the event's types
   sales_closed,
   sales_not_open,
   buyer_limit,
@@ -118,9 +142,9 @@ enum class verdict {
 /// Why a request cannot be sold, with the figures its answer carries.
 struct refusal {
   domain::verdict verdict = verdict::sold_out;
-  std::int64_t available =
-      0;                    // sold_out: tickets of the type left; cancel_too_many: of the purchase
-  std::int64_t allowed = 0; // buyer_limit: tickets this buyer may still get
+  std::int64_t available = 0; // sold_out, tickets_available: tickets of the type left;
+                              // cancel_too_many: of the purchase
+  std::int64_t allowed = 0;   // buyer_limit: tickets this buyer may still get
 };
 
 struct decision {
@@ -130,8 +154,9 @@ struct decision {
   std::optional<std::size_t> prior_index;
   std::optional<std::size_t> batch_index;
   std::optional<std::size_t> type_index;   // into stock.types, for confirm, hold, confirm_hold
-  std::optional<std::size_t> target_index; // into the context's targets (confirm, release) or
-                                           // cancel_targets (cancel, its replay)
+  std::optional<std::size_t> target_index; // into the context's targets (confirm, release),
+                                           // cancel_targets (cancel, its replay) or
+                                           // leave_targets (leave)
   std::int32_t cancelled = 0;              // cancel: the tickets this cancellation gave back
   std::int32_t cancelled_total = 0;        // cancel, its replay: the purchase's cancelled tickets
                                            // once this item was decided
@@ -159,6 +184,30 @@ error refusal_error(const refusal& r);
 /// as confirmations and releases are decided.
 std::vector<decision> decide_batch(event_stock& stock, const std::vector<purchase_request>& batch,
                                    batch_context& context, const std::vector<bool>& abandoned = {});
+
+/// A WAITING entry in the queue an offer step visits (arrival order).
+struct queued_entry {
+  std::int64_t id = 0;
+  std::int64_t participant_id = 0;
+  std::int64_t ticket_type_id = 0;
+  std::int32_t quantity = 0;
+};
+
+/// An offer decided: the queue's entry and its type (into stock.types).
+struct offer {
+  std::size_t entry_index = 0;
+  std::size_t type_index = 0;
+};
+
+/// The most tickets an offer could take now (0: no offer step is needed): sales still open, and
+/// a type with WAITING entries has free tickets.
+std::int64_t offerable(const event_stock& stock);
+
+/// Visits `queue` in order and offers each entry whose quantity fits what is free of its type
+/// and the event (first fit: one that does not fit is passed over, a later smaller one may fit)
+/// and, with a maxPerBuyer, its buyer's limit (`stock.bought` then holds the queue's buyers).
+/// Offered tickets move from the type's waiting to held in `stock`.
+std::vector<offer> decide_offers(event_stock& stock, const std::vector<queued_entry>& queue);
 
 /// As above for a batch of purchases only.
 std::vector<decision> decide_batch(event_stock& stock, const std::vector<purchase_request>& batch,

@@ -74,6 +74,24 @@ class hold_service {
                           reply<page<domain::hold>> done) = 0;
 };
 
+class waitlist_service {
+ public:
+  virtual ~waitlist_service() = default;
+  /// `req` names the event, buyer, quantity and type; its kind is set here.
+  virtual void join_waitlist(purchase_request req, reply<purchase_outcome> done) = 0;
+  /// Leave entry `req.entry_id` for `caller`, its owner: anyone else's is not_found.
+  virtual void leave_waitlist(purchase_request req, principal caller,
+                              reply<purchase_outcome> done) = 0;
+  /// Someone else's entry answers not_found unless the caller is ADMIN.
+  virtual void find_entry(std::int64_t id, principal caller, reply<waitlist_entry> done) = 0;
+  /// The participant's entries, newest first.
+  virtual void list_entries_of(std::int64_t participant_id, page_request paging,
+                               reply<page<waitlist_entry>> done) = 0;
+  /// The event's entries in arrival order; not_found for an unknown event.
+  virtual void list_event_entries(std::int64_t event_id, page_request paging,
+                                  reply<page<waitlist_entry>> done) = 0;
+};
+
 class operations_service {
  public:
   virtual ~operations_service() = default;
@@ -88,6 +106,7 @@ struct services {
   event_service& events;
   purchase_service& purchases;
   hold_service& holds;
+  waitlist_service& waitlist;
   operations_service& operations;
 };
 

@@ -42,6 +42,8 @@ constexpr problem_row rows[] = {
     {ec::hold_confirmed,       409, "hold-confirmed",          "Hold confirmed",         false, 0},
     {ec::already_cancelled,    409, "already-cancelled",       "Already cancelled",      false, 0},
     {ec::cancellation_closed,  409, "cancellation-closed",     "Cancellation closed",    false, 0},
+    {ec::tickets_available,    409, "tickets-available",       "Tickets available",      false, 0},
+    {ec::already_waiting,      409, "already-waiting",         "Already waiting",        false, 0},
     {ec::unprocessable,        422, "unprocessable",           "Unprocessable Content",  false, 0},
     {ec::idempotency_mismatch, 422, "idempotency-key-reused",  "Idempotency key reused", false, 0},
     {ec::throttled,            429, "too-many-login-failures", "Too Many Requests",      false, 0},

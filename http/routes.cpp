@@ -19,6 +19,8 @@ std::vector<route> make_routes(const handler_context& ctx) {
       {"GET", "/api/me/purchases", a::user, h::my_purchases(ctx),
        "The caller's purchases, newest first"},
       {"GET", "/api/me/holds", a::user, h::my_holds(ctx), "The caller's holds, newest first"},
+      {"GET", "/api/me/waitlist", a::user, h::my_waitlist(ctx),
+       "The caller's waitlist entries, newest first"},
 
       {"GET", "/api/events", a::anyone, h::list_events(ctx), "List events (cached, with ETag)"},
       {"POST", "/api/events", a::admin, h::create_event(ctx), "Create an event"},
@@ -30,6 +32,10 @@ std::vector<route> make_routes(const handler_context& ctx) {
        "Participants of an event with their ticket counts"},
       {"POST", "/api/events/{id}/purchases", a::user, h::purchase(ctx), "Buy tickets"},
       {"POST", "/api/events/{id}/holds", a::user, h::create_hold(ctx), "Hold tickets while paying"},
+      {"POST", "/api/events/{id}/waitlist", a::user, h::join_waitlist(ctx),
+       "Wait for tickets of a sold-out type"},
+      {"GET", "/api/events/{id}/waitlist", a::admin, h::event_waitlist(ctx),
+       "An event's waitlist entries in arrival order"},
       {"POST", "/api/events/{id}/ticket-types", a::admin, h::create_ticket_type(ctx),
        "Add a ticket type to an event"},
       {"GET", "/api/events/{id}/ticket-types/{typeId}", a::anyone, h::get_ticket_type(ctx),
@@ -49,6 +55,11 @@ std::vector<route> make_routes(const handler_context& ctx) {
        "Release a hold: its tickets are free at once"},
       {"POST", "/api/holds/{id}/confirm", a::user, h::confirm_hold(ctx),
        "Confirm a hold into a purchase"},
+
+      {"GET", "/api/waitlist/{id}", a::user_or_admin, h::get_waitlist_entry(ctx),
+       "One waitlist entry (owner or ADMIN)"},
+      {"DELETE", "/api/waitlist/{id}", a::user, h::leave_waitlist(ctx),
+       "Leave the waitlist (an offer's tickets go on to the next entries)"},
 
       {"GET", "/api/participants", a::admin, h::list_participants(ctx), "List participants"},
       {"POST", "/api/participants", a::admin, h::create_participant(ctx),

@@ -34,11 +34,14 @@ namespace eventhub::persistence::notifications {
 std::vector<domain::notification> claim_due(tx& t, int limit, std::chrono::milliseconds lease) {
   std::vector<domain::notification> out;
   for (const auto& r :
-       t.exec(sql::claim_due_notifications, limit, static_cast<std::int64_t>(lease.count())))
+       t.exec(sql::claim_due_notifications, limit, static_cast<std::int64_t>(lease.count()))) {
     out.push_back({r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::int64_t>(),
                    r[3].as<std::int64_t>(), r[4].as<std::int64_t>(), r[5].as<std::int32_t>(),
                    r[6].as<int>(), r[7].as<std::int64_t>(), r[8].as<std::string>(),
-                   r[9].as<std::string>()});
+                   r[9].as<std::string>(), r[10].as<std::int64_t>()});
+    if (!r[11].is_null())
+      out.back().expires_at = domain::from_micros(r[11].as<std::int64_t>());
+  }
   return out;
 }
 

@@ -74,7 +74,8 @@ domain::event insert(tx& t, const domain::event_draft& d) {
   return *find(t, id);
 }
 
-domain::result<domain::event> update(tx& t, std::int64_t id, const domain::event_draft& d) {
+domain::result<domain::event> update(tx& t, std::int64_t id, const domain::event_draft& d,
+                                     const waitlist::offer_settings& offers) {
   if (t.exec(sql::lock_event, id).empty())
     return not_found();
   holds::expire_due(t, id, std::nullopt);
@@ -82,6 +83,7 @@ domain::result<domain::event> update(tx& t, std::int64_t id, const domain::event
   t.exec(sql::follow_capacity, id, d.capacity);
   if (d.ticket_types)
     ticket_types::replace_all(t, id, *d.ticket_types);
+  waitlist::offer_freed(t, id, offers);
   return *find(t, id);
 }
 

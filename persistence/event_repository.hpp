@@ -4,6 +4,7 @@
 #include "domain/commands.hpp"
 #include "domain/result.hpp"
 #include "persistence/session.hpp"
+#include "persistence/waitlist_repository.hpp"
 
 #include <optional>
 
@@ -14,7 +15,10 @@ domain::event insert(tx& t, const domain::event_draft& d);
 
 /// not_found; conflict when the capacity would drop below the tickets sold; with ticketTypes,
 /// what ticket_types::replace_all refuses. Refusals throw persistence::refused.
-domain::result<domain::event> update(tx& t, std::int64_t id, const domain::event_draft& d);
+/// Ends with the waitlist's offer step: tickets freed by expired holds or a raised capacity or
+/// quota go to the queue.
+domain::result<domain::event> update(tx& t, std::int64_t id, const domain::event_draft& d,
+                                     const waitlist::offer_settings& offers);
 
 /// not_found, or conflict when the event ever had a purchase (no purchase is ever lost).
 domain::result<domain::unit> remove(tx& t, std::int64_t id);

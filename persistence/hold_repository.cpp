@@ -4,6 +4,7 @@
 #include "persistence/purchase_repository.hpp"
 #include "persistence/queries/hold_queries.hpp"
 #include "persistence/rows.hpp"
+#include "persistence/waitlist_repository.hpp"
 
 namespace eventhub::persistence::holds {
 namespace {
@@ -75,7 +76,8 @@ std::optional<domain::timestamp> next_expiry(tx& t, std::int64_t event_id) {
   return domain::from_micros(rows[0][0].as<std::int64_t>());
 }
 
-std::vector<domain::notification> sweep(session& s, int max_events) {
+std::vector<domain::notification> sweep(session& s, int max_events,
+                                        const waitlist::offer_settings& offers) {
   const auto events = s.transact([&](tx& t) {
     std::vector<std::int64_t> ids;
     for (const auto& r : t.exec(sql::events_with_due_holds, max_events))
@@ -88,7 +90,12 @@ std::vector<domain::notification> sweep(session& s, int max_events) {
       const auto locked = t.exec(sql::try_lock_event_for_sweep, event_id);
       if (locked.empty())
         return {}; // deleted, or a batch holds the lock and expires them itself
-      return expire_due(t, event_id, domain::from_micros(locked[0][0].as<std::int64_t>()));
+      auto freed = expire_due(t, event_id, domain::from_micros(locked[0][0].as<std::int64_t>()));
+      if (!freed.empty()) {
+        auto offered = waitlist::offer_freed(t, event_id, offers);
+        freed.insert(freed.end(), offered.begin(), offered.end());
+      }
+      return freed;
     });
     out.insert(out.end(), expired.begin(), expired.end());
   }

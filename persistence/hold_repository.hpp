@@ -7,6 +7,7 @@
 #include "domain/model.hpp"
 #include "domain/purchase_rules.hpp"
 #include "persistence/session.hpp"
+#include "persistence/waitlist_repository.hpp"
 
 #include <optional>
 #include <vector>
@@ -31,9 +32,10 @@ std::optional<domain::timestamp> next_expiry(tx& t, std::int64_t event_id);
 
 /// The sweep, for events no running actor expires (passivated, owner node gone): up to
 /// `max_events` events with due holds, each expired in a transaction of its own under its row
-/// lock (skipped while a batch holds that lock: the batch expires them). Returns the
-/// notifications written.
-std::vector<domain::notification> sweep(session& s, int max_events);
+/// lock (skipped while a batch holds that lock: the batch expires them), and the freed tickets
+/// offered to the event's waitlist in the same transaction. Returns the notifications written.
+std::vector<domain::notification> sweep(session& s, int max_events,
+                                        const waitlist::offer_settings& offers);
 
 std::optional<domain::hold> find(tx& t, std::int64_t id);
 

@@ -5,6 +5,7 @@
 #include "persistence/hold_repository.hpp"
 #include "persistence/queries/purchase_queries.hpp"
 #include "persistence/rows.hpp"
+#include "persistence/waitlist_repository.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -39,7 +40,8 @@ void read_types(tx& t, std::int64_t event_id, domain::event_stock& stock) {
   for (const auto& type : t.exec(sql::event_type_stock, event_id))
     stock.types.push_back({type[0].as<std::int64_t>(), type[1].as<std::int64_t>(),
                            type[2].as<std::int64_t>(), type[3].as<std::int64_t>(),
-                           type[4].as<std::string>(), type[5].as<std::int64_t>()});
+                           type[4].as<std::string>(), type[5].as<std::int64_t>(),
+                           type[6].as<std::int64_t>()});
 }
 
 /// The event's due holds expire at the batch's instant, before anything is decided.
@@ -60,9 +62,7 @@ void read_buyers(tx& t, std::int64_t event_id, domain::event_stock& stock,
   std::vector<std::int64_t> buyers;
   for (const auto& req : batch)
     buyers.push_back(req.participant_id);
-  stock.bought.emplace();
-  for (const auto& r : t.exec(sql::tickets_of_buyers, event_id, int_array(buyers)))
-    (*stock.bought)[r[0].as<std::int64_t>()] = r[1].as<std::int64_t>();
+  stock.bought = tickets_of(t, event_id, buyers);
 }
 
 std::vector<domain::keyed_purchase>
@@ -134,11 +134,23 @@ struct batch_writes {
   std::vector<sale> sales;
   std::vector<std::size_t> new_holds; // batch indexes of the requests decided `hold`
   std::vector<std::size_t> cancels;   // batch indexes of the requests decided `cancel`
+  std::vector<std::pair<std::size_t, std::int64_t>> joins; // batch index, the type it waits for
+  std::vector<std::int64_t> left;                          // entries left
+  bool freed = false; // tickets went back: an offer step may follow
 
   bool empty() const {
     return settled.empty() && sales.empty() && new_holds.empty() && cancels.empty();
   }
 };
+
+/// An entry left; an offered one's hold is released (and its entry, LEFT first, stays so).
+void leave_writes(const domain::waitlist_entry& e, batch_writes& out) {
+  out.left.push_back(e.id);
+  if (e.hold_id) {
+    out.settled.emplace_back(*e.hold_id, domain::hold_status::released);
+    out.freed = true;
+  }
+}
 
 batch_writes writes_of(const domain::event_stock& stock,
                        const std::vector<domain::purchase_request>& batch,
@@ -160,10 +172,16 @@ batch_writes writes_of(const domain::event_stock& stock,
     } else if (d.verdict == verdict::release) {
       out.settled.emplace_back(context.targets[*d.target_index].hold.id,
                                domain::hold_status::released);
+      out.freed = true;
     } else if (d.verdict == verdict::hold) {
       out.new_holds.push_back(i);
     } else if (d.verdict == verdict::cancel) {
       out.cancels.push_back(i);
+      out.freed = true;
+    } else if (d.verdict == verdict::join) {
+      out.joins.emplace_back(i, stock.types[*d.type_index].id);
+    } else if (d.verdict == verdict::leave) {
+      leave_writes(context.leave_targets[*d.target_index], out);
     }
   }
   return out;
@@ -175,6 +193,7 @@ struct written {
   std::vector<domain::hold> holds;
   std::vector<domain::confirmation> confirmations;
   std::vector<domain::notification> cancellations; // purchase.cancelled outbox rows
+  std::vector<std::int64_t> entries;               // waitlist entries made, by batch index
 };
 
 /// The arguments of write_batch's settled holds ($4, $5).
@@ -319,6 +338,12 @@ written write(tx& t, std::int64_t event_id, const domain::event_stock& stock,
   written out;
   out.purchases.resize(batch.size());
   out.holds.resize(batch.size());
+  out.entries.resize(batch.size());
+  if (!w.joins.empty() || !w.left.empty()) {
+    const auto ids = waitlist::write(t, event_id, stock.now, batch, w.joins, w.left);
+    for (std::size_t n = 0; n < ids.size(); ++n)
+      out.entries[w.joins[n].first] = ids[n];
+  }
   if (w.empty())
     return out;
   const auto settle = settle_args_of(w);
@@ -421,10 +446,16 @@ domain::result<domain::purchase_outcome> answer(std::size_t i, const domain::pur
     return outcome_of(made.purchases[i], false, h);
   }
   case verdict::release:
+    return outcome_of({}, false, target());
   case verdict::already_free:
+    if (req.kind == domain::order_kind::leave)
+      return outcome_of({}, false, std::nullopt);
     return outcome_of({}, false, target());
   case verdict::cancel:
     return outcome_of(cancelled_purchase(context, d), false, std::nullopt);
+  case verdict::join:
+  case verdict::leave:
+    return outcome_of({}, false, std::nullopt); // the entry is read once all is written
   case verdict::replay:
     if (req.kind == domain::order_kind::cancel)
       return outcome_of(cancelled_purchase(context, d), true, std::nullopt);
@@ -473,11 +504,35 @@ std::optional<domain::timestamp> earliest(const std::vector<domain::hold>& made)
   return out;
 }
 
+/// Whether the batch joins or leaves the waitlist: those are decided on stored statuses, so the
+/// due holds (and the offers they made) must expire first.
+bool touches_waitlist(const std::vector<domain::purchase_request>& batch) {
+  return std::any_of(batch.begin(), batch.end(), [](const auto& req) {
+    return req.kind == domain::order_kind::join || req.kind == domain::order_kind::leave;
+  });
+}
+
+/// The entry a join made or a leave named, as it stands once everything is written.
+void attach_entries(tx& t, const std::vector<domain::purchase_request>& batch,
+                    const std::vector<domain::decision>& decisions, const written& made,
+                    std::vector<domain::result<domain::purchase_outcome>>& results) {
+  using domain::verdict;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto v = decisions[i].verdict;
+    const bool answered =
+        v == verdict::join || v == verdict::leave ||
+        (v == verdict::already_free && batch[i].kind == domain::order_kind::leave);
+    if (answered && results[i].ok())
+      results[i]->entry =
+          waitlist::find(t, v == verdict::join ? made.entries[i] : batch[i].entry_id);
+  }
+}
+
 batch_outcome run_batch(tx& t, std::int64_t event_id,
                         const std::vector<domain::purchase_request>& batch,
                         std::chrono::milliseconds redelivery_delay,
                         const std::vector<std::chrono::steady_clock::time_point>& answer_by,
-                        bool expire_first) {
+                        bool expire_first, std::chrono::milliseconds offer_ttl) {
   batch_outcome outcome;
   outcome.stock = lock_stock(t, event_id);
   if (!outcome.stock) {
@@ -492,27 +547,33 @@ batch_outcome run_batch(tx& t, std::int64_t event_id,
                                 cancel_targets(t, event_id, batch)};
   // No HELD hold at all (the counter is their sum): nothing to expire, and no next expiry.
   const bool any_held = stock.held > 0;
-  const bool expire = any_held && (expire_first || names_a_due_hold(context.targets, stock.now));
+  const bool expire = any_held && (expire_first || names_a_due_hold(context.targets, stock.now) ||
+                                   touches_waitlist(batch));
   if (expire) {
     outcome.notifications = expire_due(t, event_id, stock);
     mark_expired(context.targets, outcome.notifications);
   }
   read_types(t, event_id, stock);
   read_buyers(t, event_id, stock, batch);
+  context.active_entries = waitlist::active_of(t, event_id, batch);
+  context.leave_targets = waitlist::targets(t, event_id, batch);
   // Checked after the lock is held: that is where a batch may have waited.
   auto decisions = domain::decide_batch(stock, batch, context, abandoned_now(answer_by));
-  auto made = write(t, event_id, stock, batch, decisions,
-                    writes_of(stock, batch, decisions, context), context, redelivery_delay);
+  const auto writes = writes_of(stock, batch, decisions, context);
+  auto made = write(t, event_id, stock, batch, decisions, writes, context, redelivery_delay);
   outcome.confirmations = std::move(made.confirmations);
   outcome.notifications.insert(outcome.notifications.end(), made.cancellations.begin(),
                                made.cancellations.end());
+  auto next = earliest(made.holds);
+  if (writes.freed || !outcome.notifications.empty()) {
+    auto offered = waitlist::make_offers(t, event_id, stock, {offer_ttl, redelivery_delay}, &next);
+    outcome.notifications.insert(outcome.notifications.end(), offered.begin(), offered.end());
+  }
   for (std::size_t i = 0; i < batch.size(); ++i)
     outcome.results.push_back(answer(i, batch[i], decisions[i], context, made));
+  attach_entries(t, batch, decisions, made, outcome.results);
   outcome.next_expiry_exact = expire || !any_held;
-  if (expire)
-    stock.next_expiry = holds::next_expiry(t, event_id);
-  else
-    stock.next_expiry = earliest(made.holds);
+  stock.next_expiry = expire ? holds::next_expiry(t, event_id) : next;
   return outcome;
 }
 
@@ -522,17 +583,32 @@ batch_outcome commit_batch(session& s, std::int64_t event_id,
                            const std::vector<domain::purchase_request>& batch,
                            std::chrono::milliseconds redelivery_delay,
                            const std::vector<std::chrono::steady_clock::time_point>& answer_by,
-                           bool expire_first) {
+                           bool expire_first, std::chrono::milliseconds offer_ttl) {
   for (int attempt = 1;; ++attempt) {
     try {
       return s.transact([&](tx& t) {
-        return run_batch(t, event_id, batch, redelivery_delay, answer_by, expire_first);
+        return run_batch(t, event_id, batch, redelivery_delay, answer_by, expire_first, offer_ttl);
       });
     } catch (const key_race&) {
       if (attempt == 3)
         throw db_unavailable("idempotency keys contended");
     }
   }
+}
+
+std::optional<domain::event_stock> locked_stock(tx& t, std::int64_t event_id) {
+  auto stock = lock_stock(t, event_id);
+  if (stock)
+    read_types(t, event_id, *stock);
+  return stock;
+}
+
+std::map<std::int64_t, std::int64_t> tickets_of(tx& t, std::int64_t event_id,
+                                                const std::vector<std::int64_t>& buyers) {
+  std::map<std::int64_t, std::int64_t> out;
+  for (const auto& r : t.exec(sql::tickets_of_buyers, event_id, int_array(buyers)))
+    out[r[0].as<std::int64_t>()] = r[1].as<std::int64_t>();
+  return out;
 }
 
 std::optional<domain::purchase> find(tx& t, std::int64_t id) {

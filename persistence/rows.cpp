@@ -55,6 +55,7 @@ std::optional<domain::ticket_type> read_ticket_type(const pqxx::row& r, int i) {
   t.quota = r[i + 5].as<std::int64_t>();
   t.tickets_sold = r[i + 6].as<std::int64_t>();
   t.tickets_held = r[i + 7].as<std::int64_t>();
+  t.tickets_waiting = r[i + 8].as<std::int64_t>();
   return t;
 }
 
@@ -99,6 +100,25 @@ domain::hold read_hold(const pqxx::row& r, int i) {
   if (!r[i + 10].is_null())
     h.purchase_id = r[i + 10].as<std::int64_t>();
   return h;
+}
+
+domain::waitlist_entry read_entry(const pqxx::row& r, int i) {
+  domain::waitlist_entry e;
+  e.id = r[i].as<std::int64_t>();
+  e.event_id = r[i + 1].as<std::int64_t>();
+  e.ticket_type_id = r[i + 2].as<std::int64_t>();
+  e.participant_id = r[i + 3].as<std::int64_t>();
+  e.quantity = r[i + 4].as<std::int32_t>();
+  e.status =
+      domain::parse_waitlist_status(r[i + 5].c_str()).value_or(domain::waitlist_status::left);
+  e.created_at = micros(r[i + 6]);
+  if (!r[i + 7].is_null())
+    e.hold_id = r[i + 7].as<std::int64_t>();
+  if (!r[i + 8].is_null())
+    e.offer_expires_at = micros(r[i + 8]);
+  if (!r[i + 9].is_null())
+    e.position = r[i + 9].as<std::int64_t>();
+  return e;
 }
 
 } // namespace eventhub::persistence

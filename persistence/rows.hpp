@@ -9,7 +9,7 @@ namespace eventhub::persistence {
 domain::participant read_participant(const pqxx::row& r, int first = 0);
 /// The 14 event columns at `first`; no types.
 domain::event read_event(const pqxx::row& r, int first = 0);
-/// The 8 type columns at `first`; nullopt when they are NULL (an outer join found none).
+/// The 9 type columns at `first`; nullopt when they are NULL (an outer join found none).
 std::optional<domain::ticket_type> read_ticket_type(const pqxx::row& r, int first);
 /// Events with their types from rows of one event per type, in event order (queries/
 /// event_queries.hpp): event columns at 0, type columns at `types_at`.
@@ -17,5 +17,7 @@ std::vector<domain::event> read_events_with_types(const pqxx::result& rows, int 
 domain::purchase read_purchase(const pqxx::row& r, int first = 0);
 /// The 11 hold columns at `first` (queries/hold_queries.hpp).
 domain::hold read_hold(const pqxx::row& r, int first = 0);
+/// The 10 waitlist entry columns at `first` (queries/waitlist_queries.hpp).
+domain::waitlist_entry read_entry(const pqxx::row& r, int first = 0);
 
 } // namespace eventhub::persistence

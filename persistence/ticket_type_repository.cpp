@@ -19,7 +19,8 @@ struct stored_type {
   std::int64_t sold = 0;
   bool has_sales = false; // ever had a purchase, even one cancelled since
   std::int64_t held = 0;
-  bool has_holds = false; // ever had a hold (holds keep their type)
+  bool has_holds = false;   // ever had a hold (holds keep their type)
+  bool has_entries = false; // has waitlist entries (they keep their type)
 };
 
 domain::error not_found(const char* what) {
@@ -40,7 +41,7 @@ std::vector<stored_type> types_of(tx& t, std::int64_t event_id) {
   std::vector<stored_type> out;
   for (const auto& r : t.exec(sql::ticket_types_of, event_id))
     out.push_back({r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<bool>(),
-                   r[3].as<std::int64_t>(), r[4].as<bool>()});
+                   r[3].as<std::int64_t>(), r[4].as<bool>(), r[5].as<bool>()});
   return out;
 }
 
@@ -68,8 +69,9 @@ void update_one(tx& t, std::int64_t event_id, const stored_type& s,
 
 /// The purchases' RESTRICT trigger stays the last guard.
 void delete_one(tx& t, std::int64_t event_id, const stored_type& s) {
-  if (s.has_sales || s.has_holds)
-    refuse(error_code::conflict, "A ticket type with sales or holds cannot be deleted.");
+  if (s.has_sales || s.has_holds || s.has_entries)
+    refuse(error_code::conflict,
+           "A ticket type with sales, holds or waitlist entries cannot be deleted.");
   t.exec(sql::delete_ticket_type, event_id, s.id);
 }
 
@@ -133,17 +135,20 @@ void replace_all(tx& t, std::int64_t event_id,
 }
 
 domain::result<domain::ticket_type_view> create(tx& t, std::int64_t event_id,
-                                                const domain::ticket_type_draft& draft) {
+                                                const domain::ticket_type_draft& draft,
+                                                const waitlist::offer_settings& offers) {
   lock_event(t, event_id);
   if (types_of(t, event_id).size() >= max_per_event)
     refuse(error_code::conflict, "An event has at most 20 ticket types.");
   const auto id = insert_one(t, event_id, draft, false);
   t.exec(sql::touch_event, event_id);
+  waitlist::offer_freed(t, event_id, offers);
   return view(t, event_id, id);
 }
 
 domain::result<domain::ticket_type_view> update(tx& t, std::int64_t event_id, std::int64_t type_id,
-                                                const domain::ticket_type_draft& draft) {
+                                                const domain::ticket_type_draft& draft,
+                                                const waitlist::offer_settings& offers) {
   lock_event(t, event_id);
   const auto types = types_of(t, event_id);
   const auto* s = stored(types, type_id);
@@ -151,10 +156,12 @@ domain::result<domain::ticket_type_view> update(tx& t, std::int64_t event_id, st
     return not_found("ticket type");
   update_one(t, event_id, *s, draft);
   t.exec(sql::touch_event, event_id);
+  waitlist::offer_freed(t, event_id, offers);
   return view(t, event_id, type_id);
 }
 
-domain::result<domain::unit> remove(tx& t, std::int64_t event_id, std::int64_t type_id) {
+domain::result<domain::unit> remove(tx& t, std::int64_t event_id, std::int64_t type_id,
+                                    const waitlist::offer_settings& offers) {
   lock_event(t, event_id);
   const auto types = types_of(t, event_id);
   const auto* s = stored(types, type_id);
@@ -164,6 +171,7 @@ domain::result<domain::unit> remove(tx& t, std::int64_t event_id, std::int64_t t
     refuse(error_code::conflict, "An event's last ticket type cannot be deleted.");
   delete_one(t, event_id, *s);
   t.exec(sql::touch_event, event_id);
+  waitlist::offer_freed(t, event_id, offers);
   return domain::unit{};
 }
 

@@ -6,6 +6,7 @@
 #include "domain/commands.hpp"
 #include "domain/result.hpp"
 #include "persistence/session.hpp"
+#include "persistence/waitlist_repository.hpp"
 
 #include <cstdint>
 #include <vector>
@@ -25,16 +26,23 @@ void insert_for_new_event(tx& t, std::int64_t event_id, const domain::event_draf
 void replace_all(tx& t, std::int64_t event_id,
                  const std::vector<domain::ticket_type_draft>& drafts);
 
+// Each edit below expires the event's due holds first and ends with the waitlist's offer step
+// (tickets freed by the expiry or a raised quota go to the queue, as `offers` says).
+
 /// 404 for an unknown event; 409 for a 21st type.
 domain::result<domain::ticket_type_view> create(tx& t, std::int64_t event_id,
-                                                const domain::ticket_type_draft& draft);
+                                                const domain::ticket_type_draft& draft,
+                                                const waitlist::offer_settings& offers);
 
 /// 404 for an unknown event or type; 409 for a quota below the type's sold and held tickets.
 domain::result<domain::ticket_type_view> update(tx& t, std::int64_t event_id, std::int64_t type_id,
-                                                const domain::ticket_type_draft& draft);
+                                                const domain::ticket_type_draft& draft,
+                                                const waitlist::offer_settings& offers);
 
-/// 404 for an unknown event or type; 409 for a type with sales, or the event's last type.
-domain::result<domain::unit> remove(tx& t, std::int64_t event_id, std::int64_t type_id);
+/// 404 for an unknown event or type; 409 for a type with sales, holds or waitlist entries, or
+/// the event's last type.
+domain::result<domain::unit> remove(tx& t, std::int64_t event_id, std::int64_t type_id,
+                                    const waitlist::offer_settings& offers);
 
 /// 404 for an unknown event or type.
 domain::result<domain::ticket_type_view> find(tx& t, std::int64_t event_id, std::int64_t type_id);

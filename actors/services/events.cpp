@@ -22,6 +22,8 @@ struct events_state {
   service_options options;
 
   deadline due() const { return due_in(options.request_timeout); }
+  /// Admin edits end with the waitlist's offer step; the outbox sweeper delivers its rows.
+  persistence::waitlist::offer_settings offers() const { return {options.offer_ttl, {}}; }
 };
 
 using events_pointer = events_actor::stateful_pointer<events_state>;
@@ -79,9 +81,10 @@ events_actor::behavior_type events_behavior(events_pointer self, events_deps dep
       },
       [=](update_atom, std::int64_t id, domain::event_draft& draft,
           domain::reply<domain::event>& done) {
-        auto job = make_tx_job<domain::event>(self->state.due(), [id, draft](persistence::tx& t) {
-          return events_db::update(t, id, draft);
-        });
+        auto job = make_tx_job<domain::event>(
+            self->state.due(), [id, draft, offers = self->state.offers()](persistence::tx& t) {
+              return events_db::update(t, id, draft, offers);
+            });
         write_then_broadcast<domain::event>(self, id, std::move(job), done);
       },
       [=](delete_atom, std::int64_t id, domain::reply<domain::unit>& done) {
@@ -99,7 +102,9 @@ events_actor::behavior_type events_behavior(events_pointer self, events_deps dep
           domain::reply<domain::ticket_type_view>& done) {
         auto job = make_tx_job<domain::ticket_type_view>(
             self->state.due(),
-            [event_id, draft](persistence::tx& t) { return types_db::create(t, event_id, draft); });
+            [event_id, draft, offers = self->state.offers()](persistence::tx& t) {
+              return types_db::create(t, event_id, draft, offers);
+            });
         write_then_broadcast<domain::ticket_type_view>(self, event_id, std::move(job), done);
       },
       [=](find_atom, std::int64_t event_id, std::int64_t type_id,
@@ -114,16 +119,18 @@ events_actor::behavior_type events_behavior(events_pointer self, events_deps dep
       [=](update_atom, std::int64_t event_id, std::int64_t type_id,
           domain::ticket_type_draft& draft, domain::reply<domain::ticket_type_view>& done) {
         auto job = make_tx_job<domain::ticket_type_view>(
-            self->state.due(), [event_id, type_id, draft](persistence::tx& t) {
-              return types_db::update(t, event_id, type_id, draft);
+            self->state.due(),
+            [event_id, type_id, draft, offers = self->state.offers()](persistence::tx& t) {
+              return types_db::update(t, event_id, type_id, draft, offers);
             });
         write_then_broadcast<domain::ticket_type_view>(self, event_id, std::move(job), done);
       },
       [=](delete_atom, std::int64_t event_id, std::int64_t type_id,
           domain::reply<domain::unit>& done) {
-        auto job =
-            make_tx_job<domain::unit>(self->state.due(), [event_id, type_id](persistence::tx& t) {
-              return types_db::remove(t, event_id, type_id);
+        auto job = make_tx_job<domain::unit>(
+            self->state.due(),
+            [event_id, type_id, offers = self->state.offers()](persistence::tx& t) {
+              return types_db::remove(t, event_id, type_id, offers);
             });
         write_then_broadcast<domain::unit>(self, event_id, std::move(job), done);
       },

@@ -14,13 +14,16 @@ namespace purchases = persistence::purchases;
 
 purchase_handler::behavior_type lock_per_request(purchase_handler::pointer self,
                                                  db_pool_actor db_pool, confirmation_sink notifier,
-                                                 std::chrono::milliseconds redelivery_delay) {
+                                                 std::chrono::milliseconds redelivery_delay,
+                                                 std::chrono::milliseconds offer_ttl) {
   return {
       [=](purchase_atom, purchase_command& cmd) -> caf::result<purchase_answer> {
         auto rp = self->make_response_promise<purchase_answer>();
         auto job = make_db_job<purchases::batch_outcome>(
-            cmd.due, [req = cmd.request, due = cmd.due, redelivery_delay](persistence::session& s) {
-              return purchases::commit_batch(s, req.event_id, {req}, redelivery_delay, {due});
+            cmd.due, [req = cmd.request, due = cmd.due, redelivery_delay,
+                      offer_ttl](persistence::session& s) {
+              return purchases::commit_batch(s, req.event_id, {req}, redelivery_delay, {due}, true,
+                                             offer_ttl);
             });
         ask_db<purchases::batch_outcome>(
             self, db_pool, std::move(job),
@@ -46,8 +49,10 @@ purchase_handler::behavior_type lock_per_request(purchase_handler::pointer self,
 
 purchase_handler spawn_lock_per_request(caf::actor_system& sys, db_pool_actor db_pool,
                                         confirmation_sink notifier,
-                                        std::chrono::milliseconds redelivery_delay) {
-  return sys.spawn(lock_per_request, std::move(db_pool), std::move(notifier), redelivery_delay);
+                                        std::chrono::milliseconds redelivery_delay,
+                                        std::chrono::milliseconds offer_ttl) {
+  return sys.spawn(lock_per_request, std::move(db_pool), std::move(notifier), redelivery_delay,
+                   offer_ttl);
 }
 
 } // namespace eventhub::actors

@@ -17,6 +17,7 @@ namespace eventhub::actors {
 
 purchase_handler spawn_lock_per_request(caf::actor_system& sys, db_pool_actor db_pool,
                                         confirmation_sink notifier,
-                                        std::chrono::milliseconds redelivery_delay);
+                                        std::chrono::milliseconds redelivery_delay,
+                                        std::chrono::milliseconds offer_ttl);
 
 } // namespace eventhub::actors

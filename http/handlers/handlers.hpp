@@ -58,6 +58,13 @@ handler_fn release_hold(const handler_context& ctx);
 handler_fn get_hold(const handler_context& ctx);
 handler_fn my_holds(const handler_context& ctx);
 
+// waitlist_handlers.cpp
+handler_fn join_waitlist(const handler_context& ctx);
+handler_fn leave_waitlist(const handler_context& ctx);
+handler_fn get_waitlist_entry(const handler_context& ctx);
+handler_fn my_waitlist(const handler_context& ctx);
+handler_fn event_waitlist(const handler_context& ctx);
+
 // ops_handlers.cpp
 handler_fn health(const handler_context& ctx);
 handler_fn prometheus(const handler_context& ctx);

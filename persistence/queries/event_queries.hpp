@@ -22,11 +22,14 @@ namespace eventhub::persistence::sql {
   "WHERE h.event_id = e.id AND h.status = 'HELD' AND h.expires_at > now())"
 // clang-format on
 
-// 8 columns of ticket_types aliased t (rows.cpp, read_ticket_type); NULL for none.
+// 9 columns of ticket_types aliased t (rows.cpp, read_ticket_type); NULL for none. The last is
+// what WAITING waitlist entries keep of the type.
 #define EVENTHUB_TYPE_COLUMNS                                                                      \
   "t.id, t.event_id, t.name, t.price_cents, t.currency, t.quota, t.tickets_sold, "                 \
   "(SELECT coalesce(sum(h.quantity), 0) FROM holds h "                                             \
-  "WHERE h.ticket_type_id = t.id AND h.status = 'HELD' AND h.expires_at > now())"
+  "WHERE h.ticket_type_id = t.id AND h.status = 'HELD' AND h.expires_at > now()), "                \
+  "(SELECT coalesce(sum(w.quantity), 0) FROM waitlist_entries w "                                  \
+  "WHERE w.ticket_type_id = t.id AND w.status = 'WAITING')"
 
 // $1 name, $2 description, $3 venue, $4 starts_at, $5 ends_at (micros), $6 capacity,
 // $7 sales_start_at (micros), $8 max_per_buyer, $9 admission_queue

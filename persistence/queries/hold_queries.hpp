@@ -23,8 +23,8 @@ namespace eventhub::persistence::sql {
 
 // The first step of every writer under the event's row lock: the event's HELD holds due at $2
 // (micros, the clock once the lock is held; NULL: the clock now) become EXPIRED, their tickets
-// leave the held counters, and a hold.expired notification is written for each, all in one
-// statement. Returns the notifications.
+// leave the held counters, the waitlist entries they offered become EXPIRED, and a hold.expired
+// notification is written for each, all in one statement. Returns the notifications.
 inline constexpr statement expire_due_holds{
     "expire_due_holds",
     "WITH c AS (SELECT coalesce(" EVENTHUB_SQL_TIMESTAMP("$2") ", clock_timestamp()) AS at), "
@@ -36,6 +36,8 @@ inline constexpr statement expire_due_holds{
     "t AS (UPDATE ticket_types y SET tickets_held = y.tickets_held - n.quantity "
     "  FROM (SELECT ticket_type_id, sum(quantity) AS quantity FROM x GROUP BY ticket_type_id) n "
     "  WHERE y.id = n.ticket_type_id), "
+    "w AS (UPDATE waitlist_entries w SET status = 'EXPIRED', settled_at = (SELECT at FROM c) "
+    "  FROM x WHERE w.hold_id = x.id AND w.status = 'OFFERED'), "
     "o AS (INSERT INTO pending_notifications (type, event_id, participant_id, subject_id, "
     "  quantity) SELECT 'hold.expired', $1, participant_id, id, quantity FROM x ORDER BY id "
     "  RETURNING id, event_id, participant_id, subject_id, quantity) "

@@ -2,6 +2,7 @@
 // notifier as it uses confirmation_queries.hpp for purchase confirmations.
 #pragma once
 
+#include "persistence/queries/common.hpp"
 #include "persistence/statement.hpp"
 
 namespace eventhub::persistence::sql {
@@ -14,7 +15,8 @@ inline constexpr statement claim_due_notifications{
     "WHERE next_attempt_at <= now() AND (claimed_until IS NULL OR claimed_until < now()) "
     "ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) "
     "RETURNING id, type, event_id, participant_id, subject_id, quantity, attempts, "
-    "coalesce(refunded_cents, 0), coalesce(currency, ''), coalesce(request_id, '')"};
+    "coalesce(refunded_cents, 0), coalesce(currency, ''), coalesce(request_id, ''), "
+    "coalesce(hold_id, 0), " EVENTHUB_SQL_MICROS("expires_at")};
 
 inline constexpr statement forget_delivered_notifications{
     "forget_delivered_notifications",

@@ -28,9 +28,14 @@ inline constexpr statement lock_event_stock{
 // COMMITTED a statement sees what was committed when it started, so types joined into the
 // locking statement would be as they were before it waited for the lock (a type deleted or a
 // quota lowered by the admin write it waited for would still look as before).
+// Each type's WAITING quantities are summed from the waitlist's partial index (empty unless
+// people wait).
 inline constexpr statement event_type_stock{
-    "event_type_stock", "SELECT id, quota, tickets_sold, price_cents, currency, tickets_held "
-                        "FROM ticket_types WHERE event_id = $1 ORDER BY id"};
+    "event_type_stock",
+    "SELECT t.id, t.quota, t.tickets_sold, t.price_cents, t.currency, t.tickets_held, "
+    "(SELECT coalesce(sum(w.quantity), 0) FROM waitlist_entries w "
+    "WHERE w.ticket_type_id = t.id AND w.status = 'WAITING') "
+    "FROM ticket_types t WHERE t.event_id = $1 ORDER BY t.id"};
 
 // Tickets the buyers $2 already have of event $1, bought and not cancelled, or HELD (read only
 // when it has a maxPerBuyer, after the due holds expired).
@@ -71,7 +76,9 @@ inline constexpr statement find_keyed_cancellations{
 // purchases' time, the settled and new holds' time), $3 delays the outbox sweeper so the fresh
 // delivery path gets the first try.
 // - Settled holds: parallel arrays $4 hold ids, $5 new statuses (CONFIRMED or RELEASED). Only
-//   HELD holds of the event change (a conditional update): a hold settles once.
+//   HELD holds of the event change (a conditional update): a hold settles once. The waitlist
+//   entry a settled hold offered follows it: CONFIRMED, or EXPIRED when released (an entry left
+//   in this batch is LEFT already, and stays so).
 // - Purchases, ids drawn up front so each row maps back to its request (the sequence is named,
 //   not looked up per row): parallel arrays $6 participants, $7 quantities, $8 request ids, $9
 //   keys (NULL for none), $10 ticket types, $11 unit prices, $12 currencies, $13 the hold each
@@ -101,7 +108,10 @@ inline constexpr statement write_batch{
     "  settled_at = " EVENTHUB_SQL_TIMESTAMP("$2") " "
     "  FROM unnest($4::bigint[], $5::text[]) AS n(id, status) "
     "  WHERE h.id = n.id AND h.event_id = $1 AND h.status = 'HELD' "
-    "  RETURNING h.id, h.ticket_type_id, h.quantity), "
+    "  RETURNING h.id, h.ticket_type_id, h.quantity, h.status), "
+    "v AS (UPDATE waitlist_entries v SET status = CASE s.status WHEN 'CONFIRMED' "
+    "  THEN 'CONFIRMED' ELSE 'EXPIRED' END, settled_at = " EVENTHUB_SQL_TIMESTAMP("$2") " "
+    "  FROM s WHERE v.hold_id = s.id AND v.status = 'OFFERED'), "
     "t AS MATERIALIZED ("
     "  SELECT nextval('purchases_id_seq') AS id, t.* "
     "  FROM unnest($6::bigint[], $7::int[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], "

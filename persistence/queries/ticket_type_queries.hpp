@@ -12,12 +12,13 @@ inline constexpr statement insert_ticket_type{
                           "quota_follows_capacity) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"};
 
 // The types of event $1, by id: id, sold, whether it ever had a purchase, held (after the due
-// holds expired), whether it ever had a hold.
+// holds expired), whether it ever had a hold, whether it has waitlist entries.
 inline constexpr statement ticket_types_of{
     "ticket_types_of",
     "SELECT t.id, t.tickets_sold, EXISTS (SELECT 1 FROM purchases p WHERE p.ticket_type_id = "
     "t.id), "
-    "t.tickets_held, EXISTS (SELECT 1 FROM holds h WHERE h.ticket_type_id = t.id) "
+    "t.tickets_held, EXISTS (SELECT 1 FROM holds h WHERE h.ticket_type_id = t.id), "
+    "EXISTS (SELECT 1 FROM waitlist_entries w WHERE w.ticket_type_id = t.id) "
     "FROM ticket_types t WHERE t.event_id = $1 ORDER BY t.id"};
 
 // An edited type no longer follows the capacity. Fails with ticket_types_not_oversold when the

@@ -49,8 +49,8 @@ struct fake_inventory {
 
 batch_committer committer(std::shared_ptr<fake_inventory> inv) {
   return [inv](persistence::session&, std::int64_t, const std::vector<domain::purchase_request>& b,
-               std::chrono::milliseconds, const std::vector<deadline>&,
-               bool) { return inv->commit(b); };
+               std::chrono::milliseconds, const std::vector<deadline>&, bool,
+               std::chrono::milliseconds) { return inv->commit(b); };
 }
 
 purchase_command buy(std::int32_t quantity, std::int64_t participant = 1,

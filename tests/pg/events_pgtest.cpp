@@ -26,7 +26,8 @@ SCENARIO("capacity cannot drop below tickets sold, and sold events cannot be del
   db.exec("UPDATE events SET tickets_sold = 4");
 
   auto update = [&](std::int64_t id, const domain::event_draft& d) {
-    return transact_refusable<domain::event>(s, [&](tx& t) { return events::update(t, id, d); });
+    return transact_refusable<domain::event>(s,
+                                             [&](tx& t) { return events::update(t, id, d, {}); });
   };
   CHECK(update(ev.id, draft(3)).err().code == domain::error_code::conflict);
   auto lowered = update(ev.id, draft(4));

@@ -108,7 +108,7 @@ SCENARIO("a due hold is expired once, by whichever writer locks the event first"
     // The sweep and a batch race for it: one expiry, one notification, counters back to 0.
     session other{f.db.options()};
     std::vector<domain::notification> swept;
-    std::thread sweeper([&] { swept = holds::sweep(other, 10); });
+    std::thread sweeper([&] { swept = holds::sweep(other, 10, {}); });
     auto late = f.batch({f.command(order_kind::confirm, 0, 0, id)});
     sweeper.join();
     REQUIRE_FALSE(late.results[0].ok());

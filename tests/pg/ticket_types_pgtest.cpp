@@ -149,26 +149,26 @@ SCENARIO("type changes are checked under the event's lock and change nothing whe
 
   GIVEN("a quota below what is sold") {
     auto r = f.write<domain::ticket_type_view>(
-        [&](tx& t) { return ticket_types::update(t, e.id, a, type("A", 100, 2)); });
+        [&](tx& t) { return ticket_types::update(t, e.id, a, type("A", 100, 2), {}); });
     CHECK(r.err().code == domain::error_code::conflict);
     CHECK(f.db.scalar("SELECT quota FROM ticket_types WHERE id = " + std::to_string(a)) == 5);
   }
   GIVEN("deleting a type with sales, the last type, and an unsold type") {
-    CHECK(
-        f.write<domain::unit>([&](tx& t) { return ticket_types::remove(t, e.id, a); }).err().code ==
-        domain::error_code::conflict);
-    CHECK(f.write<domain::unit>([&](tx& t) { return ticket_types::remove(t, e.id, b); }).ok());
-    CHECK(
-        f.write<domain::unit>([&](tx& t) { return ticket_types::remove(t, e.id, a); }).err().code ==
-        domain::error_code::conflict);
+    CHECK(f.write<domain::unit>([&](tx& t) { return ticket_types::remove(t, e.id, a, {}); })
+              .err()
+              .code == domain::error_code::conflict);
+    CHECK(f.write<domain::unit>([&](tx& t) { return ticket_types::remove(t, e.id, b, {}); }).ok());
+    CHECK(f.write<domain::unit>([&](tx& t) { return ticket_types::remove(t, e.id, a, {}); })
+              .err()
+              .code == domain::error_code::conflict);
   }
   GIVEN("a 21st type") {
     for (int i = 2; i < 20; ++i)
       REQUIRE(f.write<domain::ticket_type_view>([&](tx& t) {
-                 return ticket_types::create(t, e.id, type("T" + std::to_string(i), 0, 1));
+                 return ticket_types::create(t, e.id, type("T" + std::to_string(i), 0, 1), {});
                }).ok());
     auto r = f.write<domain::ticket_type_view>(
-        [&](tx& t) { return ticket_types::create(t, e.id, type("T21", 0, 1)); });
+        [&](tx& t) { return ticket_types::create(t, e.id, type("T21", 0, 1), {}); });
     CHECK(r.err().code == domain::error_code::conflict);
     CHECK(f.db.scalar("SELECT count(*) FROM ticket_types") == 20);
   }
@@ -176,7 +176,7 @@ SCENARIO("type changes are checked under the event's lock and change nothing whe
     auto put = show(10);
     put.name = "Renamed";
     put.ticket_types = {{domain::ticket_type_draft{b, "B", 200, "EUR", 5}}};
-    auto r = f.write<domain::event>([&](tx& t) { return events::update(t, e.id, put); });
+    auto r = f.write<domain::event>([&](tx& t) { return events::update(t, e.id, put, {}); });
     THEN("it is refused and nothing of it is written") {
       CHECK(r.err().code == domain::error_code::conflict);
       CHECK(f.db.scalar("SELECT count(*) FROM events WHERE name = 'Show'") == 1);
@@ -188,13 +188,13 @@ SCENARIO("type changes are checked under the event's lock and change nothing whe
     auto put = show(10);
     put.ticket_types = {{domain::ticket_type_draft{other.ticket_types[0].id, "X", 0, "EUR", 1},
                          domain::ticket_type_draft{a, "A", 100, "EUR", 5}}};
-    auto r = f.write<domain::event>([&](tx& t) { return events::update(t, e.id, put); });
+    auto r = f.write<domain::event>([&](tx& t) { return events::update(t, e.id, put, {}); });
     CHECK(r.err().field_errors.at(0).field == "ticketTypes[0].id");
   }
   GIVEN("an event PUT that updates one type, adds one and drops the unsold one") {
     auto put = show(12);
     put.ticket_types = {{domain::ticket_type_draft{a, "A+", 150, "USD", 8}, type("C", 300, 4)}};
-    auto r = f.write<domain::event>([&](tx& t) { return events::update(t, e.id, put); });
+    auto r = f.write<domain::event>([&](tx& t) { return events::update(t, e.id, put, {}); });
     REQUIRE(r.ok());
     REQUIRE(r->ticket_types.size() == 2);
     CHECK(r->ticket_types[0].id == a);
@@ -211,11 +211,12 @@ SCENARIO("the implicit type's quota follows the capacity until the type is edite
   auto e = f.create(show(10));
   const auto ga = e.ticket_types.at(0).id;
   CHECK(e.ticket_types[0].name == "General admission");
-  auto raised = f.write<domain::event>([&](tx& t) { return events::update(t, e.id, show(25)); });
+  auto raised =
+      f.write<domain::event>([&](tx& t) { return events::update(t, e.id, show(25), {}); });
   CHECK(raised->ticket_types.at(0).quota == 25);
   REQUIRE(f.write<domain::ticket_type_view>([&](tx& t) {
-             return ticket_types::update(t, e.id, ga, type("General admission", 0, 25));
+             return ticket_types::update(t, e.id, ga, type("General admission", 0, 25), {});
            }).ok());
-  auto again = f.write<domain::event>([&](tx& t) { return events::update(t, e.id, show(40)); });
+  auto again = f.write<domain::event>([&](tx& t) { return events::update(t, e.id, show(40), {}); });
   CHECK(again->ticket_types.at(0).quota == 25);
 }

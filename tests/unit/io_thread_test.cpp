@@ -133,7 +133,9 @@ class fake_events final : public domain::event_service {
   core_threads& core_;
 };
 
-class no_purchases final : public domain::purchase_service, public domain::hold_service {
+class no_purchases final : public domain::purchase_service,
+                           public domain::hold_service,
+                           public domain::waitlist_service {
  public:
   void purchase(domain::purchase_request, domain::reply<domain::purchase_outcome>) override {}
   void find_purchase(std::int64_t, domain::principal, domain::reply<domain::purchase>) override {}
@@ -147,6 +149,15 @@ class no_purchases final : public domain::purchase_service, public domain::hold_
   void find_hold(std::int64_t, domain::principal, domain::reply<domain::hold>) override {}
   void list_holds(std::int64_t, domain::page_request,
                   domain::reply<domain::page<domain::hold>>) override {}
+  void join_waitlist(domain::purchase_request, domain::reply<domain::purchase_outcome>) override {}
+  void leave_waitlist(domain::purchase_request, domain::principal,
+                      domain::reply<domain::purchase_outcome>) override {}
+  void find_entry(std::int64_t, domain::principal, domain::reply<domain::waitlist_entry>) override {
+  }
+  void list_entries_of(std::int64_t, domain::page_request,
+                       domain::reply<domain::page<domain::waitlist_entry>>) override {}
+  void list_event_entries(std::int64_t, domain::page_request,
+                          domain::reply<domain::page<domain::waitlist_entry>>) override {}
 };
 
 class fake_operations final : public domain::operations_service {
@@ -176,7 +187,8 @@ struct fixture {
   fake_events events{core};
   no_purchases purchases;
   fake_operations operations{core};
-  handler_context ctx{{participants, events, purchases, purchases, operations}, 10, nullptr};
+  handler_context ctx{
+      {participants, events, purchases, purchases, purchases, operations}, 10, nullptr};
   std::shared_ptr<const security::token_service> tokens = std::make_shared<security::token_service>(
       std::string(40, 's'), "eventhub", std::chrono::seconds(60));
 

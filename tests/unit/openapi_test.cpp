@@ -27,6 +27,7 @@ struct null_services final : domain::participant_service,
                              domain::event_service,
                              domain::purchase_service,
                              domain::hold_service,
+                             domain::waitlist_service,
                              domain::operations_service {
   void register_participant(domain::new_participant, domain::reply<domain::participant>) override {}
   void login(domain::login_request, domain::reply<domain::access_token>) override {}
@@ -62,6 +63,15 @@ struct null_services final : domain::participant_service,
   void find_hold(std::int64_t, domain::principal, domain::reply<domain::hold>) override {}
   void list_holds(std::int64_t, domain::page_request,
                   domain::reply<domain::page<domain::hold>>) override {}
+  void join_waitlist(domain::purchase_request, domain::reply<domain::purchase_outcome>) override {}
+  void leave_waitlist(domain::purchase_request, domain::principal,
+                      domain::reply<domain::purchase_outcome>) override {}
+  void find_entry(std::int64_t, domain::principal, domain::reply<domain::waitlist_entry>) override {
+  }
+  void list_entries_of(std::int64_t, domain::page_request,
+                       domain::reply<domain::page<domain::waitlist_entry>>) override {}
+  void list_event_entries(std::int64_t, domain::page_request,
+                          domain::reply<domain::page<domain::waitlist_entry>>) override {}
   std::optional<domain::health_report> fresh_health() override { return std::nullopt; }
   void health(domain::reply<domain::health_report>) override {}
 };
@@ -125,7 +135,7 @@ std::vector<std::string> path_parameters(const std::string& pattern) {
 
 struct fixture {
   null_services services;
-  handler_context ctx{{services, services, services, services, services}, 10, nullptr};
+  handler_context ctx{{services, services, services, services, services, services}, 10, nullptr};
   std::vector<route> routes = make_routes(ctx);
   rapidjson::Document doc = parse(served_document(routes));
 
@@ -229,7 +239,7 @@ TEST_CASE_METHOD(fixture, "errors are problem+json with errors[] and ticketsAvai
 
 TEST_CASE("the documented purchase maximum is purchase.max-per-order") {
   null_services services;
-  handler_context ctx{{services, services, services, services, services}, 4, nullptr};
+  handler_context ctx{{services, services, services, services, services, services}, 4, nullptr};
   auto doc = parse(served_document(make_routes(ctx)));
   CHECK(rapidjson::Pointer("/components/schemas/PurchaseRequest/properties/quantity/maximum")
             .Get(doc)
