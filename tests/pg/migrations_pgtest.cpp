@@ -243,3 +243,51 @@ SCENARIO("V6 starts V5 purchases with nothing cancelled and guards what a cancel
   CHECK_THROWS_AS(db.exec("UPDATE purchases SET cancelled_quantity = 4, refunded_cents = 6000"),
                   pqxx::check_violation);
 }
+
+SCENARIO("V7 starts V6 events with nobody waiting and guards one active entry and one offer") {
+  testing::pg_database db;
+  db.exec("DROP TABLE flyway_schema_history; DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
+  auto files = embedded_migrations();
+  {
+    pqxx::connection c(db.conninfo());
+    migrate(c, load_migrations({files.begin(), files.begin() + 6})); // V1..V6
+  }
+  db.exec("INSERT INTO participants (email, full_name, role, password_hash) "
+          "VALUES ('u@x.io', 'U', 'USER', '$argon2id$x');"
+          "INSERT INTO events (name, venue, starts_at, capacity, tickets_sold, tickets_held) "
+          "VALUES ('Full', 'Hall', now() + interval '1 day', 3, 2, 1);"
+          "INSERT INTO ticket_types (event_id, name, price_cents, currency, quota, tickets_sold, "
+          "tickets_held) VALUES (1, 'Standard', 1500, 'EUR', 3, 2, 1);"
+          "INSERT INTO purchases (event_id, participant_id, quantity, ticket_type_id, "
+          "unit_price_cents, currency, total_cents) VALUES (1, 1, 2, 1, 1500, 'EUR', 3000);"
+          "INSERT INTO holds (event_id, ticket_type_id, participant_id, quantity, "
+          "unit_price_cents, currency, expires_at) VALUES (1, 1, 1, 1, 1500, 'EUR', "
+          "now() + interval '1 minute');"
+          "INSERT INTO pending_notifications (type, event_id, participant_id, subject_id, "
+          "quantity) VALUES ('purchase.cancelled', 1, 1, 1, 1)");
+  pqxx::connection c(db.conninfo());
+  auto report = migrate(c, load_migrations(files));
+  CHECK(report.schema_version == shipped);
+  CHECK(db.scalar("SELECT count(*) FROM waitlist_entries") == 0);
+  CHECK(db.scalar("SELECT count(*) FROM pending_notifications WHERE hold_id IS NULL AND "
+                  "expires_at IS NULL") == 1);
+  CHECK(db.scalar("SELECT tickets_sold + tickets_held FROM events") == 3);
+
+  const std::string wait = "INSERT INTO waitlist_entries (event_id, ticket_type_id, "
+                           "participant_id, quantity) VALUES (1, 1, 1, 2)";
+  db.exec(wait);
+  CHECK_THROWS_AS(db.exec(wait), pqxx::unique_violation); // one active entry per type
+  // An offer names its hold, and a hold offers one entry.
+  CHECK_THROWS_AS(db.exec("UPDATE waitlist_entries SET status = 'OFFERED'"), pqxx::check_violation);
+  db.exec("UPDATE waitlist_entries SET status = 'OFFERED', hold_id = 1, offered_at = now()");
+  db.exec("UPDATE waitlist_entries SET status = 'EXPIRED', settled_at = now()");
+  db.exec(wait); // the first is done: waiting again is allowed
+  CHECK_THROWS_AS(db.exec("UPDATE waitlist_entries SET status = 'OFFERED', hold_id = 1, "
+                          "offered_at = now() WHERE status = 'WAITING'"),
+                  pqxx::unique_violation);
+  CHECK_THROWS_AS(db.exec("UPDATE waitlist_entries SET quantity = 0"), pqxx::check_violation);
+  // A type with entries is not deleted; an event takes its entries along.
+  CHECK_THROWS_AS(db.exec("DELETE FROM ticket_types"), pqxx::foreign_key_violation);
+  db.exec("DELETE FROM purchases; DELETE FROM events");
+  CHECK(db.scalar("SELECT count(*) FROM waitlist_entries") == 0);
+}

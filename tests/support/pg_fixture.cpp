@@ -73,4 +73,10 @@ long long pg_database::scalar(const std::string& sql) const {
   return n.exec(sql)[0][0].as<long long>();
 }
 
+std::string pg_database::text(const std::string& sql) const {
+  pqxx::connection c(conninfo_);
+  pqxx::nontransaction n(c);
+  return n.exec(sql)[0][0].as<std::string>();
+}
+
 } // namespace eventhub::testing

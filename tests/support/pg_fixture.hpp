@@ -18,6 +18,7 @@ class pg_database {
   /// Runs SQL on a fresh connection (setup and checks, outside the code under test).
   void exec(const std::string& sql) const;
   long long scalar(const std::string& sql) const;
+  std::string text(const std::string& sql) const; // the first column of the first row
 
  private:
   std::string admin_;
