@@ -87,11 +87,7 @@ handler_fn delete_event(const handler_context& ctx) {
     auto id = path_id(c, 0, "id");
     if (!id)
       return;
-    ctx.services.events.delete_event(*id, answer<domain::unit>(c, [](const domain::unit&) {
-      response r;
-      r.status = 204;
-      return r;
-    }));
+    ctx.services.events.delete_event(*id, answer_no_content<domain::unit>(c));
   };
 }
 

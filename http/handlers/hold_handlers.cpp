@@ -57,11 +57,7 @@ handler_fn release_hold(const handler_context& ctx) {
     if (!req)
       return;
     ctx.services.holds.settle_hold(std::move(*req), *c.caller,
-                                   answer<domain::purchase_outcome>(c, [](const auto&) {
-                                     response r;
-                                     r.status = 204;
-                                     return r;
-                                   }));
+                                   answer_no_content<domain::purchase_outcome>(c));
   };
 }
 

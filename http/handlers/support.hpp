@@ -39,6 +39,15 @@ template <class T> domain::reply<T> answer_json(const call& c, int status = 200)
       c, [status](const T& value) { return json_response(status, domain::to_json(value)); });
 }
 
+/// 204 with no body, whatever the value.
+template <class T> domain::reply<T> answer_no_content(const call& c) {
+  return answer<T>(c, [](const T&) {
+    response r;
+    r.status = 204;
+    return r;
+  });
+}
+
 /// 201 with the value as JSON and a Location of `prefix` + id.
 template <class T> domain::reply<T> answer_created(const call& c, std::string prefix) {
   return answer<T>(c, [prefix = std::move(prefix)](const T& value) {

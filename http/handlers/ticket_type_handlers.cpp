@@ -75,11 +75,7 @@ handler_fn delete_ticket_type(const handler_context& ctx) {
     if (!ids)
       return;
     ctx.services.events.delete_ticket_type(ids->first, ids->second,
-                                           answer<domain::unit>(c, [](const domain::unit&) {
-                                             response r;
-                                             r.status = 204;
-                                             return r;
-                                           }));
+                                           answer_no_content<domain::unit>(c));
   };
 }
 

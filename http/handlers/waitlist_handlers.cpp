@@ -33,11 +33,7 @@ handler_fn leave_waitlist(const handler_context& ctx) {
     req.entry_id = *id;
     req.request_id = c.req->request_id;
     ctx.services.waitlist.leave_waitlist(std::move(req), *c.caller,
-                                         answer<domain::purchase_outcome>(c, [](const auto&) {
-                                           response r;
-                                           r.status = 204;
-                                           return r;
-                                         }));
+                                         answer_no_content<domain::purchase_outcome>(c));
   };
 }
 
