@@ -42,6 +42,10 @@ config::settings distinct_settings() {
   s.login_max_failures_per_address = 1019;
   s.login_failure_window = milliseconds{1020};
   s.login_lockout = milliseconds{1021};
+  s.hold_ttl = milliseconds{1022};
+  s.purchase_cancel_cutoff = milliseconds{1023};
+  s.hold_sweep_interval = milliseconds{1024};
+  s.waitlist_offer_ttl = milliseconds{1025};
   return s;
 }
 
@@ -63,6 +67,10 @@ TEST_CASE("each component's options come from the settings of the same name") {
   CHECK(o.event_actor.batch_max == s.purchase_batch_max);
   CHECK(o.event_actor.idle_timeout == s.purchase_idle_timeout);
   CHECK(o.event_actor.redelivery_delay == s.notify_redelivery_delay);
+  CHECK(o.event_actor.offer_ttl == s.waitlist_offer_ttl);
+
+  CHECK(o.hold_sweeper.interval == s.hold_sweep_interval);
+  CHECK(o.hold_sweeper.offer_ttl == s.waitlist_offer_ttl);
 
   CHECK(o.registry.cluster);
   CHECK(o.registry.forward_timeout == s.cluster_forward_timeout);
@@ -100,6 +108,9 @@ TEST_CASE("each component's options come from the settings of the same name") {
   CHECK(o.services.throttle.window == s.login_failure_window);
   CHECK(o.services.throttle.lockout == s.login_lockout);
   CHECK(o.services.cluster_enabled);
+  CHECK(o.services.hold_ttl == s.hold_ttl);
+  CHECK(o.services.cancel_cutoff == s.purchase_cancel_cutoff);
+  CHECK(o.services.offer_ttl == s.waitlist_offer_ttl);
 }
 
 TEST_CASE("a node without cluster settings is a cluster of one") {

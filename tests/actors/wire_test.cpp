@@ -1,5 +1,6 @@
 // The wire forms of forwarded purchases survive CAF's serialization with every field a ticket
-// type brings: the named type, the price, the buyer limit and a 400's field errors.
+// type brings: the named type, the price, the buyer limit and a 400's field errors; and a
+// waitlist leave and the entry of its answer.
 #include "actors/wire.hpp"
 
 #include <caf/binary_deserializer.hpp>
@@ -60,4 +61,44 @@ SCENARIO("the owner's answer keeps the price and the refusal's details") {
       from_wire(through_the_wire(to_wire(domain::result<domain::purchase_outcome>(invalid))));
   REQUIRE(bad.err().field_errors.size() == 1);
   CHECK(bad.err().field_errors[0].field == "ticketTypeId");
+}
+
+SCENARIO("a forwarded waitlist leave and the entry answered keep their fields") {
+  domain::purchase_request req{7, 3, 0, std::nullopt, "req-2"};
+  req.kind = domain::order_kind::leave;
+  req.entry_id = 55;
+  auto back = from_wire(through_the_wire(to_wire(req, false)));
+  CHECK(back.kind == domain::order_kind::leave);
+  CHECK(back.entry_id == 55);
+
+  domain::waitlist_entry e;
+  e.id = 55;
+  e.event_id = 7;
+  e.ticket_type_id = 42;
+  e.participant_id = 3;
+  e.quantity = 2;
+  e.status = domain::waitlist_status::offered;
+  e.hold_id = 90;
+  e.offer_expires_at = domain::from_micros(1700000000000000);
+  e.created_at = domain::from_micros(1690000000000000);
+  domain::purchase_outcome out;
+  out.entry = e;
+  auto answered = from_wire(through_the_wire(to_wire(out)));
+  REQUIRE(answered.ok());
+  REQUIRE(answered->entry);
+  CHECK(answered->entry->status == domain::waitlist_status::offered);
+  CHECK(answered->entry->hold_id == std::optional<std::int64_t>(90));
+  CHECK(answered->entry->offer_expires_at == e.offer_expires_at);
+  CHECK_FALSE(answered->entry->position);
+  CHECK(answered->entry->created_at == e.created_at);
+
+  e.status = domain::waitlist_status::waiting;
+  e.hold_id.reset();
+  e.offer_expires_at.reset();
+  e.position = 4;
+  out.entry = e;
+  auto waiting = from_wire(through_the_wire(to_wire(out)));
+  CHECK(waiting->entry->position == std::optional<std::int64_t>(4));
+  CHECK_FALSE(waiting->entry->hold_id);
+  CHECK_FALSE(waiting->entry->offer_expires_at);
 }

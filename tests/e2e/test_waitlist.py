@@ -745,6 +745,22 @@ class WaitlistTest(WaitlistCase):
         self.assertEqual(holds_of(self.db, ev["id"], p2["id"]), [])
         ledger(self, self.db, ev["id"])
 
+    def test_tickets_freed_in_one_type_go_to_the_events_entries_in_arrival_order_wherever_they_fit(self):
+        ev = self.two_types(capacity=4, floor=4, balcony=4)
+        floor, balcony = ev["ticketTypes"]
+        p, seller = self.sold_out(ev["id"], 4, floor["id"])
+        tb, _ = self.api.user_token()
+        tf, _ = self.api.user_token()
+        b = self.joined(ev["id"], 1, balcony["id"], token=tb)  # Balcony's quota is free, the event is not
+        f = self.joined(ev["id"], 1, floor["id"], token=tf)
+        self.cancelled(p["id"], 1, token=seller)  # a Floor ticket frees the event's room: b came first and fits
+        self.assertStatuses(ev["id"], {b["id"]: "OFFERED", f["id"]: "WAITING"})
+        self.assertEqual(self.figures(ev["id"]), ((3, 1, 0), [(3, 0, 0), (0, 1, 0)]))
+        self.cancelled(p["id"], 1, token=seller)
+        self.assertStatuses(ev["id"], {b["id"]: "OFFERED", f["id"]: "OFFERED"})
+        self.assertEqual(self.figures(ev["id"]), ((2, 2, 0), [(2, 1, 0), (0, 1, 0)]))
+        ledger(self, self.db, ev["id"])
+
     def test_a_raised_capacity_or_quota_makes_offers(self):
         ev = self.create(capacity=2)  # General admission: its quota follows the capacity
         self.sold_out(ev["id"], 2)
@@ -1197,6 +1213,59 @@ class ModeMixin:
             self.assertEqual(self.figures(ev["id"])[0], (5 - freed + won, 1, freed - 1 - won))
             figures = ledger(self, self.db, ev["id"])
             self.assertEqual((figures["sold"], figures["held"]), (5 - freed + won, 1))
+
+    def test_twenty_concurrent_joins_of_one_participant_make_one_entry(self):
+        port, token, me = self.service.port, self.tokens[22], self.participants[22]
+        for n in range(3):
+            ev = self.create(capacity=1)
+            self.bought(ev["id"], 1, token=self.tokens[-1])
+            results = self.fire(20, lambda i: join(port, token, ev["id"], 1 + i % 3))
+            statuses = [r.status for r in results]
+            self.assertEqual((statuses.count(201), statuses.count(409)), (1, 19), results[:3])
+            for r in results:
+                if r.status == 409:
+                    self.assertProblem(r, 409, "already-waiting")
+            [made] = [r.json for r in results if r.status == 201]
+            listed = self.listing(ev["id"])
+            self.assertEqual(list(listed.values()), [made])
+            self.assertEqual((made["participantId"], made["position"], made["status"]), (me, 1, "WAITING"))
+            self.assertEqual(self.figures(ev["id"])[0], (1, 0, 0))
+
+    def test_concurrent_leaves_and_a_confirm_of_one_offer_settle_it_once_and_pass_it_on_once(self):
+        port, seller = self.service.port, self.tokens[-1]
+        first, second = self.tokens[23], self.tokens[24]
+        for n in range(4):
+            ev = self.create(capacity=1)
+            p = self.bought(ev["id"], 1, token=seller)
+            a = self.joined(ev["id"], 1, token=first)
+            b = self.joined(ev["id"], 1, token=second)
+            self.assertEqual(cancel(port, seller, p["id"], 1).status, 200)
+            hold_id = self.entry(a["id"], token=first)["holdId"]
+            with_confirm = n % 2 == 1
+            results = self.fire(10, lambda i: (
+                call(port, "POST", f"/api/holds/{hold_id}/confirm", token=first) if with_confirm and i == 5
+                else leave(port, first, a["id"])))
+            leaves = [r for i, r in enumerate(results) if not (with_confirm and i == 5)]
+            confirmed = with_confirm and results[5].status == 201
+            if with_confirm and not confirmed:
+                self.assertProblem(results[5], 409, "hold-released")
+            for r in leaves:
+                if confirmed:
+                    self.assertIn(r.status, (409,), r)
+                    self.assertProblem(r, 409, "hold-confirmed")
+                else:
+                    self.assertEqual(r.status, 204, r)
+            got_a, got_b = self.entry(a["id"], token=first), self.entry(b["id"], token=second)
+            if confirmed:
+                self.assertEqual((got_a["status"], got_b["status"]), ("CONFIRMED", "WAITING"))
+                self.assertEqual(self.figures(ev["id"])[0], (1, 0, 0))
+                self.assertEqual(holds_of(self.db, ev["id"], self.participants[24]), [])
+            else:
+                self.assertEqual((got_a["status"], got_b["status"]), ("LEFT", "OFFERED"))
+                self.assertEqual(holds_of(self.db, ev["id"], self.participants[23]), [(hold_id, 1, "RELEASED")])
+                self.assertEqual(holds_of(self.db, ev["id"], self.participants[24]), [(got_b["holdId"], 1, "HELD")])
+                self.assertEqual(self.figures(ev["id"])[0], (0, 1, 0))
+            ledger(self, self.db, ev["id"])
 
 
 class ActorModeWaitlistTest(ModeMixin, WaitlistCase):
