@@ -29,22 +29,25 @@ std::optional<role> parse_role(std::string_view s) {
 
 namespace {
 constexpr const char* hold_status_names[] = {"HELD", "CONFIRMED", "RELEASED", "EXPIRED"};
+constexpr const char* waitlist_status_names[] = {"WAITING", "OFFERED", "CONFIRMED", "EXPIRED",
+                                                 "LEFT"};
+
+/// The enum value whose name (indexed by value) is `s`, exactly.
+template <class E, std::size_t N>
+std::optional<E> parse_named(std::string_view s, const char* const (&names)[N]) {
+  for (std::size_t i = 0; i < N; ++i)
+    if (s == names[i])
+      return static_cast<E>(i);
+  return std::nullopt;
 }
+} // namespace
 
 const char* to_string(hold_status s) {
   return hold_status_names[static_cast<int>(s)];
 }
 
 std::optional<hold_status> parse_hold_status(std::string_view s) {
-  for (int i = 0; i < 4; ++i)
-    if (s == hold_status_names[i])
-      return static_cast<hold_status>(i);
-  return std::nullopt;
-}
-
-namespace {
-constexpr const char* waitlist_status_names[] = {"WAITING", "OFFERED", "CONFIRMED", "EXPIRED",
-                                                 "LEFT"};
+  return parse_named<hold_status>(s, hold_status_names);
 }
 
 const char* to_string(waitlist_status s) {
@@ -52,10 +55,7 @@ const char* to_string(waitlist_status s) {
 }
 
 std::optional<waitlist_status> parse_waitlist_status(std::string_view s) {
-  for (int i = 0; i < 5; ++i)
-    if (s == waitlist_status_names[i])
-      return static_cast<waitlist_status>(i);
-  return std::nullopt;
+  return parse_named<waitlist_status>(s, waitlist_status_names);
 }
 
 std::int64_t event::tickets_waiting() const {

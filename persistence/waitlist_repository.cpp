@@ -12,12 +12,14 @@
 namespace eventhub::persistence::waitlist {
 namespace {
 
-std::vector<std::int64_t> ids_of(const std::vector<domain::purchase_request>& batch,
-                                 domain::order_kind kind) {
+/// The batch's requests of `kind`, each as `field` of it (who joins, which entry is left).
+std::vector<std::int64_t> field_of(const std::vector<domain::purchase_request>& batch,
+                                   domain::order_kind kind,
+                                   std::int64_t domain::purchase_request::*field) {
   std::vector<std::int64_t> out;
   for (const auto& req : batch)
     if (req.kind == kind)
-      out.push_back(kind == domain::order_kind::leave ? req.entry_id : req.participant_id);
+      out.push_back(req.*field);
   return out;
 }
 
@@ -72,7 +74,8 @@ domain::notification offered(std::int64_t event_id, const domain::queued_entry& 
 std::vector<domain::active_entry> active_of(tx& t, std::int64_t event_id,
                                             const std::vector<domain::purchase_request>& batch) {
   std::vector<domain::active_entry> out;
-  const auto joiners = ids_of(batch, domain::order_kind::join);
+  const auto joiners =
+      field_of(batch, domain::order_kind::join, &domain::purchase_request::participant_id);
   if (joiners.empty())
     return out;
   for (const auto& r : t.exec(sql::active_entries_of, event_id, int_array(joiners)))
@@ -83,7 +86,7 @@ std::vector<domain::active_entry> active_of(tx& t, std::int64_t event_id,
 std::vector<domain::waitlist_entry> targets(tx& t, std::int64_t event_id,
                                             const std::vector<domain::purchase_request>& batch) {
   std::vector<domain::waitlist_entry> out;
-  const auto ids = ids_of(batch, domain::order_kind::leave);
+  const auto ids = field_of(batch, domain::order_kind::leave, &domain::purchase_request::entry_id);
   if (ids.empty())
     return out;
   for (const auto& r : t.exec(sql::entries_for_batch, event_id, int_array(ids)))

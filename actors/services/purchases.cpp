@@ -4,6 +4,7 @@
 #include "actors/services/purchases.hpp"
 
 #include "actors/db_request.hpp"
+#include "actors/services/seller.hpp"
 #include "observability/metrics.hpp"
 #include "persistence/hold_repository.hpp"
 #include "persistence/purchase_repository.hpp"
@@ -132,19 +133,13 @@ void on_purchase(purchases_pointer self, domain::purchase_request& req,
   cmd.memo_ok = !req.idempotency_key;
   cmd.request = std::move(req);
   cmd.due = self->state.due();
-  self->request(self->state.deps.seller, wait_for(cmd.due), purchase_atom::value, std::move(cmd))
-      .then(
-          [self, done, kind](purchase_answer& a) {
-            count_answer(kind, a);
-            if (a.ok() && a->hold)
-              self->state.routes.remember(*a->hold);
-            done(std::move(a));
-          },
-          [done, kind](caf::error&) {
-            purchase_answer a(domain::unavailable("The purchase timed out."));
-            count_answer(kind, a);
-            done(std::move(a));
-          });
+  ask_seller(self, self->state.deps.seller, std::move(cmd), "The purchase timed out.",
+             [self, done, kind](purchase_answer a) {
+               count_answer(kind, a);
+               if (a.ok() && a->hold)
+                 self->state.routes.remember(*a->hold);
+               done(std::move(a));
+             });
 }
 
 /// Reads the purchase first for its event (which routes the command) and owner: someone else's

@@ -3,6 +3,7 @@
 #include "actors/services/waitlist.hpp"
 
 #include "actors/db_request.hpp"
+#include "actors/services/seller.hpp"
 #include "observability/metrics.hpp"
 #include "persistence/waitlist_repository.hpp"
 
@@ -44,17 +45,11 @@ void to_seller(waitlist_pointer self, domain::purchase_request req,
   cmd.memo_ok = false; // the memo decides only purchases and holds
   cmd.request = std::move(req);
   cmd.due = self->state.due();
-  self->request(self->state.deps.seller, wait_for(cmd.due), purchase_atom::value, std::move(cmd))
-      .then(
-          [done, kind](purchase_answer& a) {
-            count_step(kind, a);
-            done(std::move(a));
-          },
-          [done, kind](caf::error&) {
-            purchase_answer a(domain::unavailable("The waitlist request timed out."));
-            count_step(kind, a);
-            done(std::move(a));
-          });
+  ask_seller(self, self->state.deps.seller, std::move(cmd), "The waitlist request timed out.",
+             [done, kind](purchase_answer a) {
+               count_step(kind, a);
+               done(std::move(a));
+             });
 }
 
 /// Reads the entry first for its event (which routes the command) and owner: anyone else's

@@ -234,14 +234,17 @@ class ClusterCancellationTest(TwoProcessesCancelMixin, unittest.TestCase):
 
 
 class TwoProcessesMixin:
+    """Starts two independent processes on one database (self.a, self.b, self.nodes) in `mode`, with
+    `settings` added to their command lines."""
     mode = "actor"
+    settings = NOTIFY
 
     @classmethod
     def setUpClass(cls):
         cls.db = TestDatabase()
         secret = uuid.uuid4().hex * 2
         cls.nodes = [Service(cls.db.url, "--purchase.mode", cls.mode, "--db.pool-size", "4", "--log.format", "json",
-                             *NOTIFY, secret=secret, name=f"{cls.mode}-{i}") for i in range(2)]
+                             *cls.settings, secret=secret, name=f"{cls.mode}-{i}") for i in range(2)]
         for s in cls.nodes:
             s.start()
         cls.a, cls.b = cls.nodes

@@ -9,10 +9,10 @@ within 2 s of expiresAt, exactly once, and restarting the killed process, which 
 event again, makes no second offer."""
 import time
 import unittest
-import uuid
 
-from harness import Api, Service, ServiceTestCase, TestDatabase
+from harness import Api, ServiceTestCase, TestDatabase
 from test_cancellation import cancel
+from test_cancellation_cluster import TwoProcessesMixin as TwoProcesses, call
 from test_cluster import Cluster, owner_of
 from test_holds import STORED_WITHIN, hold, make_users, ts
 from test_purchases import buy, wait_until
@@ -21,15 +21,6 @@ from test_waitlist import DEFAULT_OFFER_TTL, ENTRY_KEYS, holds_of, join, leave, 
 SETTINGS = ("--hold.ttl", "5s", "--hold.sweep-interval", "200ms", "--notify.sweep-interval", "200ms",
             "--notify.redelivery-delay", "1s")
 QUIET = 2.0  # seconds watched (ten sweeps) for an offer that must not be made
-
-
-def call(node, method, path, body=None, token=None):
-    """One request through a node, on a connection of its own."""
-    c = node.client()
-    try:
-        return c.request(method, path, body=body, token=token)
-    finally:
-        c.close()
 
 
 class TwoProcessesWaitlistMixin:
@@ -204,26 +195,8 @@ class ClusterWaitlistTest(TwoProcessesWaitlistMixin, unittest.TestCase):
         self.cluster.wait_members(self.nodes, 2, timeout=30)
 
 
-class TwoProcessesMixin:
-    mode = "actor"
-
-    @classmethod
-    def setUpClass(cls):
-        cls.db = TestDatabase()
-        secret = uuid.uuid4().hex * 2
-        cls.nodes = [Service(cls.db.url, "--purchase.mode", cls.mode, "--db.pool-size", "4", "--log.format", "json",
-                             *SETTINGS, secret=secret, name=f"{cls.mode}-{i}") for i in range(2)]
-        for s in cls.nodes:
-            s.start()
-        cls.a, cls.b = cls.nodes
-        cls.prepare()
-
-    @classmethod
-    def tearDownClass(cls):
-        codes = [s.stop() for s in cls.nodes]
-        cls.db.drop()
-        if any(c not in (0, None) for c in codes):
-            raise AssertionError(f"eventhub exited with {codes}:\n" + "\n".join(s.crash_report() for s in cls.nodes))
+class TwoProcessesMixin(TwoProcesses):
+    settings = SETTINGS
 
     def restarted(self):
         self.assertTrue(wait_until(lambda: call(self.b, "GET", "/actuator/health").status == 200, timeout=30))
