@@ -1,16 +1,16 @@
 // The event actor.
 //
 // Owns (nothing else touches these): the queue of commands for its event (purchases, holds,
-// confirmations, releases) with the promises of their answers, the batch in flight, a memo of the
-// event's stock (its ticket types' figures and the next hold expiry included) as last read under
-// the row lock, and the timer of that next expiry. Its handlers run one at a time, so the state
-// needs no lock. It never decides from memory: every sale, hold, confirmation and release is
-// decided inside the batch transaction against the row locked with SELECT … FOR UPDATE, so
-// another actor, node or process writing the same event is safe. Memory only answers purchases
-// and holds that cannot succeed (sold out, sales closed; the rule is domain::refusal_for) until an
-// admin change invalidates the memo or a hold's expiry makes it overstate what is held. The memo
-// never knows what a buyer already has, so with a maxPerBuyer it refuses only what the sales
-// window or the type decides.
+// confirmations, releases, cancellations, waitlist joins and leaves) with the promises of their
+// answers, the batch in flight, a memo of the event's stock (its ticket types' figures and the next
+// hold expiry included) as last read under the row lock, and the timer of that next expiry. Its
+// handlers run one at a time, so the state needs no lock. It never decides from memory: every sale,
+// hold, confirmation and release is decided inside the batch transaction against the row locked
+// with SELECT … FOR UPDATE, so another actor, node or process writing the same event is safe.
+// Memory only answers purchases and holds that cannot succeed (sold out, sales closed; the rule is
+// domain::refusal_for) until an admin change invalidates the memo or a hold's expiry makes it
+// overstate what is held. The memo never knows what a buyer already has, so with a maxPerBuyer it
+// refuses only what the sales window or the type decides.
 //
 // Hold expiry: the timer fires at the next expiry and runs a batch (empty if nothing waits),
 // whose first step expires every due hold under the row lock. A hold expires exactly once

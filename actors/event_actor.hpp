@@ -1,10 +1,12 @@
 // One actor per event (per node): serialises every change of the event's inventory (purchases,
-// holds, their confirmations and releases, hold expiry) and commits them in batches.
+// holds, their confirmations and releases, cancellations, waitlist joins and leaves, hold expiry,
+// and the offers to the waitlist they lead to) and commits them in batches.
 //
 // Protocol (event_actor):
 //   (purchase_atom, purchase_command) -> purchase_answer
-//        sell, hold, confirm or release (the command's kind), or refuse; answered when the batch
-//        holding it committed (or at once when the memo or the deadline refuses it)
+//        sell, hold, confirm, release, cancel, join or leave (the command's kind), or refuse;
+//        answered when the batch holding it committed (or at once when the memo or the deadline
+//        refuses it)
 //   (expiry_tick_atom, generation)   internal: the timer of the next hold expiry
 //   (stock_stale_atom)    an admin changed the event: read its stock again before refusing
 //   (passivate_atom)      the registry stopped routing here: exit if nothing is pending
