@@ -67,6 +67,11 @@ using holds_of_atom = caf::atom_constant<caf::atom("holdsof")>;
 using leave_atom = caf::atom_constant<caf::atom("leave")>;           // leave a waitlist entry
 using entries_of_atom = caf::atom_constant<caf::atom("entrof")>;     // a participant's entries
 using event_entries_atom = caf::atom_constant<caf::atom("evtentr")>; // an event's entries
+using tickets_of_atom = caf::atom_constant<caf::atom("tcktsof")>;   // a purchase's tickets
+using my_tickets_atom = caf::atom_constant<caf::atom("mytckts")>;   // a participant's tickets
+using checkin_key_atom = caf::atom_constant<caf::atom("chkkey")>;   // an event's public key
+using check_in_atom = caf::atom_constant<caf::atom("checkin")>;     // scans at the door
+using checkin_stats_atom = caf::atom_constant<caf::atom("chkstats")>; // check-in figures
 using health_atom = caf::atom_constant<caf::atom("health")>;
 using checked_atom = caf::atom_constant<caf::atom("checked")>; // health: a check finished
 

@@ -16,9 +16,11 @@
 #include "actors/services/health.hpp"
 #include "actors/services/lock_per_request.hpp"
 #include "actors/services/purchases.hpp"
+#include "actors/services/tickets.hpp"
 #include "actors/services/waitlist.hpp"
 #include "actors/system_config.hpp"
 #include "observability/log.hpp"
+#include "security/ticket_codes.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
@@ -55,11 +57,13 @@ struct core::impl {
   events_actor events;
   purchases_actor purchases;
   waitlist_actor waitlist;
+  tickets_actor tickets;
   health_actor health;
   std::unique_ptr<accounts_service> accounts_facade;
   std::unique_ptr<events_service> events_facade;
   std::unique_ptr<purchases_service> purchases_facade;
   std::unique_ptr<waitlist_service> waitlist_facade;
+  std::unique_ptr<tickets_service> tickets_facade;
   std::unique_ptr<health_service> health_facade;
   bool stopped = false;
 };
@@ -92,11 +96,15 @@ core::core(const config::settings& s, const std::string& conninfo,
   i.events = spawn_events(sys, events_deps{i.db_pool, i.cache, i.cluster}, o.services);
   i.purchases = spawn_purchases(sys, purchases_deps{i.db_pool, seller}, o.services);
   i.waitlist = spawn_waitlist(sys, waitlist_deps{i.db_pool, seller}, o.services);
+  i.tickets = spawn_tickets(
+      sys, tickets_deps{i.db_pool, i.notifier, std::make_shared<security::key_sealer>(o.key_secret)},
+      o.services);
   i.health = spawn_health(sys, health_deps{i.db_pool, i.cluster, health_reports}, o.services);
   i.accounts_facade = std::make_unique<accounts_service>(i.accounts);
   i.events_facade = std::make_unique<events_service>(i.events, i.cache, listings);
   i.purchases_facade = std::make_unique<purchases_service>(i.purchases);
   i.waitlist_facade = std::make_unique<waitlist_service>(i.waitlist);
+  i.tickets_facade = std::make_unique<tickets_service>(i.tickets);
   i.health_facade = std::make_unique<health_service>(i.health, health_reports);
 }
 
@@ -106,8 +114,8 @@ core::~core() {
 
 domain::services core::services() {
   auto& i = *impl_;
-  return {*i.accounts_facade,  *i.events_facade,   *i.purchases_facade,
-          *i.purchases_facade, *i.waitlist_facade, *i.health_facade};
+  return {*i.accounts_facade,  *i.events_facade,   *i.purchases_facade, *i.purchases_facade,
+          *i.waitlist_facade, *i.tickets_facade, *i.health_facade};
 }
 
 void core::stop() {
@@ -119,6 +127,7 @@ void core::stop() {
   for (const auto& service :
        {caf::actor_cast<caf::actor>(i.accounts), caf::actor_cast<caf::actor>(i.events),
         caf::actor_cast<caf::actor>(i.purchases), caf::actor_cast<caf::actor>(i.waitlist),
+        caf::actor_cast<caf::actor>(i.tickets),
         caf::actor_cast<caf::actor>(i.health)})
     caf::anon_send_exit(service, reason);
   caf::anon_send_exit(i.cluster, reason);

@@ -190,6 +190,13 @@ void deliver(notifier_pointer self, confirmation_list& list) {
 }
 
 void log_notification(const domain::notification& n) {
+  if (n.is_check_in()) {
+    log::info(n.type.c_str(), {{"ticket_id", n.subject_id},
+                               {"event_id", n.event_id},
+                               {"purchase_id", n.purchase_id},
+                               {"participant_id", n.participant_id}});
+    return;
+  }
   if (n.is_offer()) {
     log::info(n.type.c_str(), {{"entry_id", n.subject_id},
                                {"hold_id", n.hold_id},

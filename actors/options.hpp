@@ -100,6 +100,8 @@ struct core_options {
   credential_options credentials;
   service_options services;
   hold_sweeper_options hold_sweeper;
+  /// Seals the events' ticket-signing keys: tickets.key-secret, else jwt.secret.
+  std::string key_secret;
 };
 
 /// Every option from its setting, by name. `conninfo` is the database the node uses.

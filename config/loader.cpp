@@ -139,6 +139,8 @@ std::variant<loaded, config_error> load(const std::vector<std::string>& args,
 std::optional<config_error> validate(const settings& s) {
   if (!s.jwt_secret.empty() && s.jwt_secret.size() < 32)
     return config_error{"jwt.secret", "must be at least 32 bytes"};
+  if (!s.tickets_key_secret.empty() && s.tickets_key_secret.size() < 32)
+    return config_error{"tickets.key-secret", "must be at least 32 bytes"};
   if (!s.embedded_database() && s.jwt_secret.empty())
     return config_error{"jwt.secret", "is required when db.url is set (all nodes must share it)"};
   if (s.admin_email.empty() != s.admin_password.empty())

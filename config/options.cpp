@@ -205,6 +205,10 @@ std::vector<option> make_options() {
        duration(&S::jwt_ttl, milliseconds{1000}, day * 30)},
       {"jwt.issuer", "eventhub", "The iss claim written and required.", false,
        text(&S::jwt_issuer, 255)},
+      {"tickets.key-secret", "",
+       "Seals the events' ticket-signing keys in the database, at least 32 bytes. Empty: derived "
+       "from jwt.secret (then changing jwt.secret makes the stored keys unusable: set this first).",
+       true, text(&S::tickets_key_secret, 1024)},
       {"admin.email", "",
        "Email of the first ADMIN, created at start if missing (with admin.password).", false,
        text(&S::admin_email, 254)},

@@ -45,6 +45,7 @@ struct settings {
   std::string jwt_secret;
   milliseconds jwt_ttl{3600000};
   std::string jwt_issuer = "eventhub";
+  std::string tickets_key_secret; // empty: jwt_secret seals the ticket-signing keys
   std::string admin_email;
   std::string admin_password;
   int argon2_memory_kib = 19456;

@@ -25,6 +25,10 @@ constexpr const char* names[] = {
     "cancellation_closed",  // error_code::cancellation_closed
     "tickets_available",    // error_code::tickets_available
     "already_waiting",      // error_code::already_waiting
+    "checked_in",           // error_code::checked_in
+    "unknown_ticket",       // error_code::unknown_ticket
+    "already_checked_in",   // error_code::already_checked_in
+    "ticket_cancelled",     // error_code::ticket_cancelled
     "unprocessable",        // error_code::unprocessable
     "idempotency_mismatch", // error_code::idempotency_mismatch
     "throttled",            // error_code::throttled

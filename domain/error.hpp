@@ -26,6 +26,10 @@ enum class error_code {
   cancellation_closed,  // cancel past the cutoff, or after the start (409 .../cancellation-closed)
   tickets_available,    // a waitlist join for what could be bought now (409 .../tickets-available)
   already_waiting,      // a second WAITING or OFFERED entry of one type (409 .../already-waiting)
+  checked_in,           // a cancel of more tickets than are VALID (409 .../checked-in)
+  unknown_ticket,       // a ticket code not genuine, or of another event (404 .../unknown-ticket)
+  already_checked_in,   // a scan of a ticket checked in before (409 .../already-checked-in)
+  ticket_cancelled,     // a scan of a cancelled ticket (409 .../ticket-cancelled)
   unprocessable,        // a well-formed field the state refuses: a cancel above what is left (422)
   idempotency_mismatch, // key reused with another body or event (422)
   throttled,            // too many failed logins (429)
@@ -49,6 +53,7 @@ struct error {
   std::optional<std::int64_t> tickets_available; // for sold_out and tickets_available
   std::optional<std::int64_t> tickets_allowed;   // for error_code::buyer_limit
   std::optional<int> retry_after_seconds;        // for throttled / unavailable
+  std::optional<std::string> checked_in_at;      // for already_checked_in (RFC 3339)
 };
 
 inline error make_error(error_code code, std::string detail) {

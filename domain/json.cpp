@@ -236,7 +236,33 @@ std::string webhook_json(const confirmation& c) {
   return {buffer.GetString(), buffer.GetSize()};
 }
 
+namespace {
+
+std::string check_in_webhook_json(const notification& n) {
+  rapidjson::StringBuffer buffer;
+  json_writer w(buffer);
+  w.StartObject();
+  w.Key("type");
+  w.String(n.type);
+  w.Key("ticketId");
+  w.Int64(n.subject_id);
+  w.Key("eventId");
+  w.Int64(n.event_id);
+  w.Key("purchaseId");
+  w.Int64(n.purchase_id);
+  w.Key("participantId");
+  w.Int64(n.participant_id);
+  w.Key("checkedInAt");
+  write_optional_time(w, n.checked_in_at);
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+} // namespace
+
 std::string webhook_json(const notification& n) {
+  if (n.is_check_in())
+    return check_in_webhook_json(n);
   rapidjson::StringBuffer buffer;
   json_writer w(buffer);
   w.StartObject();
@@ -322,6 +348,103 @@ void write_json(json_writer& w, const waitlist_entry& e) {
   w.Key("createdAt");
   write_time(w, e.created_at);
   w.EndObject();
+}
+
+void write_json(json_writer& w, const ticket& t) {
+  w.StartObject();
+  w.Key("id");
+  w.Int64(t.id);
+  w.Key("purchaseId");
+  w.Int64(t.purchase_id);
+  w.Key("eventId");
+  w.Int64(t.event_id);
+  w.Key("ticketTypeId");
+  w.Int64(t.ticket_type_id);
+  w.Key("participantId");
+  w.Int64(t.participant_id);
+  w.Key("code");
+  w.String(t.code);
+  w.Key("status");
+  w.String(to_string(t.status));
+  w.Key("checkedInAt");
+  write_optional_time(w, t.checked_in_at);
+  w.EndObject();
+}
+
+void write_json(json_writer& w, const std::vector<ticket>& tickets) {
+  w.StartArray();
+  for (const auto& t : tickets)
+    write_json(w, t);
+  w.EndArray();
+}
+
+void write_json(json_writer& w, const checkin_key& k) {
+  w.StartObject();
+  w.Key("algorithm");
+  w.String("Ed25519");
+  w.Key("publicKey");
+  w.String(k.public_key);
+  w.EndObject();
+}
+
+void write_json(json_writer& w, const checkin_stats& s) {
+  w.StartObject();
+  w.Key("ticketsValid");
+  w.Int64(s.valid);
+  w.Key("ticketsCheckedIn");
+  w.Int64(s.checked_in);
+  w.Key("ticketsCancelled");
+  w.Int64(s.cancelled);
+  w.EndObject();
+}
+
+std::string checkin_json(const scan_outcome& o) {
+  rapidjson::StringBuffer buffer;
+  json_writer w(buffer);
+  w.StartObject();
+  w.Key("ticket");
+  if (o.target)
+    write_json(w, *o.target);
+  else
+    w.Null();
+  w.Key("checkedInAt");
+  write_optional_time(w, o.checked_in_at);
+  w.Key("scanId");
+  if (o.scan_id)
+    w.String(*o.scan_id);
+  else
+    w.Null();
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+std::string scan_results_json(const std::vector<scan_outcome>& outcomes) {
+  rapidjson::StringBuffer buffer;
+  json_writer w(buffer);
+  w.StartObject();
+  w.Key("results");
+  w.StartArray();
+  for (const auto& o : outcomes) {
+    w.StartObject();
+    w.Key("scanId");
+    if (o.scan_id)
+      w.String(*o.scan_id);
+    else
+      w.Null();
+    w.Key("result");
+    w.String(to_string(o.result));
+    w.Key("ticketId");
+    if (o.target)
+      w.Int64(o.target->id);
+    else
+      w.Null();
+    w.Key("checkedInAt");
+    write_optional_time(w, o.checked_in_at);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
 }
 
 } // namespace eventhub::domain

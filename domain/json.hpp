@@ -29,6 +29,7 @@ struct json_assertion : std::logic_error {
 #include <rapidjson/writer.h>
 
 #include "domain/model.hpp"
+#include "domain/tickets.hpp"
 
 #include <string>
 
@@ -45,7 +46,16 @@ void write_json(json_writer& w, const waitlist_entry& e); // status as at now, l
 void write_json(json_writer& w, const attendee& a);
 void write_json(json_writer& w, const access_token& t); // the login answer
 void write_json(json_writer& w, const health_report& r);
+void write_json(json_writer& w, const ticket& t);
+void write_json(json_writer& w, const std::vector<ticket>& tickets); // a JSON array
+void write_json(json_writer& w, const checkin_key& k);
+void write_json(json_writer& w, const checkin_stats& s);
 void write_time(json_writer& w, timestamp t);
+
+/// A single check-in's answer: {ticket, checkedInAt, scanId}.
+std::string checkin_json(const scan_outcome& o);
+/// A batch's answer: {results: [{scanId, result, ticketId, checkedInAt}]} in request order.
+std::string scan_results_json(const std::vector<scan_outcome>& outcomes);
 
 template <class T> void write_json(json_writer& w, const page<T>& p) {
   w.StartObject();

@@ -195,7 +195,7 @@ struct notification {
   std::int64_t event_id = 0;
   std::int64_t participant_id = 0;
   std::int64_t subject_id = 0; // the hold for hold.*, the purchase for purchase.*, the entry for
-                               // waitlist.*
+                               // waitlist.*, the ticket for ticket.*
   std::int32_t quantity = 0;
   int attempts = 0;
   // purchase.cancelled: this cancellation's refund, and the request that made it.
@@ -205,9 +205,13 @@ struct notification {
   // waitlist.offered (subject_id is the entry): the offer's hold and when it expires.
   std::int64_t hold_id = 0;
   std::optional<timestamp> expires_at;
+  // ticket.checked_in (subject_id is the ticket): its purchase, and when it was checked in.
+  std::int64_t purchase_id = 0;
+  std::optional<timestamp> checked_in_at;
 
   bool is_hold() const { return type.rfind("hold.", 0) == 0; }
   bool is_offer() const { return type == "waitlist.offered"; }
+  bool is_check_in() const { return type == "ticket.checked_in"; }
 };
 
 /// A purchase confirmation event (a row of the transactional outbox, keyed by its purchase).

@@ -109,6 +109,10 @@ error refusal_error(const refusal& r) {
   case verdict::already_cancelled:
     return make_error(error_code::already_cancelled,
                       "Every ticket of this purchase is already cancelled.");
+  case verdict::checked_in:
+    return make_error(error_code::checked_in,
+                      "Checked-in tickets are not cancelled, and fewer tickets than asked for "
+                      "are still valid.");
   case verdict::cancellation_closed:
     return make_error(error_code::cancellation_closed,
                       "This purchase can no longer be cancelled: the event starts too soon.");
@@ -316,17 +320,26 @@ class batch_decider {
       d.verdict = verdict::cancellation_closed;
       return d;
     }
+    // Checked-in tickets stay: only VALID ones are cancelled, highest id first.
     const auto left = p->quantity - p->cancelled_quantity;
-    if (left == 0) {
-      d.verdict = verdict::already_cancelled;
+    auto& valid = context_.valid_tickets[p->id];
+    const auto valid_count = static_cast<std::int32_t>(valid.size());
+    if (valid_count == 0) {
+      d.verdict = left > 0 ? verdict::checked_in : verdict::already_cancelled;
       return d;
     }
-    const auto quantity = req.quantity == 0 ? left : req.quantity;
+    const auto quantity = req.quantity == 0 ? valid_count : req.quantity;
     if (quantity > left) {
       d.verdict = verdict::cancel_too_many;
       d.available = left;
       return d;
     }
+    if (quantity > valid_count) {
+      d.verdict = verdict::checked_in;
+      return d;
+    }
+    d.tickets.assign(valid.end() - quantity, valid.end());
+    valid.resize(valid.size() - static_cast<std::size_t>(quantity));
     auto* type = type_by_id(p->ticket_type_id, d);
     stock_.sold -= quantity;
     type->sold -= quantity;

@@ -94,14 +94,17 @@ struct active_entry {
 };
 
 /// What the batch knows beyond the stock: earlier keyed requests, the holds it names, the
-/// purchases it cancels (read under the row lock, so their cancelled figures are current), the
-/// joiners' active waitlist entries and the entries it leaves (read once due holds expired).
+/// purchases it cancels (read under the row lock, so their cancelled figures are current) with
+/// their VALID tickets, the joiners' active waitlist entries and the entries it leaves (read once due holds expired).
 struct batch_context {
   std::vector<keyed_purchase> purchases;
   std::vector<keyed_hold> holds;
   std::vector<target_hold> targets;
   std::vector<keyed_cancellation> cancellations;
   std::vector<domain::purchase> cancel_targets;
+  /// The VALID tickets of the cancel targets, by purchase, ascending (locked by the batch);
+  /// decided cancellations take theirs from the end.
+  std::map<std::int64_t, std::vector<std::int64_t>> valid_tickets;
   std::vector<active_entry> active_entries;
   std::vector<waitlist_entry> leave_targets;
 };
@@ -122,6 +125,7 @@ enum class verdict {
   cancel,         // tickets of a purchase given back
   purchase_not_found,
   already_cancelled,
+  checked_in, // a cancel of more tickets than are VALID (the others are checked in)
   cancellation_closed,
   cancel_too_many, // more than the purchase has left
   join,            // a waitlist entry made
@@ -160,6 +164,7 @@ struct decision {
   std::int32_t cancelled = 0;              // cancel: the tickets this cancellation gave back
   std::int32_t cancelled_total = 0;        // cancel, its replay: the purchase's cancelled tickets
                                            // once this item was decided
+  std::vector<std::int64_t> tickets;       // cancel: the tickets it cancels
   std::int64_t available = 0;              // tickets of the type left after this item was decided
   std::int64_t allowed = 0;                // for buyer_limit
 };

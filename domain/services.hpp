@@ -7,6 +7,7 @@
 #include "domain/commands.hpp"
 #include "domain/model.hpp"
 #include "domain/result.hpp"
+#include "domain/tickets.hpp"
 
 #include <optional>
 
@@ -92,6 +93,27 @@ class waitlist_service {
                                   reply<page<waitlist_entry>> done) = 0;
 };
 
+class ticket_service {
+ public:
+  virtual ~ticket_service() = default;
+  /// The tickets of a purchase, in id order, with their codes; someone else's purchase answers
+  /// not_found unless the caller is ADMIN.
+  virtual void purchase_tickets(std::int64_t purchase_id, principal caller,
+                                reply<std::vector<ticket>> done) = 0;
+  /// The participant's tickets, newest first, of one event or all.
+  virtual void list_tickets(std::int64_t participant_id, std::optional<std::int64_t> event_id,
+                            page_request paging, reply<page<ticket>> done) = 0;
+  /// One ticket with its code; someone else's answers not_found unless the caller is ADMIN.
+  virtual void find_ticket(std::int64_t id, principal caller, reply<ticket> done) = 0;
+  /// The event's public key (made on first use); not_found for an unknown event.
+  virtual void checkin_key(std::int64_t event_id, reply<domain::checkin_key> done) = 0;
+  /// Decides and records `scans` of the event together, in request order (a single check-in is
+  /// a list of one); not_found for an unknown event.
+  virtual void check_in(std::int64_t event_id, std::vector<scan> scans,
+                        reply<std::vector<scan_outcome>> done) = 0;
+  virtual void checkin_stats(std::int64_t event_id, reply<domain::checkin_stats> done) = 0;
+};
+
 class operations_service {
  public:
   virtual ~operations_service() = default;
@@ -107,6 +129,7 @@ struct services {
   purchase_service& purchases;
   hold_service& holds;
   waitlist_service& waitlist;
+  ticket_service& tickets;
   operations_service& operations;
 };
 

@@ -226,13 +226,62 @@ bool is_json_media_type(std::string_view content_type) {
                                         type.compare(type.size() - 5, 5, "+json") == 0);
 }
 
+namespace {
+
+bool visible_ascii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char ch) { return ch >= 0x21 && ch <= 0x7e; });
+}
+
+text_rule scan_id_rule() {
+  return [](const std::string& s) -> std::optional<std::string> {
+    if (s.empty() || s.size() > 64 || !visible_ascii(s))
+      return "must be 1 to 64 printable characters";
+    return std::nullopt;
+  };
+}
+
+std::optional<domain::scan> read_scan_fields(validator& v, presence scan_id, bool scanned_at) {
+  domain::scan scan;
+  auto code = v.text("code", presence::required, {size(1, 512)});
+  scan.scan_id = v.text("scanId", scan_id, {scan_id_rule()});
+  if (scanned_at)
+    scan.scanned_at = v.time("scannedAt", presence::required);
+  if (!code || (scanned_at && !scan.scanned_at) ||
+      (scan_id == presence::required && !scan.scan_id))
+    return std::nullopt;
+  scan.code = std::move(*code);
+  return scan;
+}
+
+} // namespace
+
+std::optional<domain::scan> read_scan(validator& v) {
+  auto scan = read_scan_fields(v, presence::optional, false);
+  if (!v.ok())
+    return std::nullopt;
+  return scan;
+}
+
+std::optional<std::vector<domain::scan>> read_scan_batch(validator& v) {
+  auto entries = v.objects("scans", presence::required, 1, max_batch_scans);
+  if (!entries)
+    return std::nullopt;
+  std::vector<domain::scan> scans;
+  scans.reserve(entries->size());
+  for (auto& entry : *entries)
+    if (auto scan = read_scan_fields(entry, presence::required, true))
+      scans.push_back(std::move(*scan));
+  if (!v.ok())
+    return std::nullopt;
+  return scans;
+}
+
 std::variant<std::optional<std::string>, domain::error>
 decode_idempotency_key(std::optional<std::string_view> key) {
   if (!key)
     return std::optional<std::string>{};
   const bool ok =
-      !key->empty() && key->size() <= 64 &&
-      std::all_of(key->begin(), key->end(), [](char ch) { return ch >= 0x21 && ch <= 0x7e; });
+      !key->empty() && key->size() <= 64 && visible_ascii(*key);
   if (!ok)
     return invalid_field("Idempotency-Key", "must be 1 to 64 printable characters");
   return std::optional<std::string>{std::string(*key)};

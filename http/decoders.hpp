@@ -5,6 +5,7 @@
 
 #include "domain/commands.hpp"
 #include "domain/error.hpp"
+#include "domain/tickets.hpp"
 #include "http/validation.hpp"
 
 #include <optional>
@@ -33,6 +34,17 @@ std::optional<domain::event_draft> read_event_draft(validator& v, write_kind kin
 /// (an entry of an event's PUT).
 std::optional<domain::ticket_type_draft>
 read_ticket_type_draft(validator& v, const std::string& default_currency, bool with_id);
+
+/// POST /api/events/{id}/checkins: {code, scanId?}; code 1..512 characters (whether it is
+/// genuine is the check-in's question), scanId 1..64 visible ASCII characters.
+std::optional<domain::scan> read_scan(validator& v);
+
+/// The most scans one batch may carry.
+inline constexpr std::size_t max_batch_scans = 1000;
+
+/// POST /api/events/{id}/checkins/batch: {scans: [{code, scanId, scannedAt}]}, 1..1000 scans,
+/// each field required.
+std::optional<std::vector<domain::scan>> read_scan_batch(validator& v);
 
 /// `page` and `size` (defaults 0 and 20, never clamped); each bad one adds to `errors`.
 domain::page_request read_paging(const query_params& query,

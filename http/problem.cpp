@@ -44,6 +44,10 @@ constexpr problem_row rows[] = {
     {ec::cancellation_closed,  409, "cancellation-closed",     "Cancellation closed",    false, 0},
     {ec::tickets_available,    409, "tickets-available",       "Tickets available",      false, 0},
     {ec::already_waiting,      409, "already-waiting",         "Already waiting",        false, 0},
+    {ec::checked_in,           409, "checked-in",              "Tickets checked in",     false, 0},
+    {ec::unknown_ticket,       404, "unknown-ticket",          "Unknown ticket",         false, 0},
+    {ec::already_checked_in,   409, "already-checked-in",      "Already checked in",     false, 0},
+    {ec::ticket_cancelled,     409, "ticket-cancelled",        "Ticket cancelled",       false, 0},
     {ec::unprocessable,        422, "unprocessable",           "Unprocessable Content",  false, 0},
     {ec::idempotency_mismatch, 422, "idempotency-key-reused",  "Idempotency key reused", false, 0},
     {ec::throttled,            429, "too-many-login-failures", "Too Many Requests",      false, 0},
@@ -125,6 +129,10 @@ std::string render(int status, const std::string& slug, const char* title,
   if (e && e->tickets_allowed) {
     w.Key("ticketsAllowed");
     w.Int64(*e->tickets_allowed);
+  }
+  if (e && e->checked_in_at) {
+    w.Key("checkedInAt");
+    w.String(*e->checked_in_at);
   }
   w.EndObject();
   return {buffer.GetString(), buffer.GetSize()};

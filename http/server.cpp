@@ -64,6 +64,16 @@ server::~server() {
   stop(std::chrono::milliseconds{0});
 }
 
+bool takes_batch_body(std::string_view target) {
+  constexpr std::string_view prefix = "/api/events/", suffix = "/checkins/batch";
+  const auto path = target.substr(0, target.find('?'));
+  if (path.size() <= prefix.size() + suffix.size() || path.substr(0, prefix.size()) != prefix ||
+      path.substr(path.size() - suffix.size()) != suffix)
+    return false;
+  const auto id = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+  return id.find('/') == std::string_view::npos;
+}
+
 std::uint16_t server::start() {
   auto& i = *impl_;
   const auto& o = i.state->options;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace eventhub::http {
 
@@ -22,7 +23,12 @@ struct server_options {
   std::chrono::milliseconds request_timeout{10000}; // wait for the handler's answer → 503
   std::size_t max_header_bytes = 16384;             // request line + headers → 431
   std::size_t max_body_bytes = 64 * 1024;           // → 413
+  std::size_t max_batch_body_bytes = 1024 * 1024;   // POST …/checkins/batch only → 413
 };
+
+/// Whether `target` (path and query) is a route that takes bodies up to max_batch_body_bytes:
+/// offline scans uploaded in one batch (POST /api/events/{id}/checkins/batch).
+bool takes_batch_body(std::string_view target);
 
 /// Called on an I/O thread for each complete request; must not block. `respond` answers it,
 /// `post` runs a later step of it on this same I/O thread.

@@ -114,7 +114,9 @@ void session::start() {
 void session::read_header() {
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(state_->options.max_header_bytes));
-  parser_->body_limit(state_->options.max_body_bytes);
+  // The largest limit any route has: a declared length is checked against the route's own once
+  // the target is known (on_header).
+  parser_->body_limit(state_->options.max_batch_body_bytes);
   stream_.expires_after(first_request_ ? state_->options.read_timeout
                                        : state_->options.idle_timeout);
   bhttp::async_read_header(
@@ -124,7 +126,7 @@ void session::read_header() {
 
 void session::on_header(beast::error_code ec) {
   if (ec == bhttp::error::body_limit)
-    return reject(413, "payload-too-large", "The request body exceeds 64 KiB.");
+    return reject(413, "payload-too-large", "The request body exceeds 1 MiB.");
   if (ec == bhttp::error::header_limit)
     return reject(431, "header-too-large", "The request line and headers are too large.");
   if (ec)
@@ -134,6 +136,13 @@ void session::on_header(beast::error_code ec) {
                ? close()
                : reject(400, "bad-request", "The request is not valid HTTP/1.1.");
   request_id_ = request_id_of(parser_->get(), {});
+  if (!takes_batch_body(parser_->get().target())) {
+    const auto limit = state_->options.max_body_bytes;
+    const auto declared = parser_->content_length();
+    if (declared && *declared > limit)
+      return reject(413, "payload-too-large", "The request body exceeds 64 KiB.");
+    parser_->body_limit(limit); // a chunked body: counted as it arrives
+  }
   stream_.expires_after(state_->options.read_timeout);
   auto expect = parser_->get().find(bhttp::field::expect);
   if (expect != parser_->get().end() && beast::iequals(expect->value(), "100-continue")) {
@@ -157,7 +166,9 @@ void session::read_body() {
 
 void session::on_body(beast::error_code ec) {
   if (ec == bhttp::error::body_limit)
-    return reject(413, "payload-too-large", "The request body exceeds 64 KiB.");
+    return reject(413, "payload-too-large",
+                  takes_batch_body(parser_->get().target()) ? "The request body exceeds 1 MiB."
+                                                            : "The request body exceeds 64 KiB.");
   if (ec)
     return ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
                    ec == net::error::connection_reset || ec == net::error::eof

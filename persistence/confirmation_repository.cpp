@@ -41,6 +41,9 @@ std::vector<domain::notification> claim_due(tx& t, int limit, std::chrono::milli
                    r[9].as<std::string>(), r[10].as<std::int64_t>()});
     if (!r[11].is_null())
       out.back().expires_at = domain::from_micros(r[11].as<std::int64_t>());
+    out.back().purchase_id = r[12].as<std::int64_t>();
+    if (!r[13].is_null())
+      out.back().checked_in_at = domain::from_micros(r[13].as<std::int64_t>());
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #include "persistence/hold_repository.hpp"
 #include "persistence/queries/purchase_queries.hpp"
 #include "persistence/rows.hpp"
+#include "persistence/ticket_repository.hpp"
 #include "persistence/waitlist_repository.hpp"
 
 #include <algorithm>
@@ -95,6 +96,16 @@ std::vector<domain::purchase> cancel_targets(tx& t, std::int64_t event_id,
   for (const auto& r : t.exec(sql::purchases_for_batch, event_id, int_array(ids)))
     out.push_back(read_purchase(r));
   return out;
+}
+
+/// The VALID tickets of the purchases the batch cancels, locked: no check-in changes them until
+/// the batch commits.
+std::map<std::int64_t, std::vector<std::int64_t>>
+valid_tickets(tx& t, std::int64_t event_id, const std::vector<domain::purchase>& targets) {
+  std::vector<std::int64_t> ids;
+  for (const auto& p : targets)
+    ids.push_back(p.id);
+  return tickets::lock_valid(t, event_id, ids);
 }
 
 std::vector<domain::keyed_cancellation>
@@ -258,9 +269,9 @@ hold_args hold_args_of(const domain::event_stock& stock,
   return out;
 }
 
-/// The arguments of write_batch's cancellations ($21..$26).
+/// The arguments of write_batch's cancellations ($21..$26) and their tickets ($28).
 struct cancel_args {
-  std::vector<std::int64_t> purchases, quantities, callers, asked;
+  std::vector<std::int64_t> purchases, quantities, callers, asked, tickets;
   std::vector<std::optional<std::string>> keys, request_ids;
 };
 
@@ -275,8 +286,17 @@ cancel_args cancel_args_of(const std::vector<domain::purchase_request>& batch,
     out.keys.push_back(req.idempotency_key);
     out.asked.push_back(req.quantity);
     out.request_ids.push_back(req.request_id);
+    out.tickets.insert(out.tickets.end(), decisions[i].tickets.begin(), decisions[i].tickets.end());
   }
   return out;
+}
+
+/// The nonces of the sales' tickets ($27), one per unit in the sales' order.
+std::string ticket_nonces(const batch_writes& w) {
+  std::int64_t units = 0;
+  for (const auto& s : w.sales)
+    units += s.quantity;
+  return tickets::nonces_hex(units);
 }
 
 /// The purchase.cancelled notification of the cancellation at batch index `i`: this
@@ -360,7 +380,7 @@ written write(tx& t, std::int64_t event_id, const domain::event_stock& stock,
              int_array(held.prices), text_array(held.currencies), text_array(held.keys),
              int_array(held.ttls), int_array(cancelled.purchases), int_array(cancelled.quantities),
              int_array(cancelled.callers), text_array(cancelled.keys), int_array(cancelled.asked),
-             text_array(cancelled.request_ids));
+             text_array(cancelled.request_ids), ticket_nonces(w), int_array(cancelled.tickets));
   std::size_t settled = 0, cancelled_purchases = 0;
   for (const auto& r : rows) {
     if (r[3].as<bool>())
@@ -545,6 +565,7 @@ batch_outcome run_batch(tx& t, std::int64_t event_id,
   domain::batch_context context{keyed_purchases(t, batch), holds::keyed(t, batch),
                                 holds::targets(t, event_id, batch), keyed_cancellations(t, batch),
                                 cancel_targets(t, event_id, batch)};
+  context.valid_tickets = valid_tickets(t, event_id, context.cancel_targets);
   // No HELD hold at all (the counter is their sum): nothing to expire, and no next expiry.
   const bool any_held = stock.held > 0;
   const bool expire = any_held && (expire_first || names_a_due_hold(context.targets, stock.now) ||

@@ -121,4 +121,18 @@ domain::waitlist_entry read_entry(const pqxx::row& r, int i) {
   return e;
 }
 
+domain::ticket read_ticket(const pqxx::row& r, int i) {
+  domain::ticket t;
+  t.id = r[i].as<std::int64_t>();
+  t.purchase_id = r[i + 1].as<std::int64_t>();
+  t.event_id = r[i + 2].as<std::int64_t>();
+  t.ticket_type_id = r[i + 3].as<std::int64_t>();
+  t.participant_id = r[i + 4].as<std::int64_t>();
+  t.nonce = pqxx::binarystring(r[i + 5]).str();
+  t.status = domain::parse_ticket_status(r[i + 6].c_str()).value_or(domain::ticket_status::valid);
+  if (!r[i + 7].is_null())
+    t.checked_in_at = micros(r[i + 7]);
+  return t;
+}
+
 } // namespace eventhub::persistence

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "domain/model.hpp"
+#include "domain/tickets.hpp"
 #include "persistence/pq_types.hpp"
 
 namespace eventhub::persistence {
@@ -19,5 +20,7 @@ domain::purchase read_purchase(const pqxx::row& r, int first = 0);
 domain::hold read_hold(const pqxx::row& r, int first = 0);
 /// The 10 waitlist entry columns at `first` (queries/waitlist_queries.hpp).
 domain::waitlist_entry read_entry(const pqxx::row& r, int first = 0);
+/// The 8 ticket columns at `first` (queries/ticket_queries.hpp); the code is left empty.
+domain::ticket read_ticket(const pqxx::row& r, int first = 0);
 
 } // namespace eventhub::persistence

@@ -65,6 +65,15 @@ handler_fn get_waitlist_entry(const handler_context& ctx);
 handler_fn my_waitlist(const handler_context& ctx);
 handler_fn event_waitlist(const handler_context& ctx);
 
+// ticket_handlers.cpp
+handler_fn purchase_tickets(const handler_context& ctx);
+handler_fn my_tickets(const handler_context& ctx);
+handler_fn ticket_qr(const handler_context& ctx);
+handler_fn checkin_key(const handler_context& ctx);
+handler_fn check_in(const handler_context& ctx);
+handler_fn check_in_batch(const handler_context& ctx);
+handler_fn checkin_stats(const handler_context& ctx);
+
 // ops_handlers.cpp
 handler_fn health(const handler_context& ctx);
 handler_fn prometheus(const handler_context& ctx);

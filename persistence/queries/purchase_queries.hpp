@@ -91,6 +91,10 @@ inline constexpr statement find_keyed_cancellations{
 //   cancellations, and only where that many are left (a conditional update): nothing is
 //   freed twice. Each cancellation gets its row (with the caller's key) and its
 //   purchase.cancelled outbox row (refund figures at the purchase's unit price).
+// - Tickets: one per purchased unit, VALID, with nonces from $27 (16 bytes each, hex, in the
+//   purchases' order); the tickets $28 of the cancelled purchases (locked VALID by the batch)
+//   become CANCELLED. A deferred trigger checks at commit that each cancelled purchase has as
+//   many CANCELLED tickets as its cancelled_quantity (V8__tickets.sql).
 // The event's and each type's sold and held counters then move once, by the net of all four
 // (what was settled and cancelled counted from the updates' own rows), so the batch writes the
 // event row and each type's row one time; each counter's CHECK against its limit, evaluated on
@@ -165,6 +169,13 @@ inline constexpr statement write_batch{
     "  q.quantity * r.unit_price_cents, r.currency, q.idempotency_key, q.request_id, "
     "  " EVENTHUB_SQL_TIMESTAMP("$2") " FROM q JOIN r ON r.id = q.purchase_id "
     "  ON CONFLICT (participant_id, idempotency_key) DO NOTHING RETURNING id), "
+    "tk AS (INSERT INTO tickets (purchase_id, event_id, nonce) "
+    "  SELECT t.id, $1, decode(substr($27::text, ((t.first + g.n) * 32 + 1)::int, 32), 'hex') "
+    "  FROM (SELECT id, quantity, sum(quantity) OVER (ORDER BY ord) - quantity AS first FROM t) t, "
+    "  generate_series(0, t.quantity - 1) AS g(n) ORDER BY t.id, g.n), "
+    "tc AS (UPDATE tickets u SET status = 'CANCELLED', "
+    "  cancelled_at = " EVENTHUB_SQL_TIMESTAMP("$2") " "
+    "  WHERE u.id = ANY($28::bigint[]) AND u.event_id = $1 AND u.status = 'VALID'), "
     "o AS (INSERT INTO pending_notifications (id, type, event_id, participant_id, subject_id, "
     "  quantity, refunded_cents, currency, request_id, next_attempt_at) "
     "  SELECT q.outbox_id, 'purchase.cancelled', $1, r.participant_id, q.purchase_id, "

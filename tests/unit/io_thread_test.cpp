@@ -135,7 +135,8 @@ class fake_events final : public domain::event_service {
 
 class no_purchases final : public domain::purchase_service,
                            public domain::hold_service,
-                           public domain::waitlist_service {
+                           public domain::waitlist_service,
+                           public domain::ticket_service {
  public:
   void purchase(domain::purchase_request, domain::reply<domain::purchase_outcome>) override {}
   void find_purchase(std::int64_t, domain::principal, domain::reply<domain::purchase>) override {}
@@ -158,6 +159,15 @@ class no_purchases final : public domain::purchase_service,
                        domain::reply<domain::page<domain::waitlist_entry>>) override {}
   void list_event_entries(std::int64_t, domain::page_request,
                           domain::reply<domain::page<domain::waitlist_entry>>) override {}
+  void purchase_tickets(std::int64_t, domain::principal,
+                        domain::reply<std::vector<domain::ticket>>) override {}
+  void list_tickets(std::int64_t, std::optional<std::int64_t>, domain::page_request,
+                    domain::reply<domain::page<domain::ticket>>) override {}
+  void find_ticket(std::int64_t, domain::principal, domain::reply<domain::ticket>) override {}
+  void checkin_key(std::int64_t, domain::reply<domain::checkin_key>) override {}
+  void check_in(std::int64_t, std::vector<domain::scan>,
+                domain::reply<std::vector<domain::scan_outcome>>) override {}
+  void checkin_stats(std::int64_t, domain::reply<domain::checkin_stats>) override {}
 };
 
 class fake_operations final : public domain::operations_service {
@@ -188,7 +198,7 @@ struct fixture {
   no_purchases purchases;
   fake_operations operations{core};
   handler_context ctx{
-      {participants, events, purchases, purchases, purchases, operations}, 10, nullptr};
+      {participants, events, purchases, purchases, purchases, purchases, operations}, 10, nullptr};
   std::shared_ptr<const security::token_service> tokens = std::make_shared<security::token_service>(
       std::string(40, 's'), "eventhub", std::chrono::seconds(60));
 

@@ -28,6 +28,7 @@ struct null_services final : domain::participant_service,
                              domain::purchase_service,
                              domain::hold_service,
                              domain::waitlist_service,
+                             domain::ticket_service,
                              domain::operations_service {
   void register_participant(domain::new_participant, domain::reply<domain::participant>) override {}
   void login(domain::login_request, domain::reply<domain::access_token>) override {}
@@ -72,6 +73,15 @@ struct null_services final : domain::participant_service,
                        domain::reply<domain::page<domain::waitlist_entry>>) override {}
   void list_event_entries(std::int64_t, domain::page_request,
                           domain::reply<domain::page<domain::waitlist_entry>>) override {}
+  void purchase_tickets(std::int64_t, domain::principal,
+                        domain::reply<std::vector<domain::ticket>>) override {}
+  void list_tickets(std::int64_t, std::optional<std::int64_t>, domain::page_request,
+                    domain::reply<domain::page<domain::ticket>>) override {}
+  void find_ticket(std::int64_t, domain::principal, domain::reply<domain::ticket>) override {}
+  void checkin_key(std::int64_t, domain::reply<domain::checkin_key>) override {}
+  void check_in(std::int64_t, std::vector<domain::scan>,
+                domain::reply<std::vector<domain::scan_outcome>>) override {}
+  void checkin_stats(std::int64_t, domain::reply<domain::checkin_stats>) override {}
   std::optional<domain::health_report> fresh_health() override { return std::nullopt; }
   void health(domain::reply<domain::health_report>) override {}
 };
@@ -135,7 +145,8 @@ std::vector<std::string> path_parameters(const std::string& pattern) {
 
 struct fixture {
   null_services services;
-  handler_context ctx{{services, services, services, services, services, services}, 10, nullptr};
+  handler_context ctx{
+      {services, services, services, services, services, services, services}, 10, nullptr};
   std::vector<route> routes = make_routes(ctx);
   rapidjson::Document doc = parse(served_document(routes));
 
@@ -239,7 +250,7 @@ TEST_CASE_METHOD(fixture, "errors are problem+json with errors[] and ticketsAvai
 
 TEST_CASE("the documented purchase maximum is purchase.max-per-order") {
   null_services services;
-  handler_context ctx{{services, services, services, services, services, services}, 4, nullptr};
+  handler_context ctx{{services, services, services, services, services, services, services}, 4, nullptr};
   auto doc = parse(served_document(make_routes(ctx)));
   CHECK(rapidjson::Pointer("/components/schemas/PurchaseRequest/properties/quantity/maximum")
             .Get(doc)
