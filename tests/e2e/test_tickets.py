@@ -459,6 +459,22 @@ class TicketsTest(TicketCase):
         self.assertStats(ev["id"], 1, 1, 0)
         self.assertStats(elsewhere["id"], 0, 1, 0)
 
+    def test_a_very_long_string_is_no_genuine_code_and_so_an_unknown_ticket(self):
+        # The contract bounds no code's length: a long string that is not a code is an unknown
+        # ticket like any other, singly and in a batch (where it must not refuse the other scans).
+        ev = self.create(capacity=5)
+        p = self.buy(ev["id"], 1)
+        [t] = self.tickets(p["id"])
+        for long in ("x" * 5000, t["code"] + "A" * 1000):
+            self.assertProblem(self.checkin(ev["id"], long, "long-" + tag()), 404, "unknown-ticket")
+        sid_long, sid_good = "long-" + tag(), "good-" + tag()
+        when = iso_ms(time.time() - 1)
+        r = self.batch(ev["id"], [{"code": "x" * 5000, "scanId": sid_long, "scannedAt": when},
+                                  {"code": t["code"], "scanId": sid_good, "scannedAt": when}])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([(x["scanId"], x["result"], x["ticketId"]) for x in r.json["results"]],
+                         [(sid_long, "UNKNOWN_TICKET", None), (sid_good, "CHECKED_IN", t["id"])], r)
+
     def test_bad_bodies_are_400_naming_the_field_and_change_nothing(self):
         ev = self.create(capacity=5)
         p = self.buy(ev["id"], 1)
@@ -757,7 +773,7 @@ class TicketsTest(TicketCase):
         body["padding"] = "p" * (MIB + 1 - len(json.dumps(body).encode()))
         data = json.dumps(body).encode()
         self.assertEqual(len(data), MIB + 1)
-        self.assertProblem(Client(self.service.port).post(path, raw_body=data, token=self.staff), 413)
+        self.assertProblem(tt.post_large(self.service.port, path, data, self.staff), 413)
         self.assertStatuses(p["id"], ["VALID"] * 5)
         self.assertStats(ev["id"], 5, 0, 0)
         # exactly 1000 scans, padded to just under 1 MiB: read and applied

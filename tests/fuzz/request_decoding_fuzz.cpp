@@ -1,5 +1,5 @@
-// libFuzzer target: every pure decoder of the HTTP layer (bodies, query strings, headers, times,
-// addresses). The first byte picks the decoder; properties that must hold trap when broken.
+// libFuzzer target: every pure decoder of the HTTP layer (bodies, check-in scans, query strings,
+// headers, times, addresses). The first byte picks the decoder; properties that must hold trap when broken.
 #include "domain/json.hpp"
 #include "domain/time.hpp"
 #include "http/client_address.hpp"
@@ -29,7 +29,7 @@ void renders(const domain::error& e) {
 }
 
 void body(std::string_view text) {
-  for (int pass = 0; pass < 3; ++pass) {
+  for (int pass = 0; pass < 5; ++pass) {
     auto parsed = http::validator::parse(text);
     if (auto* e = std::get_if<domain::error>(&parsed)) {
       renders(*e);
@@ -54,9 +54,22 @@ void body(std::string_view text) {
             check(t.quota >= 1 && t.quota <= 1000000 && t.currency.size() == 3);
         }
       }
-    } else {
+    } else if (pass == 2) {
       auto q = v.integer("quantity", http::presence::required, 1, 10);
       check(!q || (*q >= 1 && *q <= 10));
+    } else if (pass == 3) {
+      auto scan = http::read_scan(v);
+      check(scan.has_value() == v.ok());
+      if (scan)
+        check(!scan->code.empty() && (!scan->scan_id || scan->scan_id->size() <= 64));
+    } else {
+      auto scans = http::read_scan_batch(v);
+      check(scans.has_value() == v.ok());
+      if (scans) {
+        check(!scans->empty() && scans->size() <= http::max_batch_scans);
+        for (const auto& s : *scans)
+          check(s.scan_id && !s.scan_id->empty() && s.scan_id->size() <= 64 && s.scanned_at);
+      }
     }
     if (!v.ok())
       renders(v.error());

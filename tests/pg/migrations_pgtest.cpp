@@ -228,8 +228,9 @@ SCENARIO("V6 starts V5 purchases with nothing cancelled and guards what a cancel
           "INSERT INTO pending_notifications (type, event_id, participant_id, subject_id, "
           "quantity) VALUES ('hold.expired', 1, 1, 1, 1)");
   pqxx::connection c(db.conninfo());
-  auto report = migrate(c, load_migrations(files));
-  CHECK(report.schema_version == shipped);
+  // V6 alone: from V8 on, a cancellation also cancels tickets (checked at commit).
+  auto report = migrate(c, load_migrations({files.begin(), files.begin() + 6}));
+  CHECK(report.schema_version == 6);
   CHECK(db.scalar("SELECT count(*) FROM purchases WHERE cancelled_quantity = 0 AND "
                   "refunded_cents = 0") == 1);
   CHECK(db.scalar("SELECT count(*) FROM pending_notifications WHERE refunded_cents IS NULL") == 1);

@@ -333,9 +333,15 @@ purchase bought_five(std::int32_t cancelled = 0) {
   return p;
 }
 
-batch_context cancelling(purchase p, std::vector<keyed_cancellation> keys = {}) {
+/// A batch cancelling `p`, whose tickets not cancelled are 101, 102, … and VALID but for the
+/// first `checked_in` of them.
+batch_context cancelling(purchase p, std::vector<keyed_cancellation> keys = {},
+                         std::int32_t checked_in = 0) {
   batch_context c;
   c.cancellations = std::move(keys);
+  auto& valid = c.valid_tickets[p.id];
+  for (std::int32_t n = checked_in; n < p.quantity - p.cancelled_quantity; ++n)
+    valid.push_back(101 + n);
   c.cancel_targets = {std::move(p)};
   return c;
 }
@@ -362,6 +368,25 @@ SCENARIO("a cancellation gives tickets back once, and what is left bounds the ne
   CHECK(refusal_error({verdict::cancel_too_many, 3}).code == error_code::unprocessable);
   CHECK(refusal_error({verdict::cancel_too_many, 3}).field_errors.at(0).field == "quantity");
   CHECK(refusal_error({verdict::already_cancelled}).code == error_code::already_cancelled);
+}
+
+SCENARIO("checked-in tickets are never cancelled; VALID ones go highest id first") {
+  auto s = stock(10, 5);
+  auto context = cancelling(bought_five(), {}, 2); // 101 and 102 checked in
+  auto d = decide_batch(
+      s, {cancel_of(7, 4), cancel_of(7, 6), cancel_of(7, 1), cancel_of(7, 0), cancel_of(7, 1)},
+      context);
+  CHECK(d[0].verdict == verdict::checked_in); // 5 left, 3 VALID
+  CHECK(d[1].verdict == verdict::cancel_too_many);
+  CHECK(d[2].verdict == verdict::cancel);
+  CHECK(d[2].tickets == std::vector<std::int64_t>{105});
+  CHECK(d[3].verdict == verdict::cancel); // every VALID ticket left
+  CHECK(d[3].cancelled == 2);
+  CHECK(d[3].tickets == std::vector<std::int64_t>{103, 104});
+  CHECK(d[4].verdict == verdict::checked_in); // none VALID, some checked in
+  CHECK(s.sold == 2);
+  CHECK(context.cancel_targets[0].cancelled_quantity == 3);
+  CHECK(refusal_error({verdict::checked_in}).code == error_code::checked_in);
 }
 
 SCENARIO("nothing left is already-cancelled whatever quantity is asked") {
