@@ -242,7 +242,9 @@ text_rule scan_id_rule() {
 
 std::optional<domain::scan> read_scan_fields(validator& v, presence scan_id, bool scanned_at) {
   domain::scan scan;
-  auto code = v.text("code", presence::required, {size(1, 512)});
+  // Any length: a code that is not genuine is an unknown ticket, not a bad request (the body
+  // limit bounds it).
+  auto code = v.text("code", presence::required, {size(1, std::string::npos)});
   scan.scan_id = v.text("scanId", scan_id, {scan_id_rule()});
   if (scanned_at)
     scan.scanned_at = v.time("scannedAt", presence::required);

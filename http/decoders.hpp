@@ -35,7 +35,7 @@ std::optional<domain::event_draft> read_event_draft(validator& v, write_kind kin
 std::optional<domain::ticket_type_draft>
 read_ticket_type_draft(validator& v, const std::string& default_currency, bool with_id);
 
-/// POST /api/events/{id}/checkins: {code, scanId?}; code 1..512 characters (whether it is
+/// POST /api/events/{id}/checkins: {code, scanId?}; code a non-empty string (whether it is
 /// genuine is the check-in's question), scanId 1..64 visible ASCII characters.
 std::optional<domain::scan> read_scan(validator& v);
 
