@@ -97,7 +97,8 @@ core::core(const config::settings& s, const std::string& conninfo,
   i.purchases = spawn_purchases(sys, purchases_deps{i.db_pool, seller}, o.services);
   i.waitlist = spawn_waitlist(sys, waitlist_deps{i.db_pool, seller}, o.services);
   i.tickets = spawn_tickets(
-      sys, tickets_deps{i.db_pool, i.notifier, std::make_shared<security::key_sealer>(o.key_secret)},
+      sys,
+      tickets_deps{i.db_pool, i.notifier, std::make_shared<security::key_sealer>(o.key_secret)},
       o.services);
   i.health = spawn_health(sys, health_deps{i.db_pool, i.cluster, health_reports}, o.services);
   i.accounts_facade = std::make_unique<accounts_service>(i.accounts);
@@ -114,7 +115,7 @@ core::~core() {
 
 domain::services core::services() {
   auto& i = *impl_;
-  return {*i.accounts_facade,  *i.events_facade,   *i.purchases_facade, *i.purchases_facade,
+  return {*i.accounts_facade, *i.events_facade,  *i.purchases_facade, *i.purchases_facade,
           *i.waitlist_facade, *i.tickets_facade, *i.health_facade};
 }
 
@@ -127,8 +128,7 @@ void core::stop() {
   for (const auto& service :
        {caf::actor_cast<caf::actor>(i.accounts), caf::actor_cast<caf::actor>(i.events),
         caf::actor_cast<caf::actor>(i.purchases), caf::actor_cast<caf::actor>(i.waitlist),
-        caf::actor_cast<caf::actor>(i.tickets),
-        caf::actor_cast<caf::actor>(i.health)})
+        caf::actor_cast<caf::actor>(i.tickets), caf::actor_cast<caf::actor>(i.health)})
     caf::anon_send_exit(service, reason);
   caf::anon_send_exit(i.cluster, reason);
   caf::anon_send_exit(i.hold_sweeper, reason);

@@ -306,8 +306,9 @@ std::vector<option> make_options() {
        "\"quantity\",\"requestId\"}` with `Idempotency-Key: confirmation-<purchaseId>`, so a "
        "receiver can drop repeats; each expired hold likewise as `{\"type\":\"hold.expired\","
        "\"holdId\",\"eventId\",\"participantId\",\"quantity\"}` with `Idempotency-Key: "
-       "notification-<n>`; cancellations (`purchase.cancelled`) and waitlist offers "
-       "(`waitlist.offered`, with `entryId`, `holdId` and `expiresAt`) the same way.",
+       "notification-<n>`; cancellations (`purchase.cancelled`), waitlist offers "
+       "(`waitlist.offered`, with `entryId`, `holdId` and `expiresAt`) and check-ins "
+       "(`ticket.checked_in`, with `ticketId`, `purchaseId` and `checkedInAt`) the same way.",
        false, url(&S::notify_webhook_url, {"http", "https"})},
       {"notify.sweep-interval", "5s", "How often undelivered confirmations are looked for.", false,
        duration(&S::notify_sweep_interval, milliseconds{50}, day)},

@@ -95,7 +95,8 @@ struct active_entry {
 
 /// What the batch knows beyond the stock: earlier keyed requests, the holds it names, the
 /// purchases it cancels (read under the row lock, so their cancelled figures are current) with
-/// their VALID tickets, the joiners' active waitlist entries and the entries it leaves (read once due holds expired).
+/// their VALID tickets, the joiners' active waitlist entries and the entries it leaves (read once
+/// due holds expired).
 struct batch_context {
   std::vector<keyed_purchase> purchases;
   std::vector<keyed_hold> holds;

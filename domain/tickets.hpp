@@ -17,7 +17,7 @@ namespace eventhub::domain {
 
 enum class ticket_status { valid, checked_in, cancelled };
 
-const char* to_string(ticket_status s);                               // "VALID" / "CHECKED_IN" / …
+const char* to_string(ticket_status s); // "VALID" / "CHECKED_IN" / …
 std::optional<ticket_status> parse_ticket_status(std::string_view s); // exact, upper case
 
 /// One purchased unit. `code` is signed when the ticket is shown (Ed25519 is deterministic, so
@@ -53,7 +53,13 @@ struct scan {
   std::optional<timestamp> scanned_at; // batch: when the device scanned it; single: now
 };
 
-enum class scan_result { checked_in, already_checked_in, ticket_cancelled, unknown_ticket, replayed };
+enum class scan_result {
+  checked_in,
+  already_checked_in,
+  ticket_cancelled,
+  unknown_ticket,
+  replayed
+};
 
 const char* to_string(scan_result r); // "CHECKED_IN" / "ALREADY_CHECKED_IN" / …
 
@@ -61,7 +67,7 @@ const char* to_string(scan_result r); // "CHECKED_IN" / "ALREADY_CHECKED_IN" / �
 struct scan_outcome {
   std::optional<std::string> scan_id;
   scan_result result = scan_result::unknown_ticket;
-  std::optional<ticket> target; // the ticket the code names (absent: unknown_ticket)
+  std::optional<ticket> target;           // the ticket the code names (absent: unknown_ticket)
   std::optional<timestamp> checked_in_at; // checked_in, replayed, already_checked_in
 };
 

@@ -248,8 +248,7 @@ std::optional<domain::scan> read_scan_fields(validator& v, presence scan_id, boo
   scan.scan_id = v.text("scanId", scan_id, {scan_id_rule()});
   if (scanned_at)
     scan.scanned_at = v.time("scannedAt", presence::required);
-  if (!code || (scanned_at && !scan.scanned_at) ||
-      (scan_id == presence::required && !scan.scan_id))
+  if (!code || (scanned_at && !scan.scanned_at) || (scan_id == presence::required && !scan.scan_id))
     return std::nullopt;
   scan.code = std::move(*code);
   return scan;
@@ -282,8 +281,7 @@ std::variant<std::optional<std::string>, domain::error>
 decode_idempotency_key(std::optional<std::string_view> key) {
   if (!key)
     return std::optional<std::string>{};
-  const bool ok =
-      !key->empty() && key->size() <= 64 && visible_ascii(*key);
+  const bool ok = !key->empty() && key->size() <= 64 && visible_ascii(*key);
   if (!ok)
     return invalid_field("Idempotency-Key", "must be 1 to 64 printable characters");
   return std::optional<std::string>{std::string(*key)};

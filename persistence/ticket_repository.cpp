@@ -43,8 +43,8 @@ domain::page<domain::ticket> of_participant(tx& t, std::int64_t participant_id,
   domain::page<domain::ticket> page;
   page.number = paging.page;
   page.size = paging.size;
-  for (const auto& r : t.exec(sql::tickets_of_participant, participant_id, event_id, paging.size,
-                              paging.offset()))
+  for (const auto& r :
+       t.exec(sql::tickets_of_participant, participant_id, event_id, paging.size, paging.offset()))
     page.items.push_back(read_ticket(r));
   page.total_items =
       t.exec(sql::count_tickets_of_participant, participant_id, event_id)[0][0].as<std::int64_t>();
@@ -97,10 +97,10 @@ remembered(tx& t, std::int64_t event_id, const std::vector<std::string>& scan_id
   return out;
 }
 
-std::vector<domain::notification> write_checkins(tx& t, std::int64_t event_id,
-                                                 const std::vector<domain::checkin_write>& writes,
-                                                 const std::map<std::int64_t, domain::ticket>& tickets,
-                                                 std::chrono::milliseconds redelivery_delay) {
+std::vector<domain::notification>
+write_checkins(tx& t, std::int64_t event_id, const std::vector<domain::checkin_write>& writes,
+               const std::map<std::int64_t, domain::ticket>& tickets,
+               std::chrono::milliseconds redelivery_delay) {
   std::vector<domain::notification> out;
   if (writes.empty())
     return out;

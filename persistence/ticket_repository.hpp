@@ -39,15 +39,15 @@ std::map<std::int64_t, domain::ticket> lock_for_scans(tx& t, std::int64_t event_
 std::map<std::int64_t, domain::ticket> read_for_scans(tx& t, std::int64_t event_id,
                                                       const std::vector<std::int64_t>& ids);
 /// The event's check-ins remembered under `scan_ids`, by scan id.
-std::map<std::string, domain::remembered_scan>
-remembered(tx& t, std::int64_t event_id, const std::vector<std::string>& scan_ids);
+std::map<std::string, domain::remembered_scan> remembered(tx& t, std::int64_t event_id,
+                                                          const std::vector<std::string>& scan_ids);
 
 /// Writes `writes` (tickets locked and VALID) with their ticket.checked_in outbox rows, due
 /// after `redelivery_delay`; returns the notifications to deliver now.
-std::vector<domain::notification> write_checkins(tx& t, std::int64_t event_id,
-                                                 const std::vector<domain::checkin_write>& writes,
-                                                 const std::map<std::int64_t, domain::ticket>& tickets,
-                                                 std::chrono::milliseconds redelivery_delay);
+std::vector<domain::notification>
+write_checkins(tx& t, std::int64_t event_id, const std::vector<domain::checkin_write>& writes,
+               const std::map<std::int64_t, domain::ticket>& tickets,
+               std::chrono::milliseconds redelivery_delay);
 
 /// nullopt for an unknown event.
 std::optional<domain::checkin_stats> stats(tx& t, std::int64_t event_id);

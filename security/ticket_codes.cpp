@@ -1,7 +1,6 @@
 // Ticket codes and sealed event keys; see ticket_codes.hpp.
 #include "security/ticket_codes.hpp"
 
-
 #include <sodium.h>
 
 #include <charconv>
@@ -64,9 +63,9 @@ std::string key_sealer::seal(const signing_key& key, std::int64_t event_id) cons
   unsigned char seed[crypto_sign_SEEDBYTES];
   crypto_sign_ed25519_sk_to_seed(seed, bytes_of(key.secret_key));
   unsigned long long written = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(
-      nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &written, seed, sizeof seed,
-      bytes_of(ad), ad.size(), nullptr, nonce, key_.data());
+  crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+                                             &written, seed, sizeof seed, bytes_of(ad), ad.size(),
+                                             nullptr, nonce, key_.data());
   sodium_memzero(seed, sizeof seed);
   return out;
 }
@@ -157,11 +156,11 @@ std::optional<ticket_code> parse_ticket_code(std::string_view text) {
 
 std::string sign_ticket_code(std::int64_t event_id, std::int64_t ticket_id, std::string_view nonce,
                              const signing_key& key) {
-  auto text = "EH1." + std::to_string(event_id) + '.' + std::to_string(ticket_id) + '.' +
-              base64url(nonce);
+  auto text =
+      "EH1." + std::to_string(event_id) + '.' + std::to_string(ticket_id) + '.' + base64url(nonce);
   std::string signature(crypto_sign_BYTES, '\0');
-  crypto_sign_detached(reinterpret_cast<unsigned char*>(signature.data()), nullptr,
-                       bytes_of(text), text.size(), bytes_of(key.secret_key));
+  crypto_sign_detached(reinterpret_cast<unsigned char*>(signature.data()), nullptr, bytes_of(text),
+                       text.size(), bytes_of(key.secret_key));
   return text + '.' + base64url(signature);
 }
 

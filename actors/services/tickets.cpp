@@ -66,19 +66,19 @@ void on_check_in(tickets_pointer self, std::int64_t event_id, std::vector<domain
           return domain::result<ticket_work::checkin_result>(r.error);
         }
       });
-  ask_db<ticket_work::checkin_result>(
-      self, st.deps.db_pool, std::move(job),
-      [self, done](domain::result<ticket_work::checkin_result> r) {
-        if (!r.ok()) {
-          done(r.err());
-          return;
-        }
-        count(r->outcomes);
-        if (!r->notifications.empty())
-          self->send(self->state.deps.notifier, notify_atom::value,
-                     notification_list{std::move(r->notifications)});
-        done(std::move(r->outcomes));
-      });
+  ask_db<ticket_work::checkin_result>(self, st.deps.db_pool, std::move(job),
+                                      [self, done](domain::result<ticket_work::checkin_result> r) {
+                                        if (!r.ok()) {
+                                          done(r.err());
+                                          return;
+                                        }
+                                        count(r->outcomes);
+                                        if (!r->notifications.empty())
+                                          self->send(
+                                              self->state.deps.notifier, notify_atom::value,
+                                              notification_list{std::move(r->notifications)});
+                                        done(std::move(r->outcomes));
+                                      });
 }
 
 /// A ticket or tickets shown to `caller`: their own, or any to an ADMIN; codes signed.

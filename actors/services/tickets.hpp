@@ -84,6 +84,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
     eventhub::domain::reply<eventhub::domain::page<eventhub::domain::ticket>>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eventhub::domain::reply<eventhub::domain::ticket>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eventhub::domain::reply<eventhub::domain::checkin_key>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
-    eventhub::domain::reply<std::vector<eventhub::domain::scan_outcome>>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eventhub::domain::reply<std::vector<eventhub::domain::scan_outcome>>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eventhub::domain::reply<eventhub::domain::checkin_stats>)

@@ -84,19 +84,18 @@ handler_fn ticket_qr(const handler_context& ctx) {
     auto id = path_id(c, 0, "id");
     if (!id)
       return;
-    ctx.services.tickets.find_ticket(*id, *c.caller,
-                                     on_io<domain::ticket>(c, [c](domain::result<domain::ticket> r) {
-                                       if (!r.ok())
-                                         return c.fail(r.err());
-                                       auto svg = qr_svg(r->code);
-                                       if (!svg)
-                                         return c.fail(domain::make_error(
-                                             domain::error_code::internal, "No QR code."));
-                                       response out;
-                                       out.content_type = "image/svg+xml";
-                                       out.body = std::move(*svg);
-                                       c.respond(std::move(out));
-                                     }));
+    ctx.services.tickets.find_ticket(
+        *id, *c.caller, on_io<domain::ticket>(c, [c](domain::result<domain::ticket> r) {
+          if (!r.ok())
+            return c.fail(r.err());
+          auto svg = qr_svg(r->code);
+          if (!svg)
+            return c.fail(domain::make_error(domain::error_code::internal, "No QR code."));
+          response out;
+          out.content_type = "image/svg+xml";
+          out.body = std::move(*svg);
+          c.respond(std::move(out));
+        }));
   };
 }
 
@@ -121,14 +120,13 @@ handler_fn check_in(const handler_context& ctx) {
     if (!scan)
       return c.fail(v->error());
     std::vector<domain::scan> scans{std::move(*scan)};
-    ctx.services.tickets.check_in(
-        *id, std::move(scans),
-        on_io<std::vector<domain::scan_outcome>>(
-            c, [c](domain::result<std::vector<domain::scan_outcome>> r) {
-              if (!r.ok())
-                return c.fail(r.err());
-              answer_check_in(c, r->front());
-            }));
+    ctx.services.tickets.check_in(*id, std::move(scans),
+                                  on_io<std::vector<domain::scan_outcome>>(
+                                      c, [c](domain::result<std::vector<domain::scan_outcome>> r) {
+                                        if (!r.ok())
+                                          return c.fail(r.err());
+                                        answer_check_in(c, r->front());
+                                      }));
   };
 }
 

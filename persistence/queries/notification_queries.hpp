@@ -16,8 +16,8 @@ inline constexpr statement claim_due_notifications{
     "ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) "
     "RETURNING id, type, event_id, participant_id, subject_id, quantity, attempts, "
     "coalesce(refunded_cents, 0), coalesce(currency, ''), coalesce(request_id, ''), "
-    "coalesce(hold_id, 0), " EVENTHUB_SQL_MICROS("expires_at") ", coalesce(purchase_id, 0), "
-    EVENTHUB_SQL_MICROS("checked_in_at")};
+    "coalesce(hold_id, 0), " EVENTHUB_SQL_MICROS(
+        "expires_at") ", coalesce(purchase_id, 0), " EVENTHUB_SQL_MICROS("checked_in_at")};
 
 inline constexpr statement forget_delivered_notifications{
     "forget_delivered_notifications",

@@ -1,5 +1,6 @@
 // libFuzzer target: every pure decoder of the HTTP layer (bodies, check-in scans, query strings,
-// headers, times, addresses). The first byte picks the decoder; properties that must hold trap when broken.
+// headers, times, addresses). The first byte picks the decoder; properties that must hold trap when
+// broken.
 #include "domain/json.hpp"
 #include "domain/time.hpp"
 #include "http/client_address.hpp"

@@ -250,7 +250,8 @@ TEST_CASE_METHOD(fixture, "errors are problem+json with errors[] and ticketsAvai
 
 TEST_CASE("the documented purchase maximum is purchase.max-per-order") {
   null_services services;
-  handler_context ctx{{services, services, services, services, services, services, services}, 4, nullptr};
+  handler_context ctx{
+      {services, services, services, services, services, services, services}, 4, nullptr};
   auto doc = parse(served_document(make_routes(ctx)));
   CHECK(rapidjson::Pointer("/components/schemas/PurchaseRequest/properties/quantity/maximum")
             .Get(doc)

@@ -58,8 +58,9 @@ SCENARIO("only codes of the exact shape parse") {
         "EH1.07.1234." + n + "." + sig, "EH1.-7.1234." + n + "." + sig,
         "EH1.0.1234." + n + "." + sig, "EH1.7.+1234." + n + "." + sig,
         "EH1.9223372036854775808.1." + n + "." + sig, "EH1.7.1234." + n + "=." + sig,
-        "EH1.7.1234." + n + "." + sig + "=", "EH1.7.1234." + base64url(std::string(15, 'x')) +
-        "." + sig, "EH1.7.1234." + n + "." + sig.substr(1), "EH1.7.1234." + n + "." + sig + ".x",
+        "EH1.7.1234." + n + "." + sig + "=",
+        "EH1.7.1234." + base64url(std::string(15, 'x')) + "." + sig,
+        "EH1.7.1234." + n + "." + sig.substr(1), "EH1.7.1234." + n + "." + sig + ".x",
         "EH1.7.1234." + n + "+." + sig, std::string(300, 'A')}) {
     CAPTURE(bad);
     CHECK_FALSE(parse_ticket_code(bad));
