@@ -7,14 +7,14 @@
 #include <stdexcept>
 
 namespace eventhub::security {
-namespace {
 
-/// sodium_init() takes a lock on every call: run it once per process, not once per id.
 void ensure_sodium() {
   static const bool ready = sodium_init() >= 0;
   if (!ready)
     throw std::runtime_error("libsodium initialisation failed");
 }
+
+namespace {
 
 /// Random bytes fetched from the kernel 1 KiB at a time per thread: a request id per request
 /// would otherwise cost a getrandom() system call each (measured: ~1 % of the server's CPU on

@@ -1,6 +1,8 @@
 // Ticket codes and sealed event keys; see ticket_codes.hpp.
 #include "security/ticket_codes.hpp"
 
+#include "security/random.hpp"
+
 #include <sodium.h>
 
 #include <charconv>
@@ -8,12 +10,6 @@
 
 namespace eventhub::security {
 namespace {
-
-void ensure_sodium() {
-  static const bool ready = sodium_init() >= 0;
-  if (!ready)
-    throw std::runtime_error("libsodium initialisation failed");
-}
 
 const unsigned char* bytes_of(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
