@@ -125,8 +125,8 @@ void session::read_header() {
 }
 
 void session::on_header(beast::error_code ec) {
-  if (ec == bhttp::error::body_limit)
-    return reject(413, "payload-too-large", "The request body exceeds 1 MiB.");
+  if (ec == bhttp::error::body_limit) // a declared length beyond every route's limit
+    return reject_too_large();
   if (ec == bhttp::error::header_limit)
     return reject(431, "header-too-large", "The request line and headers are too large.");
   if (ec)
@@ -140,7 +140,7 @@ void session::on_header(beast::error_code ec) {
     const auto limit = state_->options.max_body_bytes;
     const auto declared = parser_->content_length();
     if (declared && *declared > limit)
-      return reject(413, "payload-too-large", "The request body exceeds 64 KiB.");
+      return reject_too_large();
     parser_->body_limit(limit); // a chunked body: counted as it arrives
   }
   stream_.expires_after(state_->options.read_timeout);
@@ -158,6 +158,12 @@ void session::on_header(beast::error_code ec) {
   read_body();
 }
 
+void session::reject_too_large() {
+  reject(413, "payload-too-large",
+         takes_batch_body(parser_->get().target()) ? "The request body exceeds 1 MiB."
+                                                   : "The request body exceeds 64 KiB.");
+}
+
 void session::read_body() {
   bhttp::async_read(
       stream_, buffer_, *parser_,
@@ -166,9 +172,7 @@ void session::read_body() {
 
 void session::on_body(beast::error_code ec) {
   if (ec == bhttp::error::body_limit)
-    return reject(413, "payload-too-large",
-                  takes_batch_body(parser_->get().target()) ? "The request body exceeds 1 MiB."
-                                                            : "The request body exceeds 64 KiB.");
+    return reject_too_large();
   if (ec)
     return ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
                    ec == net::error::connection_reset || ec == net::error::eof

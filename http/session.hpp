@@ -50,6 +50,8 @@ class session : public std::enable_shared_from_this<session> {
   void write(response res, bool close);
   void on_write(boost::beast::error_code ec, bool close);
   void reject(int status, const std::string& slug, const std::string& detail);
+  /// 413 naming the limit of the request's route (takes_batch_body).
+  void reject_too_large();
   void close();
   /// The bytes read of a header the parser refused (at most http.max-header-bytes).
   boost::beast::string_view unparsed_header() const;

@@ -302,8 +302,10 @@ class Service:
         called ...", a CAF abort), then the last log lines: the report comes first so that a
         truncated CI excerpt still shows why the process died."""
         lines = self.output().splitlines()
-        other = [l for l in lines if not re.match(r"\d{4}-\d\d-\d\dT", l)]
-        report = "\n".join(other)[-limit:]
+        other = [l for l in lines if not re.match(r'\d{4}-\d\d-\d\dT|\{"ts":', l)]
+        report = "\n".join(other)
+        if len(report) > limit:  # a sanitizer's first report says most: keep it and the end
+            report = report[: limit * 2 // 3] + "\n[...]\n" + report[-limit // 3 :]
         return f"{report}\n--- last log lines:\n" + "\n".join(lines[-10:])[-limit:]
 
     def output(self):

@@ -292,3 +292,212 @@ SCENARIO("V7 starts V6 events with nobody waiting and guards one active entry an
   db.exec("DELETE FROM purchases; DELETE FROM events");
   CHECK(db.scalar("SELECT count(*) FROM waitlist_entries") == 0);
 }
+
+namespace {
+
+/// The message of the check_violation `f` raises; empty when it raises none (any other error
+/// propagates and fails the test).
+template <class F> std::string check_violation_of(F&& f) {
+  try {
+    f();
+  } catch (const pqxx::check_violation& e) {
+    return e.what();
+  }
+  return "";
+}
+
+/// Runs `sql` in one transaction, which must pass its statements (the trigger is deferred) and
+/// be refused at commit: the message of that check_violation, empty when the commit succeeds.
+std::string refused_at_commit(const testing::pg_database& db, const std::string& sql) {
+  pqxx::connection c(db.conninfo());
+  pqxx::work w(c);
+  w.exec(sql);
+  return check_violation_of([&] { w.commit(); });
+}
+
+/// The statuses of a purchase's tickets in id order, comma separated.
+std::string statuses_of(const testing::pg_database& db, int purchase) {
+  return db.text("SELECT coalesce(string_agg(status, ',' ORDER BY id), '') FROM tickets "
+                 "WHERE purchase_id = " +
+                 std::to_string(purchase));
+}
+
+/// A V1..V7 database with two events and five purchases, three of them (partly) cancelled.
+void seed_v7(testing::pg_database& db) {
+  db.exec("DROP TABLE flyway_schema_history; DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
+  auto files = embedded_migrations();
+  {
+    pqxx::connection c(db.conninfo());
+    migrate(c, load_migrations({files.begin(), files.begin() + 7})); // V1..V7
+  }
+  db.exec(
+      "INSERT INTO participants (email, full_name, role, password_hash) VALUES "
+      "('u@x.io', 'U', 'USER', '$argon2id$x'), ('v@x.io', 'V', 'USER', '$argon2id$x');"
+      "INSERT INTO events (name, venue, starts_at, capacity, tickets_sold) VALUES "
+      "('A', 'Hall', now() + interval '1 day', 20, 5), "
+      "('B', 'Hall', now() + interval '2 days', 10, 5);"
+      "INSERT INTO ticket_types (event_id, name, price_cents, currency, quota, tickets_sold) "
+      "VALUES (1, 'Standard', 1500, 'EUR', 20, 5), (2, 'Standard', 1000, 'EUR', 10, 5);"
+      // 1: nothing cancelled; 2: 2 of 4 (two cancellations); 3 (event B): 1 of 5 with no
+      // cancellation row; 4: all of 2; 5 (event B): nothing cancelled.
+      "INSERT INTO purchases (event_id, participant_id, quantity, ticket_type_id, "
+      "unit_price_cents, currency, total_cents, cancelled_quantity, refunded_cents) VALUES "
+      "(1, 1, 3, 1, 1500, 'EUR', 4500, 0, 0), (1, 2, 4, 1, 1500, 'EUR', 6000, 2, 3000), "
+      "(2, 1, 5, 2, 1000, 'EUR', 5000, 1, 1000), (1, 1, 2, 1, 1500, 'EUR', 3000, 2, 3000), "
+      "(2, 2, 1, 2, 1000, 'EUR', 1000, 0, 0);"
+      "INSERT INTO purchase_cancellations (purchase_id, event_id, participant_id, quantity, "
+      "refunded_cents, currency, cancelled_at) VALUES "
+      "(2, 1, 2, 1, 1500, 'EUR', '2030-01-01 10:00+00'), "
+      "(2, 1, 2, 1, 1500, 'EUR', '2030-01-02 10:00+00'), "
+      "(4, 1, 1, 2, 3000, 'EUR', '2030-01-03 10:00+00');"
+      "INSERT INTO pending_notifications (type, event_id, participant_id, subject_id, quantity) "
+      "VALUES ('purchase.cancelled', 1, 2, 2, 1)");
+}
+
+} // namespace
+
+SCENARIO("V8 gives every V7 purchase its tickets, the last cancelled_quantity of each CANCELLED") {
+  testing::pg_database db;
+  seed_v7(db);
+  auto files = embedded_migrations();
+  pqxx::connection c(db.conninfo());
+  auto report = migrate(c, load_migrations({files.begin(), files.begin() + 8})); // V8
+  REQUIRE(report.applied == 1);
+  CHECK(report.schema_version == 8);
+
+  // Exactly quantity tickets per purchase, in id order: the highest ids are the cancelled ones.
+  CHECK(statuses_of(db, 1) == "VALID,VALID,VALID");
+  CHECK(statuses_of(db, 2) == "VALID,VALID,CANCELLED,CANCELLED");
+  CHECK(statuses_of(db, 3) == "VALID,VALID,VALID,VALID,CANCELLED");
+  CHECK(statuses_of(db, 4) == "CANCELLED,CANCELLED");
+  CHECK(statuses_of(db, 5) == "VALID");
+  CHECK(db.scalar("SELECT count(*) FROM tickets") == 15);
+  CHECK(db.scalar("SELECT count(*) FROM purchases p WHERE p.quantity = (SELECT count(*) FROM "
+                  "tickets t WHERE t.purchase_id = p.id AND t.event_id = p.event_id) AND "
+                  "p.cancelled_quantity = (SELECT count(*) FROM tickets t WHERE t.purchase_id = "
+                  "p.id AND t.status = 'CANCELLED')") == 5);
+  // Nonces: 16 bytes each, all distinct.
+  CHECK(db.scalar("SELECT count(*) FROM tickets WHERE length(nonce) = 16") == 15);
+  CHECK(db.scalar("SELECT count(DISTINCT nonce) FROM tickets") == 15);
+  // Cancelled when the purchase's last cancellation was (now without one); nothing checked in.
+  CHECK(db.scalar("SELECT count(*) FROM tickets WHERE purchase_id = 2 AND status = 'CANCELLED' "
+                  "AND cancelled_at = '2030-01-02 10:00+00'") == 2);
+  CHECK(db.scalar("SELECT count(*) FROM tickets WHERE purchase_id = 4 AND "
+                  "cancelled_at = '2030-01-03 10:00+00'") == 2);
+  CHECK(db.scalar("SELECT count(*) FROM tickets WHERE purchase_id = 3 AND status = 'CANCELLED' "
+                  "AND cancelled_at > now() - interval '1 hour'") == 1);
+  CHECK(db.scalar("SELECT count(*) FROM tickets WHERE status = 'VALID' AND cancelled_at IS NULL "
+                  "AND checked_in_at IS NULL AND scan_id IS NULL") == 10);
+  CHECK(db.scalar("SELECT count(*) FROM tickets WHERE checked_in_at IS NOT NULL") == 0);
+  CHECK(db.scalar("SELECT count(*) FROM event_signing_keys") == 0);
+  CHECK(db.scalar("SELECT count(*) FROM pending_notifications WHERE purchase_id IS NULL AND "
+                  "checked_in_at IS NULL") == 1);
+  // The figures V7 kept stay as they were.
+  CHECK(db.scalar("SELECT sum(tickets_sold) FROM events") == 10);
+  CHECK(db.scalar("SELECT count(*) FROM tickets WHERE status <> 'CANCELLED'") == 10);
+}
+
+SCENARIO("V8's tickets_settle_once keeps a checked-in or cancelled ticket as it is") {
+  testing::pg_database db;
+  seed_v7(db);
+  {
+    pqxx::connection c(db.conninfo());
+    migrate(c, load_migrations(embedded_migrations()));
+  }
+  const auto ticket =
+      std::to_string(db.scalar("SELECT min(id) FROM tickets WHERE purchase_id = 1"));
+  const auto where = " WHERE id = " + ticket;
+  db.exec("UPDATE tickets SET status = 'CHECKED_IN', checked_in_at = '2030-02-01 20:00+00', "
+          "scan_id = 'door-1'" +
+          where);
+
+  // Each of these passes the table's CHECKs: only the trigger refuses them.
+  CHECK_THAT(check_violation_of([&] {
+               db.exec("UPDATE tickets SET status = 'VALID', checked_in_at = NULL, scan_id = NULL" +
+                       where);
+             }),
+             Catch::Contains("tickets_settle_once") || Catch::Contains("does not change"));
+  CHECK_THAT(check_violation_of([&] {
+               db.exec("UPDATE tickets SET checked_in_at = '2030-02-01 21:00+00'" + where);
+             }),
+             Catch::Contains("does not change"));
+  CHECK_THAT(check_violation_of([&] { db.exec("UPDATE tickets SET scan_id = 'door-2'" + where); }),
+             Catch::Contains("does not change"));
+  CHECK_THAT(check_violation_of([&] {
+               db.exec("UPDATE tickets SET status = 'CANCELLED', checked_in_at = NULL, "
+                       "scan_id = NULL, cancelled_at = now()" +
+                       where);
+             }),
+             Catch::Contains("does not change"));
+  CHECK(db.text("SELECT status || ' ' || scan_id || ' ' || "
+                "(checked_in_at = '2030-02-01 20:00+00') FROM tickets" +
+                where) == "CHECKED_IN door-1 true");
+
+  // A cancelled ticket is not revived, not even together with its purchase's figures.
+  CHECK_THAT(check_violation_of([&] {
+               db.exec("UPDATE tickets SET status = 'VALID', cancelled_at = NULL "
+                       "WHERE purchase_id = 4");
+             }),
+             Catch::Contains("does not change"));
+  CHECK(statuses_of(db, 4) == "CANCELLED,CANCELLED");
+  // A VALID ticket still changes (once).
+  db.exec("UPDATE tickets SET status = 'CHECKED_IN', checked_in_at = now() "
+          "WHERE id = (SELECT max(id) FROM tickets WHERE purchase_id = 5)");
+  CHECK(statuses_of(db, 5) == "CHECKED_IN");
+}
+
+SCENARIO("V8's deferred trigger refuses, at commit, cancelled figures without their tickets") {
+  testing::pg_database db;
+  seed_v7(db);
+  {
+    pqxx::connection c(db.conninfo());
+    migrate(c, load_migrations(embedded_migrations()));
+  }
+  const auto last_of_1 =
+      std::to_string(db.scalar("SELECT max(id) FROM tickets WHERE purchase_id = 1"));
+  const std::string cancel_ticket =
+      "UPDATE tickets SET status = 'CANCELLED', cancelled_at = now() WHERE id = " + last_of_1 + ";";
+  const std::string cancel_one_of_1 =
+      "UPDATE purchases SET cancelled_quantity = 1, refunded_cents = 1500 WHERE id = 1;";
+
+  // A purchase's cancelled_quantity changed without a ticket cancelled.
+  CHECK_THAT(refused_at_commit(db, cancel_one_of_1),
+             Catch::Contains("purchase 1 has 0 cancelled tickets but cancelled_quantity 1"));
+  // A ticket cancelled without its purchase's cancelled_quantity.
+  CHECK_THAT(refused_at_commit(db, cancel_ticket),
+             Catch::Contains("purchase 1 has 1 cancelled tickets but cancelled_quantity 0"));
+  // As many tickets cancelled, but of another purchase.
+  CHECK_FALSE(refused_at_commit(db, cancel_ticket + "UPDATE purchases SET cancelled_quantity = 1, "
+                                                    "refunded_cents = 1000 WHERE id = 5")
+                  .empty());
+  // One too many: two tickets for a cancelled_quantity of 1.
+  CHECK_FALSE(refused_at_commit(db, cancel_ticket + cancel_one_of_1 +
+                                        "UPDATE tickets SET status = 'CANCELLED', "
+                                        "cancelled_at = now() WHERE id = " +
+                                        last_of_1 + " - 1")
+                  .empty());
+  // Another purchase's cancelled_quantity growing past its cancelled tickets.
+  CHECK_FALSE(refused_at_commit(db, "UPDATE purchases SET cancelled_quantity = 3, "
+                                    "refunded_cents = 4500 WHERE id = 2")
+                  .empty());
+  // Nothing of the refused transactions stayed.
+  CHECK(statuses_of(db, 1) == "VALID,VALID,VALID");
+  CHECK(db.scalar("SELECT cancelled_quantity FROM purchases WHERE id = 1") == 0);
+  CHECK(db.scalar("SELECT cancelled_quantity FROM purchases WHERE id = 2") == 2);
+  CHECK(statuses_of(db, 5) == "VALID");
+
+  // Both in one transaction, the ticket first: unequal between the statements, equal at commit.
+  CHECK(refused_at_commit(db, cancel_ticket + cancel_one_of_1).empty());
+  CHECK(statuses_of(db, 1) == "VALID,VALID,CANCELLED");
+  CHECK(db.scalar("SELECT cancelled_quantity FROM purchases WHERE id = 1") == 1);
+  // The trigger checks at commit, not per statement: made immediate, the first statement fails.
+  {
+    pqxx::connection c(db.conninfo());
+    pqxx::work w(c);
+    w.exec("SET CONSTRAINTS purchases_cancelled_tickets IMMEDIATE");
+    CHECK_THROWS_AS(w.exec("UPDATE purchases SET cancelled_quantity = 2, refunded_cents = 3000 "
+                           "WHERE id = 1"),
+                    pqxx::check_violation);
+  }
+  CHECK(db.scalar("SELECT cancelled_quantity FROM purchases WHERE id = 1") == 1);
+}
