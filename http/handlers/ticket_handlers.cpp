@@ -57,6 +57,27 @@ void answer_check_in(const call& c, const domain::scan_outcome& o) {
                             "This code is not a genuine ticket of this event."));
 }
 
+/// The event of the path and the scans `read` takes from the JSON body; answers 400 itself.
+struct event_scans {
+  std::int64_t event_id;
+  std::vector<domain::scan> scans;
+};
+
+template <class Read> std::optional<event_scans> read_event_scans(const call& c, Read read) {
+  auto id = path_id(c, 0, "id");
+  if (!id)
+    return std::nullopt;
+  auto v = json_body(c);
+  if (!v)
+    return std::nullopt;
+  auto scans = read(*v);
+  if (!scans) {
+    c.fail(v->error());
+    return std::nullopt;
+  }
+  return event_scans{*id, std::move(*scans)};
+}
+
 } // namespace
 
 handler_fn purchase_tickets(const handler_context& ctx) {
@@ -110,17 +131,14 @@ handler_fn checkin_key(const handler_context& ctx) {
 
 handler_fn check_in(const handler_context& ctx) {
   return [&ctx](const call& c) {
-    auto id = path_id(c, 0, "id");
-    if (!id)
+    auto in = read_event_scans(c, [](validator& v) {
+      auto scan = read_scan(v);
+      return scan ? std::optional<std::vector<domain::scan>>(std::vector{std::move(*scan)})
+                  : std::nullopt;
+    });
+    if (!in)
       return;
-    auto v = json_body(c);
-    if (!v)
-      return;
-    auto scan = read_scan(*v);
-    if (!scan)
-      return c.fail(v->error());
-    std::vector<domain::scan> scans{std::move(*scan)};
-    ctx.services.tickets.check_in(*id, std::move(scans),
+    ctx.services.tickets.check_in(in->event_id, std::move(in->scans),
                                   on_io<std::vector<domain::scan_outcome>>(
                                       c, [c](domain::result<std::vector<domain::scan_outcome>> r) {
                                         if (!r.ok())
@@ -132,17 +150,11 @@ handler_fn check_in(const handler_context& ctx) {
 
 handler_fn check_in_batch(const handler_context& ctx) {
   return [&ctx](const call& c) {
-    auto id = path_id(c, 0, "id");
-    if (!id)
+    auto in = read_event_scans(c, [](validator& v) { return read_scan_batch(v); });
+    if (!in)
       return;
-    auto v = json_body(c);
-    if (!v)
-      return;
-    auto scans = read_scan_batch(*v);
-    if (!scans)
-      return c.fail(v->error());
     ctx.services.tickets.check_in(
-        *id, std::move(*scans),
+        in->event_id, std::move(in->scans),
         answer<std::vector<domain::scan_outcome>>(c, [](const auto& outcomes) {
           return json_response(200, domain::scan_results_json(outcomes));
         }));
