@@ -354,6 +354,13 @@ void seed_v7(testing::pg_database& db) {
       "VALUES ('purchase.cancelled', 1, 2, 2, 1)");
 }
 
+/// seed_v7, then every migration after V7.
+void seed_v7_and_migrate(testing::pg_database& db) {
+  seed_v7(db);
+  pqxx::connection c(db.conninfo());
+  migrate(c, load_migrations(embedded_migrations()));
+}
+
 } // namespace
 
 SCENARIO("V8 gives every V7 purchase its tickets, the last cancelled_quantity of each CANCELLED") {
@@ -399,11 +406,7 @@ SCENARIO("V8 gives every V7 purchase its tickets, the last cancelled_quantity of
 
 SCENARIO("V8's tickets_settle_once keeps a checked-in or cancelled ticket as it is") {
   testing::pg_database db;
-  seed_v7(db);
-  {
-    pqxx::connection c(db.conninfo());
-    migrate(c, load_migrations(embedded_migrations()));
-  }
+  seed_v7_and_migrate(db);
   const auto ticket =
       std::to_string(db.scalar("SELECT min(id) FROM tickets WHERE purchase_id = 1"));
   const auto where = " WHERE id = " + ticket;
@@ -448,11 +451,7 @@ SCENARIO("V8's tickets_settle_once keeps a checked-in or cancelled ticket as it 
 
 SCENARIO("V8's deferred trigger refuses, at commit, cancelled figures without their tickets") {
   testing::pg_database db;
-  seed_v7(db);
-  {
-    pqxx::connection c(db.conninfo());
-    migrate(c, load_migrations(embedded_migrations()));
-  }
+  seed_v7_and_migrate(db);
   const auto last_of_1 =
       std::to_string(db.scalar("SELECT max(id) FROM tickets WHERE purchase_id = 1"));
   const std::string cancel_ticket =

@@ -59,14 +59,8 @@ struct fixture {
   }
 
   domain::purchase_request command(order_kind kind, int user, int qty = 0) const {
-    domain::purchase_request r;
-    r.kind = kind;
-    r.event_id = event_id;
-    r.participant_id = users[static_cast<std::size_t>(user)];
-    r.quantity = qty;
-    r.hold_ttl = milliseconds{60000};
-    r.request_id = "req-" + std::to_string(user);
-    return r;
+    return testing::order_command(kind, event_id, users[static_cast<std::size_t>(user)], qty,
+                                  "req-" + std::to_string(user));
   }
   domain::purchase_request buy(int user, int qty) const {
     return command(order_kind::purchase, user, qty);

@@ -46,14 +46,8 @@ struct fixture {
   }
 
   domain::purchase_request command(order_kind kind, int user, int qty = 1) {
-    domain::purchase_request r;
-    r.kind = kind;
-    r.event_id = event_id;
-    r.participant_id = users[static_cast<std::size_t>(user)];
-    r.quantity = qty;
-    r.hold_ttl = milliseconds{60000};
-    r.request_id = "req";
-    return r;
+    return testing::order_command(kind, event_id, users[static_cast<std::size_t>(user)], qty,
+                                  "req");
   }
 
   domain::purchase_request cancel(int user, std::int64_t purchase, int qty) {

@@ -79,4 +79,17 @@ std::string pg_database::text(const std::string& sql) const {
   return n.exec(sql)[0][0].as<std::string>();
 }
 
+domain::purchase_request order_command(domain::order_kind kind, std::int64_t event,
+                                       std::int64_t participant, int quantity,
+                                       std::string request_id) {
+  domain::purchase_request r;
+  r.kind = kind;
+  r.event_id = event;
+  r.participant_id = participant;
+  r.quantity = quantity;
+  r.hold_ttl = std::chrono::milliseconds{60000};
+  r.request_id = std::move(request_id);
+  return r;
+}
+
 } // namespace eventhub::testing

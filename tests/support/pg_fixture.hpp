@@ -1,6 +1,7 @@
 // A throwaway database on the test server (EVENTHUB_TEST_PG), migrated, dropped at the end.
 #pragma once
 
+#include "domain/commands.hpp"
 #include "persistence/session.hpp"
 
 #include <string>
@@ -25,6 +26,12 @@ class pg_database {
   std::string name_;
   std::string conninfo_;
 };
+
+/// A command of `kind` by `participant` for `event`, with a 60 s hold ttl: the shape every pg
+/// fixture sends to the batch.
+domain::purchase_request order_command(domain::order_kind kind, std::int64_t event,
+                                       std::int64_t participant, int quantity,
+                                       std::string request_id);
 
 /// True when EVENTHUB_TEST_PG is set; pg tests return early (and say so) otherwise.
 bool have_test_server();
