@@ -31,11 +31,15 @@ using invalidated_atom = caf::atom_constant<caf::atom("invalidd")>;  // the drop
 using publish_atom = caf::atom_constant<caf::atom("publish")>;       // cache's own snapshot timer
 
 // notifier
-using notify_atom = caf::atom_constant<caf::atom("notify")>;      // deliver these confirmations
-using post_atom = caf::atom_constant<caf::atom("post")>;          // poster: POST these webhooks
-using sweep_atom = caf::atom_constant<caf::atom("sweep")>;        // claim due outbox rows now
-using sweep_tick_atom = caf::atom_constant<caf::atom("swptick")>; // notifier's sweep timer
-using forget_atom = caf::atom_constant<caf::atom("forget")>;      // delete delivered outbox rows
+using notify_atom = caf::atom_constant<caf::atom("notify")>;        // deliver these confirmations
+using post_atom = caf::atom_constant<caf::atom("post")>;            // poster: make this attempt
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;          // claim due outbox rows now
+using sweep_tick_atom = caf::atom_constant<caf::atom("swptick")>;   // notifier's sweep timer
+using forget_atom = caf::atom_constant<caf::atom("forget")>;        // fan delivered outbox rows out
+using endpoints_atom = caf::atom_constant<caf::atom("endpts")>;     // endpoints changed: reload
+using wake_atom = caf::atom_constant<caf::atom("wake")>;            // deliverer: messages are due
+using deliver_tick_atom = caf::atom_constant<caf::atom("dlvtick")>; // deliverer's own timer
+using flush_atom = caf::atom_constant<caf::atom("flush")>;          // deliverer: store outcomes
 
 // credential workers
 using hash_atom = caf::atom_constant<caf::atom("hash")>;     // argon2id-hash a password
@@ -72,6 +76,7 @@ using my_tickets_atom = caf::atom_constant<caf::atom("mytckts")>;     // a parti
 using checkin_key_atom = caf::atom_constant<caf::atom("chkkey")>;     // an event's public key
 using check_in_atom = caf::atom_constant<caf::atom("checkin")>;       // scans at the door
 using checkin_stats_atom = caf::atom_constant<caf::atom("chkstats")>; // check-in figures
+using deliveries_atom = caf::atom_constant<caf::atom("delivrs")>;     // a webhook's attempts
 using health_atom = caf::atom_constant<caf::atom("health")>;
 using checked_atom = caf::atom_constant<caf::atom("checked")>; // health: a check finished
 

@@ -18,6 +18,7 @@
 #include "actors/services/purchases.hpp"
 #include "actors/services/tickets.hpp"
 #include "actors/services/waitlist.hpp"
+#include "actors/services/webhooks.hpp"
 #include "actors/system_config.hpp"
 #include "observability/log.hpp"
 #include "security/ticket_codes.hpp"
@@ -58,12 +59,14 @@ struct core::impl {
   purchases_actor purchases;
   waitlist_actor waitlist;
   tickets_actor tickets;
+  webhooks_actor webhooks;
   health_actor health;
   std::unique_ptr<accounts_service> accounts_facade;
   std::unique_ptr<events_service> events_facade;
   std::unique_ptr<purchases_service> purchases_facade;
   std::unique_ptr<waitlist_service> waitlist_facade;
   std::unique_ptr<tickets_service> tickets_facade;
+  std::unique_ptr<webhooks_service> webhooks_facade;
   std::unique_ptr<health_service> health_facade;
   bool stopped = false;
 };
@@ -75,7 +78,9 @@ core::core(const config::settings& s, const std::string& conninfo,
   auto& i = *impl_;
   auto& sys = i.system;
   i.db_pool = spawn_db_pool(sys, o.db_pool);
-  i.notifier = spawn_notifier(sys, i.db_pool, o.notifier);
+  // Immutable, shared with the DB workers: seals event keys and webhook secrets at rest.
+  auto sealer = std::make_shared<const security::key_sealer>(o.key_secret);
+  i.notifier = spawn_notifier(sys, i.db_pool, sealer, o.notifier);
   auto listings = std::make_shared<listing_board>(o.listing_cache.max_age);
   i.cache = spawn_listing_cache(sys, i.db_pool, o.listing_cache, listings);
   i.registry = spawn_event_registry(sys, registry_deps{i.db_pool, i.notifier, {}}, o.event_actor,
@@ -96,9 +101,9 @@ core::core(const config::settings& s, const std::string& conninfo,
   i.events = spawn_events(sys, events_deps{i.db_pool, i.cache, i.cluster}, o.services);
   i.purchases = spawn_purchases(sys, purchases_deps{i.db_pool, seller}, o.services);
   i.waitlist = spawn_waitlist(sys, waitlist_deps{i.db_pool, seller}, o.services);
-  i.tickets = spawn_tickets(
-      sys,
-      tickets_deps{i.db_pool, i.notifier, std::make_shared<security::key_sealer>(o.key_secret)},
+  i.tickets = spawn_tickets(sys, tickets_deps{i.db_pool, i.notifier, sealer}, o.services);
+  i.webhooks = spawn_webhooks(
+      sys, webhooks_deps{i.db_pool, i.notifier, sealer, o.notifier.delivery.allow_private_targets},
       o.services);
   i.health = spawn_health(sys, health_deps{i.db_pool, i.cluster, health_reports}, o.services);
   i.accounts_facade = std::make_unique<accounts_service>(i.accounts);
@@ -106,6 +111,7 @@ core::core(const config::settings& s, const std::string& conninfo,
   i.purchases_facade = std::make_unique<purchases_service>(i.purchases);
   i.waitlist_facade = std::make_unique<waitlist_service>(i.waitlist);
   i.tickets_facade = std::make_unique<tickets_service>(i.tickets);
+  i.webhooks_facade = std::make_unique<webhooks_service>(i.webhooks);
   i.health_facade = std::make_unique<health_service>(i.health, health_reports);
 }
 
@@ -116,7 +122,7 @@ core::~core() {
 domain::services core::services() {
   auto& i = *impl_;
   return {*i.accounts_facade, *i.events_facade,  *i.purchases_facade, *i.purchases_facade,
-          *i.waitlist_facade, *i.tickets_facade, *i.health_facade};
+          *i.waitlist_facade, *i.tickets_facade, *i.webhooks_facade,  *i.health_facade};
 }
 
 void core::stop() {
@@ -128,7 +134,8 @@ void core::stop() {
   for (const auto& service :
        {caf::actor_cast<caf::actor>(i.accounts), caf::actor_cast<caf::actor>(i.events),
         caf::actor_cast<caf::actor>(i.purchases), caf::actor_cast<caf::actor>(i.waitlist),
-        caf::actor_cast<caf::actor>(i.tickets), caf::actor_cast<caf::actor>(i.health)})
+        caf::actor_cast<caf::actor>(i.tickets), caf::actor_cast<caf::actor>(i.webhooks),
+        caf::actor_cast<caf::actor>(i.health)})
     caf::anon_send_exit(service, reason);
   caf::anon_send_exit(i.cluster, reason);
   caf::anon_send_exit(i.hold_sweeper, reason);

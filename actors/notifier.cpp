@@ -1,43 +1,45 @@
-// The notifier actor. Owns the purchase ids whose confirmations were delivered but whose outbox
-// rows are not yet deleted; only its handlers touch them. Webhook POSTs block, so they run on a
-// detached poster actor that owns the HTTP client; the notifier itself never blocks and never
-// delays a purchase reply (event actors only send it a message after answering).
+// The notifier actor. Owns the outbox rows logged but not yet fanned out, and the map of
+// deliverers (one per enabled endpoint); only its handlers touch them. It never blocks and
+// never delays a purchase reply: event actors only send it a message after answering, and
+// every database write it makes goes through the pool.
 //
-// At least once: a row is deleted only after its log line (and webhook) succeeded; a row whose
-// delivery or deletion was lost (crash, database down) is claimed again by a sweep.
+// At least once: an outbox row is deleted only by the fan-out transaction that writes its
+// webhook messages, after its log line; a row whose fan-out was lost (crash, database down) is
+// claimed again by a sweep and logged and fanned out again (the messages' unique source makes
+// no second message).
 #include "actors/notifier.hpp"
 
 #include "actors/db_request.hpp"
-#include "actors/webhook.hpp"
-#include "domain/json.hpp"
+#include "actors/webhook_deliverer.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
 #include "persistence/confirmation_repository.hpp"
+#include "persistence/webhook_repository.hpp"
+#include "security/ticket_codes.hpp"
+#include "security/webhook_signing.hpp"
 
 #include <caf/actor_system.hpp>
+#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include <algorithm>
+#include <map>
+#include <set>
 
 namespace eventhub::actors {
 namespace {
 
 using clock = std::chrono::steady_clock;
+namespace hooks = persistence::webhooks;
 constexpr int sweep_batch = 200;
 constexpr std::chrono::milliseconds forget_delay{20};
 constexpr std::chrono::milliseconds claim_lease{60000};
 constexpr std::chrono::seconds store_timeout{30};
 
 metrics::counter& delivered_total() {
-  static auto& c = metrics::registry::global().get_counter("eventhub_confirmations_delivered_total",
-                                                           "Purchase confirmations delivered");
-  return c;
-}
-
-metrics::counter& failed_total() {
   static auto& c = metrics::registry::global().get_counter(
-      "eventhub_confirmations_failed_total", "Purchase confirmation deliveries that failed");
+      "eventhub_confirmations_delivered_total",
+      "Outbox notifications delivered (logged and handed to their webhook endpoints)");
   return c;
 }
 
@@ -47,146 +49,6 @@ void log_confirmation(const domain::confirmation& c) {
                                    {"participant_id", c.participant_id},
                                    {"quantity", static_cast<std::int64_t>(c.quantity)},
                                    {"request_id", c.request_id}});
-}
-
-/// What a batch of webhook POSTs came to.
-struct post_report {
-  std::vector<std::int64_t> ok, failed; // purchase ids
-  std::string last_error;
-  int max_attempts = 0; // of the failed ones, before this try
-};
-
-} // namespace
-} // namespace eventhub::actors
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eventhub::actors::post_report)
-
-namespace eventhub::actors {
-namespace {
-
-/// The poster: (post_atom, confirmation_list | notification_list) -> post_report. Detached: it
-/// owns the libcurl handle and blocks on POSTs.
-using poster_actor =
-    caf::typed_actor<caf::replies_to<post_atom, confirmation_list>::with<post_report>,
-                     caf::replies_to<post_atom, notification_list>::with<post_report>>;
-
-/// POSTs each item; `id_of` is the outbox row it reports, `key_of` the delivery's id.
-template <class List, class Id, class Key>
-post_report post_all(webhook_client& client, const List& list, Id id_of, Key key_of) {
-  post_report report;
-  for (const auto& item : list.items) {
-    std::string error;
-    if (client.post(domain::webhook_json(item), key_of(item), error)) {
-      report.ok.push_back(id_of(item));
-    } else {
-      report.failed.push_back(id_of(item));
-      report.last_error = error;
-      report.max_attempts = std::max(report.max_attempts, item.attempts);
-    }
-  }
-  return report;
-}
-
-poster_actor::behavior_type webhook_poster(poster_actor::pointer, std::string url,
-                                           std::chrono::milliseconds timeout) {
-  auto client = std::make_shared<webhook_client>(url, timeout);
-  return {
-      [=](post_atom, confirmation_list& list) {
-        return post_all(
-            *client, list, [](const domain::confirmation& c) { return c.purchase_id; },
-            [](const domain::confirmation& c) {
-              return "confirmation-" + std::to_string(c.purchase_id);
-            });
-      },
-      [=](post_atom, notification_list& list) {
-        return post_all(
-            *client, list, [](const domain::notification& n) { return n.id; },
-            [](const domain::notification& n) { return "notification-" + std::to_string(n.id); });
-      },
-  };
-}
-
-struct notifier_state {
-  notifier_options options;
-  db_pool_actor db_pool;
-  poster_actor poster;
-  std::vector<std::int64_t> to_forget;
-  bool forget_scheduled = false;
-};
-
-using notifier_pointer = notifier_actor::stateful_pointer<notifier_state>;
-
-void schedule_forget(notifier_pointer self) {
-  if (!self->state.forget_scheduled) {
-    self->state.forget_scheduled = true;
-    self->delayed_send(self, forget_delay, forget_atom::value);
-  }
-}
-
-/// Runs a write on the outbox; a failure only means a later sweep delivers again.
-template <class Write> void store(notifier_pointer self, const char* failure_event, Write write) {
-  auto job = make_tx_job<domain::unit>(clock::now() + store_timeout, [write](persistence::tx& t) {
-    write(t);
-    return domain::unit{};
-  });
-  ask_db<domain::unit>(self, self->state.db_pool, std::move(job),
-                       [failure_event](const domain::result<domain::unit>& r) {
-                         if (!r.ok())
-                           log::warn(failure_event);
-                       });
-}
-
-void forget_delivered(notifier_pointer self) {
-  auto& st = self->state;
-  st.forget_scheduled = false;
-  if (st.to_forget.empty())
-    return;
-  // A lost delete only means the sweeper delivers those rows again: at least once.
-  store(self, "notify.forget_failed", [ids = std::move(st.to_forget)](persistence::tx& t) {
-    persistence::confirmations::forget_delivered(t, ids);
-  });
-  st.to_forget.clear();
-}
-
-void postpone(notifier_pointer self, std::vector<std::int64_t> ids, std::chrono::milliseconds delay,
-              std::string reason) {
-  store(self, "notify.postpone_failed",
-        [ids = std::move(ids), delay, reason = std::move(reason)](persistence::tx& t) {
-          persistence::confirmations::postpone(t, ids, delay, reason);
-        });
-}
-
-void on_posted(notifier_pointer self, post_report& report) {
-  auto& st = self->state;
-  delivered_total().inc(report.ok.size());
-  st.to_forget.insert(st.to_forget.end(), report.ok.begin(), report.ok.end());
-  schedule_forget(self);
-  if (report.failed.empty())
-    return;
-  failed_total().inc(report.failed.size());
-  log::warn("notify.webhook_failed", {{"count", static_cast<std::int64_t>(report.failed.size())},
-                                      {"error", report.last_error}});
-  postpone(self, std::move(report.failed), retry_backoff(st.options.retry_max, report.max_attempts),
-           report.last_error);
-}
-
-void deliver(notifier_pointer self, confirmation_list& list) {
-  auto& st = self->state;
-  for (const auto& c : list.items)
-    log_confirmation(c);
-  if (!st.poster) {
-    for (const auto& c : list.items)
-      st.to_forget.push_back(c.purchase_id);
-    delivered_total().inc(list.items.size());
-    schedule_forget(self);
-    return;
-  }
-  // Each POST may take the webhook timeout; past that the rows stay claimed and a later sweep
-  // delivers them again.
-  const auto timeout = st.options.webhook_timeout * static_cast<int>(list.items.size() + 1);
-  self->request(st.poster, timeout, post_atom::value, std::move(list))
-      .then([self](post_report& report) { on_posted(self, report); },
-            [](caf::error&) { log::warn("notify.webhook_timeout"); });
 }
 
 void log_notification(const domain::notification& n) {
@@ -221,101 +83,221 @@ void log_notification(const domain::notification& n) {
                              {"request_id", n.request_id}});
 }
 
-/// Lifecycle notifications are few (one per expired hold or cancellation): each delivery's outcome
-/// is stored at once rather than batched like confirmations.
-void on_notifications_posted(notifier_pointer self, post_report& report) {
-  delivered_total().inc(report.ok.size());
-  store(self, "notify.forget_failed", [ids = std::move(report.ok)](persistence::tx& t) {
-    persistence::notifications::forget_delivered(t, ids);
-  });
-  if (report.failed.empty())
+struct notifier_state {
+  notifier_options options;
+  db_pool_actor db_pool;
+  std::shared_ptr<const security::key_sealer> sealer;
+  std::vector<std::int64_t> confirmations_to_forget; // purchase ids
+  std::vector<std::int64_t> notifications_to_forget; // outbox ids
+  bool forget_scheduled = false;
+  std::map<std::int64_t, deliverer_actor> deliverers; // by endpoint id
+  bool reloading = false;
+};
+
+using notifier_pointer = notifier_actor::stateful_pointer<notifier_state>;
+
+void reload_endpoints(notifier_pointer self);
+
+void schedule_forget(notifier_pointer self) {
+  if (!self->state.forget_scheduled) {
+    self->state.forget_scheduled = true;
+    self->delayed_send(self, forget_delay, forget_atom::value);
+  }
+}
+
+/// Fans the logged rows out to their endpoints in one transaction, then wakes the deliverers
+/// that got messages. A lost transaction only means a sweep delivers those rows again.
+void forget_delivered(notifier_pointer self) {
+  auto& st = self->state;
+  st.forget_scheduled = false;
+  if (st.confirmations_to_forget.empty() && st.notifications_to_forget.empty())
     return;
-  failed_total().inc(report.failed.size());
-  log::warn("notify.webhook_failed", {{"count", static_cast<std::int64_t>(report.failed.size())},
-                                      {"error", report.last_error}});
-  store(self, "notify.postpone_failed",
-        [ids = std::move(report.failed),
-         delay = retry_backoff(self->state.options.retry_max, report.max_attempts),
-         reason = report.last_error](persistence::tx& t) {
-          persistence::notifications::postpone(t, ids, delay, reason);
-        });
+  auto job = make_tx_job<std::vector<std::int64_t>>(
+      clock::now() + store_timeout,
+      [confirmations = std::move(st.confirmations_to_forget),
+       notifications = std::move(st.notifications_to_forget)](persistence::tx& t) {
+        auto endpoints = hooks::fan_out_confirmations(t, confirmations);
+        auto more = hooks::fan_out_notifications(t, notifications);
+        endpoints.insert(endpoints.end(), more.begin(), more.end());
+        return endpoints;
+      });
+  st.confirmations_to_forget.clear();
+  st.notifications_to_forget.clear();
+  ask_db<std::vector<std::int64_t>>(
+      self, st.db_pool, std::move(job), [self](domain::result<std::vector<std::int64_t>> r) {
+        if (!r.ok()) {
+          log::warn("notify.fan_out_failed");
+          return;
+        }
+        for (auto id : std::set<std::int64_t>(r->begin(), r->end())) {
+          auto it = self->state.deliverers.find(id);
+          if (it != self->state.deliverers.end())
+            self->send(it->second, wake_atom::value);
+          else
+            reload_endpoints(self); // created on another node since the last reload
+        }
+      });
+}
+
+void deliver(notifier_pointer self, confirmation_list& list) {
+  auto& st = self->state;
+  for (const auto& c : list.items) {
+    log_confirmation(c);
+    st.confirmations_to_forget.push_back(c.purchase_id);
+  }
+  delivered_total().inc(list.items.size());
+  schedule_forget(self);
 }
 
 void deliver(notifier_pointer self, notification_list& list) {
   auto& st = self->state;
-  for (const auto& n : list.items)
+  for (const auto& n : list.items) {
     log_notification(n);
-  if (!st.poster) {
-    post_report report;
-    for (const auto& n : list.items)
-      report.ok.push_back(n.id);
-    on_notifications_posted(self, report);
-    return;
+    st.notifications_to_forget.push_back(n.id);
   }
-  const auto timeout = st.options.webhook_timeout * static_cast<int>(list.items.size() + 1);
-  self->request(st.poster, timeout, post_atom::value, std::move(list))
-      .then([self](post_report& report) { on_notifications_posted(self, report); },
-            [](caf::error&) { log::warn("notify.webhook_timeout"); });
+  delivered_total().inc(list.items.size());
+  schedule_forget(self);
 }
 
-void sweep_notifications(notifier_pointer self) {
-  auto job = make_tx_job<std::vector<domain::notification>>(
-      clock::now() + self->state.options.sweep_interval, [](persistence::tx& t) {
-        return persistence::notifications::claim_due(t, sweep_batch, claim_lease);
-      });
-  ask_db<std::vector<domain::notification>>(
-      self, self->state.db_pool, std::move(job),
-      [self](domain::result<std::vector<domain::notification>> rows) {
-        if (!rows.ok() || rows->empty())
-          return;
-        notification_list list{std::move(*rows)};
-        deliver(self, list);
-      });
+template <class Row, class List, class Claim>
+void sweep_outbox(notifier_pointer self, Claim claim_due, bool follow_up) {
+  auto job = make_tx_job<std::vector<Row>>(
+      clock::now() + self->state.options.sweep_interval,
+      [claim_due](persistence::tx& t) { return claim_due(t, sweep_batch, claim_lease); });
+  ask_db<std::vector<Row>>(self, self->state.db_pool, std::move(job),
+                           [self, follow_up](domain::result<std::vector<Row>> rows) {
+                             if (!rows.ok() || rows->empty())
+                               return;
+                             const bool more =
+                                 rows->size() == static_cast<std::size_t>(sweep_batch);
+                             List list{std::move(*rows)};
+                             deliver(self, list);
+                             if (more && follow_up)
+                               self->send(self, sweep_atom::value);
+                           });
 }
 
 void sweep(notifier_pointer self) {
-  auto job = make_tx_job<std::vector<domain::confirmation>>(
-      clock::now() + self->state.options.sweep_interval, [](persistence::tx& t) {
-        return persistence::confirmations::claim_due(t, sweep_batch, claim_lease);
+  sweep_outbox<domain::confirmation, confirmation_list>(
+      self,
+      [](persistence::tx& t, int limit, std::chrono::milliseconds lease) {
+        return persistence::confirmations::claim_due(t, limit, lease);
+      },
+      true);
+}
+
+void sweep_notifications(notifier_pointer self) {
+  sweep_outbox<domain::notification, notification_list>(
+      self,
+      [](persistence::tx& t, int limit, std::chrono::milliseconds lease) {
+        return persistence::notifications::claim_due(t, limit, lease);
+      },
+      false);
+}
+
+/// Starts a deliverer for each enabled endpoint that has none, stops those of endpoints gone.
+void apply_endpoints(notifier_pointer self, std::vector<webhook_target>& targets) {
+  auto& st = self->state;
+  std::set<std::int64_t> wanted;
+  for (auto& t : targets) {
+    wanted.insert(t.id);
+    auto& d = st.deliverers[t.id];
+    if (!d) {
+      d = spawn_deliverer(self->system(), st.db_pool, std::move(t), st.options.delivery);
+      self->monitor(d);
+    }
+  }
+  for (auto it = st.deliverers.begin(); it != st.deliverers.end();) {
+    if (wanted.count(it->first)) {
+      ++it;
+      continue;
+    }
+    self->send_exit(it->second, caf::exit_reason::user_shutdown);
+    it = st.deliverers.erase(it);
+  }
+}
+
+void reload_endpoints(notifier_pointer self) {
+  auto& st = self->state;
+  if (st.reloading)
+    return;
+  st.reloading = true;
+  auto job = make_tx_job<std::vector<webhook_target>>(
+      clock::now() + store_timeout, [sealer = st.sealer](persistence::tx& t) {
+        std::vector<webhook_target> out;
+        for (auto& e : hooks::enabled_endpoints(t)) {
+          auto secret = sealer->open_bytes(e.sealed_secret, security::webhook_secret_ad(e.id));
+          if (!secret) {
+            log::error("webhook.secret_unreadable", {{"webhook_id", e.id}});
+            continue; // sealed under another tickets.key-secret: signing would be forgery
+          }
+          out.push_back({e.id, std::move(e.url), std::move(*secret)});
+        }
+        return out;
       });
-  ask_db<std::vector<domain::confirmation>>(
-      self, self->state.db_pool, std::move(job),
-      [self](domain::result<std::vector<domain::confirmation>> rows) {
-        if (!rows.ok() || rows->empty())
-          return;
-        const bool more = rows->size() == static_cast<std::size_t>(sweep_batch);
-        confirmation_list list{std::move(*rows)};
-        deliver(self, list);
-        if (more)
-          self->send(self, sweep_atom::value);
+  ask_db<std::vector<webhook_target>>(self, st.db_pool, std::move(job),
+                                      [self](domain::result<std::vector<webhook_target>> r) {
+                                        self->state.reloading = false;
+                                        if (r.ok())
+                                          apply_endpoints(self, *r);
+                                      });
+}
+
+/// Writes notify.webhook-url into the endpoints (or removes it), then loads them all.
+void configure_endpoint(notifier_pointer self) {
+  auto& st = self->state;
+  auto job = make_tx_job<domain::unit>(
+      clock::now() + store_timeout,
+      [url = st.options.webhook_url, secret = st.options.webhook_secret,
+       sealer = st.sealer](persistence::tx& t) {
+        hooks::configure(t, url, [&](std::int64_t id) {
+          return sealer->seal_bytes(secret, security::webhook_secret_ad(id));
+        });
+        return domain::unit{};
       });
+  ask_db<domain::unit>(self, st.db_pool, std::move(job), [self](domain::result<domain::unit> r) {
+    if (!r.ok())
+      log::warn("webhook.configure_failed"); // the tick reloads what there is
+    reload_endpoints(self);
+  });
 }
 
 notifier_actor::behavior_type notifier_behavior(notifier_pointer self, db_pool_actor db_pool,
+                                                std::shared_ptr<const security::key_sealer> sealer,
                                                 notifier_options options) {
   auto& st = self->state;
-  st.options = options;
+  st.options = std::move(options);
   st.db_pool = std::move(db_pool);
-  if (!options.webhook_url.empty()) {
-    st.poster = self->system().spawn<caf::detached>(webhook_poster, options.webhook_url,
-                                                    options.webhook_timeout);
-    self->link_to(st.poster);
-  }
+  st.sealer = std::move(sealer);
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& ds = self->state.deliverers;
+    for (auto it = ds.begin(); it != ds.end(); ++it)
+      if (it->second.address() == msg.source) {
+        ds.erase(it); // stopped by a 410; a re-created endpoint gets a new one at reload
+        return;
+      }
+  });
   self->set_exit_handler([=](caf::exit_msg& msg) {
     forget_delivered(self); // spares a second delivery after restart
+    for (auto& [id, d] : self->state.deliverers)
+      self->send_exit(d, msg.reason);
+    self->state.deliverers.clear();
     self->quit(msg.reason);
   });
+  configure_endpoint(self);
   self->send(self, sweep_atom::value); // deliver what a previous run left behind
   sweep_notifications(self);
-  self->delayed_send(self, options.sweep_interval, sweep_tick_atom::value);
+  self->delayed_send(self, st.options.sweep_interval, sweep_tick_atom::value);
   return {
       [=](notify_atom, confirmation_list& list) { deliver(self, list); },
       [=](notify_atom, notification_list& list) { deliver(self, list); },
+      [=](endpoints_atom) { reload_endpoints(self); },
       [=](forget_atom) { forget_delivered(self); },
       [=](sweep_atom) { sweep(self); },
       [=](sweep_tick_atom) {
         sweep(self);
         sweep_notifications(self);
+        reload_endpoints(self);
         self->delayed_send(self, self->state.options.sweep_interval, sweep_tick_atom::value);
       },
   };
@@ -323,14 +305,10 @@ notifier_actor::behavior_type notifier_behavior(notifier_pointer self, db_pool_a
 
 } // namespace
 
-std::chrono::milliseconds retry_backoff(std::chrono::milliseconds retry_max, int attempts) {
-  auto delay = std::chrono::milliseconds{1000LL << std::min(std::max(attempts, 0), 16)};
-  return std::min(delay, retry_max);
-}
-
 notifier_actor spawn_notifier(caf::actor_system& sys, db_pool_actor db_pool,
+                              std::shared_ptr<const security::key_sealer> sealer,
                               const notifier_options& options) {
-  return sys.spawn(notifier_behavior, std::move(db_pool), options);
+  return sys.spawn(notifier_behavior, std::move(db_pool), std::move(sealer), options);
 }
 
 } // namespace eventhub::actors

@@ -1,12 +1,17 @@
-// The notifier: delivers purchase confirmations and lifecycle notifications (hold.expired) from
-// their outboxes, at least once.
+// The notifier: delivers every notification of the outboxes (purchase confirmations, and the
+// lifecycle notifications: purchase.cancelled, hold.expired, waitlist.offered,
+// ticket.checked_in) at least once: a log line each, then, in the transaction that deletes the
+// outbox row, one webhook message per endpoint that wants the type (the fan-out). Each enabled
+// endpoint has a deliverer (webhook_deliverer.hpp) that POSTs its messages.
 //
 // Protocol (notifier_actor):
 //   (notify_atom, confirmation_list)   deliver these confirmations now (sent after a commit)
 //   (notify_atom, notification_list)   deliver these notifications now (sent after a commit)
-// It also sweeps the outbox for rows left undelivered (crash, webhook down) every sweep
-// interval, starting at once. Internal: sweep_atom (sweep again now: the last one was full),
-// sweep_tick_atom (the sweep timer), forget_atom (delete delivered rows, batched).
+//   (endpoints_atom)                   the endpoints changed (POST/DELETE /api/webhooks): reload
+// It also sweeps the outboxes for rows left undelivered (crash, database down) and reloads the
+// endpoints (other nodes' changes) every sweep interval, starting at once. Internal: sweep_atom
+// (sweep again now: the last one was full), sweep_tick_atom (the sweep timer), forget_atom (fan
+// delivered rows out, batched).
 #pragma once
 
 #include "actors/atoms.hpp"
@@ -19,8 +24,12 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
-#include <chrono>
+#include <memory>
 #include <vector>
+
+namespace eventhub::security {
+class key_sealer;
+}
 
 namespace eventhub::actors {
 
@@ -37,14 +46,12 @@ using confirmation_sink = caf::typed_actor<caf::reacts_to<notify_atom, confirmat
                                            caf::reacts_to<notify_atom, notification_list>>;
 
 using notifier_actor =
-    confirmation_sink::extend<caf::reacts_to<sweep_atom>, caf::reacts_to<sweep_tick_atom>,
-                              caf::reacts_to<forget_atom>>;
+    confirmation_sink::extend<caf::reacts_to<endpoints_atom>, caf::reacts_to<sweep_atom>,
+                              caf::reacts_to<sweep_tick_atom>, caf::reacts_to<forget_atom>>;
 
-/// The delay before the next attempt of a delivery that failed `attempts` times: doubling from
-/// 1 s, capped at `retry_max`.
-std::chrono::milliseconds retry_backoff(std::chrono::milliseconds retry_max, int attempts);
-
+/// `sealer` opens the endpoints' secrets (and seals the configured one's).
 notifier_actor spawn_notifier(caf::actor_system& sys, db_pool_actor db_pool,
+                              std::shared_ptr<const security::key_sealer> sealer,
                               const notifier_options& options);
 
 } // namespace eventhub::actors

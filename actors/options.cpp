@@ -1,8 +1,11 @@
 // Settings to component options, one named assignment per option.
 #include "actors/options.hpp"
 
+#include "security/webhook_signing.hpp"
+
 #include <algorithm>
 #include <memory>
+#include <stdexcept>
 
 namespace eventhub::actors {
 namespace {
@@ -48,8 +51,21 @@ listing_cache_options listing_cache_from(const config::settings& s) {
 notifier_options notifier_from(const config::settings& s) {
   notifier_options o;
   o.webhook_url = s.notify_webhook_url;
+  if (!s.notify_webhook_url.empty()) {
+    auto secret = security::parse_webhook_secret(s.notify_webhook_secret);
+    if (!secret)
+      throw std::invalid_argument(
+          "notify.webhook-secret must be whsec_ followed by base64 of at least 24 bytes");
+    o.webhook_secret = std::move(*secret);
+  }
   o.sweep_interval = s.notify_sweep_interval;
-  o.retry_max = s.notify_retry_max;
+  auto& d = o.delivery;
+  d.timeout = s.notify_timeout;
+  d.retry_schedule = s.notify_retry_schedule;
+  d.allow_private_targets = s.notify_allow_private_targets;
+  d.concurrency = s.notify_endpoint_concurrency;
+  d.queue = s.notify_endpoint_queue;
+  d.sweep_interval = s.notify_sweep_interval;
   return o;
 }
 

@@ -50,11 +50,21 @@ struct listing_cache_options {
   std::size_t max_queued_fills = 256; // distinct keys waiting; a miss beyond them answers 503
 };
 
-struct notifier_options {
-  std::string webhook_url; // empty: log line only
+/// How each endpoint's deliverer works (notify.*).
+struct delivery_options {
+  milliseconds timeout{15000};
+  std::vector<milliseconds> retry_schedule{milliseconds{5000}};
+  bool allow_private_targets = false;
+  int concurrency = 4; // attempts in flight per endpoint
+  int queue = 1000;    // messages held in memory per endpoint
   milliseconds sweep_interval{5000};
-  milliseconds retry_max{60000};
-  milliseconds webhook_timeout{5000};
+};
+
+struct notifier_options {
+  std::string webhook_url;    // the configured endpoint; empty: none
+  std::string webhook_secret; // its secret's bytes
+  milliseconds sweep_interval{5000};
+  delivery_options delivery;
 };
 
 struct cluster_options {

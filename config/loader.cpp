@@ -150,6 +150,12 @@ std::optional<config_error> validate(const settings& s) {
     return config_error{"admin.password", "must be 8..128 characters"};
   if (!s.admin_email.empty() && s.admin_email.find('@') == std::string::npos)
     return config_error{"admin.email", "must be an email address"};
+  if (!s.notify_webhook_url.empty() && s.notify_webhook_secret.empty())
+    return config_error{"notify.webhook-secret", "is required when notify.webhook-url is set"};
+  if (!s.notify_webhook_secret.empty() &&
+      (s.notify_webhook_secret.rfind("whsec_", 0) != 0 || s.notify_webhook_secret.size() < 6 + 32))
+    return config_error{"notify.webhook-secret",
+                        "must be whsec_ followed by base64 of at least 24 random bytes"};
   if (!s.cluster_seeds.empty() && s.cluster_port == 0)
     return config_error{"cluster.port",
                         "must be set when cluster.seeds is (members reach each other on it)"};

@@ -126,6 +126,28 @@ std::optional<std::string> apply_seeds(settings& s, const std::string& v) {
   return std::nullopt;
 }
 
+std::optional<std::string> apply_retry_schedule(settings& s, const std::string& v) {
+  std::vector<milliseconds> schedule;
+  std::size_t start = 0;
+  while (start <= v.size()) {
+    auto comma = v.find(',', start);
+    auto item = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    item.erase(std::remove_if(item.begin(), item.end(), ::isspace), item.end());
+    auto d = parse_duration(item);
+    if (!d || *d < milliseconds{10} || *d > milliseconds{7LL * 24 * 3600 * 1000})
+      return "must be a comma-separated list of durations like 5s,5m,2h, each 10ms..7d (got " +
+             quoted(item) + ")";
+    schedule.push_back(*d);
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  if (schedule.empty() || schedule.size() > 20)
+    return "must list 1..20 durations";
+  s.notify_retry_schedule = std::move(schedule);
+  return std::nullopt;
+}
+
 std::optional<std::string> apply_networks(settings& s, const std::string& v) {
   std::vector<network> out;
   std::size_t start = 0;
@@ -301,19 +323,36 @@ std::vector<option> make_options() {
        false, duration(&S::health_cache_ttl, milliseconds{0}, milliseconds{60000})},
 
       {"notify.webhook-url", "",
-       "If set, each purchase confirmation is POSTed here, at least once: "
-       "`{\"type\":\"purchase.confirmed\",\"purchaseId\",\"eventId\",\"participantId\","
-       "\"quantity\",\"requestId\"}` with `Idempotency-Key: confirmation-<purchaseId>`, so a "
-       "receiver can drop repeats; each expired hold likewise as `{\"type\":\"hold.expired\","
-       "\"holdId\",\"eventId\",\"participantId\",\"quantity\"}` with `Idempotency-Key: "
-       "notification-<n>`; cancellations (`purchase.cancelled`), waitlist offers "
-       "(`waitlist.offered`, with `entryId`, `holdId` and `expiresAt`) and check-ins "
-       "(`ticket.checked_in`, with `ticketId`, `purchaseId` and `checkedInAt`) the same way.",
+       "An endpoint kept in configuration: gets every notification type, signed with "
+       "notify.webhook-secret, like the endpoints of POST /api/webhooks (docs/api.md, "
+       "\"Webhooks\"). Rewritten (and enabled again) at every start; removed when unset.",
        false, url(&S::notify_webhook_url, {"http", "https"})},
-      {"notify.sweep-interval", "5s", "How often undelivered confirmations are looked for.", false,
-       duration(&S::notify_sweep_interval, milliseconds{50}, day)},
-      {"notify.retry-max", "60s", "Longest pause between webhook retries (backoff doubles).", false,
-       duration(&S::notify_retry_max, milliseconds{10}, day)},
+      {"notify.webhook-secret", "",
+       "The configured endpoint's signing secret: `whsec_` + base64 of at least 24 random bytes "
+       "(e.g. `echo whsec_$(openssl rand -base64 32)`). Required with notify.webhook-url.",
+       true, text(&S::notify_webhook_secret, 200)},
+      {"notify.sweep-interval", "5s",
+       "How often undelivered outbox rows, and each endpoint's due messages, are looked for.",
+       false, duration(&S::notify_sweep_interval, milliseconds{50}, day)},
+      {"notify.timeout", "15s",
+       "A webhook attempt without a complete answer within this is a time-out (then retried).",
+       false, duration(&S::notify_timeout, milliseconds{100}, milliseconds{300000})},
+      {"notify.retry-schedule", "5s,5m,30m,2h,5h,10h,10h",
+       "Pauses before each retry of a failed webhook attempt (±10 % jitter; a longer "
+       "Retry-After is honoured); after the last one the message is failed.",
+       false, apply_retry_schedule},
+      {"notify.allow-private-targets", "false",
+       "Allow webhook URLs whose host resolves to a loopback, private, link-local or multicast "
+       "address (true for receivers on the same host or network).",
+       false, choice(&S::notify_allow_private_targets, {{"false", false}, {"true", true}})},
+      {"notify.endpoint-concurrency", "4",
+       "Webhook attempts in flight per endpoint and node: a slow endpoint holds at most this "
+       "many of its own connections, never the others'.",
+       false, integer(&S::notify_endpoint_concurrency, 1, 64)},
+      {"notify.endpoint-queue", "1000",
+       "Messages each endpoint's deliverer holds in memory per node; the rest wait in "
+       "PostgreSQL (webhook_messages).",
+       false, integer(&S::notify_endpoint_queue, 1, 100000)},
 
       {"notify.redelivery-delay", "10s",
        "Confirmations not marked delivered this long after their "

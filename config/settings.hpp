@@ -77,8 +77,16 @@ struct settings {
 
   // notifier
   std::string notify_webhook_url;
+  std::string notify_webhook_secret; // whsec_…: required with the url
   milliseconds notify_sweep_interval{5000};
-  milliseconds notify_retry_max{60000};
+  milliseconds notify_timeout{15000};
+  std::vector<milliseconds> notify_retry_schedule{std::chrono::seconds{5},  std::chrono::minutes{5},
+                                                  std::chrono::minutes{30}, std::chrono::hours{2},
+                                                  std::chrono::hours{5},    std::chrono::hours{10},
+                                                  std::chrono::hours{10}};
+  bool notify_allow_private_targets = false;
+  int notify_endpoint_concurrency = 4;
+  int notify_endpoint_queue = 1000;
   milliseconds notify_redelivery_delay{10000};
 
   // actors and cluster

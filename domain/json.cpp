@@ -216,83 +216,61 @@ void write_json(json_writer& w, const health_report& r) {
   w.EndObject();
 }
 
-std::string webhook_json(const confirmation& c) {
+std::string compact_json(const std::string& text) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
+  if (doc.HasParseError())
+    return text;
   rapidjson::StringBuffer buffer;
   json_writer w(buffer);
-  w.StartObject();
-  w.Key("type");
-  w.String("purchase.confirmed");
-  w.Key("purchaseId");
-  w.Int64(c.purchase_id);
-  w.Key("eventId");
-  w.Int64(c.event_id);
-  w.Key("participantId");
-  w.Int64(c.participant_id);
-  w.Key("quantity");
-  w.Int(c.quantity);
-  w.Key("requestId");
-  w.String(c.request_id);
-  w.EndObject();
+  doc.Accept(w);
   return {buffer.GetString(), buffer.GetSize()};
 }
 
-namespace {
-
-std::string check_in_webhook_json(const notification& n) {
-  rapidjson::StringBuffer buffer;
-  json_writer w(buffer);
+void write_json(json_writer& w, const webhook_endpoint& e) {
   w.StartObject();
-  w.Key("type");
-  w.String(n.type);
-  w.Key("ticketId");
-  w.Int64(n.subject_id);
-  w.Key("eventId");
-  w.Int64(n.event_id);
-  w.Key("purchaseId");
-  w.Int64(n.purchase_id);
-  w.Key("participantId");
-  w.Int64(n.participant_id);
-  w.Key("checkedInAt");
-  write_optional_time(w, n.checked_in_at);
+  w.Key("id");
+  w.Int64(e.id);
+  w.Key("url");
+  w.String(e.url);
+  w.Key("eventTypes");
+  w.StartArray();
+  for (const auto& t : e.event_types)
+    w.String(t);
+  w.EndArray();
+  w.Key("enabled");
+  w.Bool(e.enabled);
+  w.Key("createdAt");
+  write_time(w, e.created_at);
+  if (e.secret) {
+    w.Key("secret");
+    w.String(*e.secret);
+  }
   w.EndObject();
-  return {buffer.GetString(), buffer.GetSize()};
 }
 
-} // namespace
-
-std::string webhook_json(const notification& n) {
-  if (n.is_check_in())
-    return check_in_webhook_json(n);
-  rapidjson::StringBuffer buffer;
-  json_writer w(buffer);
+void write_json(json_writer& w, const delivery_attempt& a) {
   w.StartObject();
+  w.Key("webhookId");
+  w.Int64(a.webhook_id);
+  w.Key("messageId");
+  w.String(a.message_id);
   w.Key("type");
-  w.String(n.type);
-  w.Key(n.is_hold() ? "holdId" : n.is_offer() ? "entryId" : "purchaseId");
-  w.Int64(n.subject_id);
-  if (n.is_offer()) {
-    w.Key("holdId");
-    w.Int64(n.hold_id);
-  }
-  w.Key("eventId");
-  w.Int64(n.event_id);
-  w.Key("participantId");
-  w.Int64(n.participant_id);
-  w.Key("quantity");
-  w.Int(n.quantity);
-  if (n.is_offer()) {
-    w.Key("expiresAt");
-    write_time(w, n.expires_at.value_or(timestamp{}));
-  } else if (!n.is_hold()) {
-    w.Key("refundedCents");
-    w.Int64(n.refunded_cents);
-    w.Key("currency");
-    w.String(n.currency);
-    w.Key("requestId");
-    w.String(n.request_id);
-  }
+  w.String(a.type);
+  w.Key("attempt");
+  w.Int(a.attempt);
+  w.Key("outcome");
+  w.String(a.outcome);
+  w.Key("responseStatus");
+  if (a.response_status)
+    w.Int(*a.response_status);
+  else
+    w.Null();
+  w.Key("durationMs");
+  w.Int64(a.duration_ms);
+  w.Key("attemptedAt");
+  write_time(w, a.attempted_at);
   w.EndObject();
-  return {buffer.GetString(), buffer.GetSize()};
 }
 
 void write_json(json_writer& w, const hold& h) {

@@ -1,6 +1,6 @@
 // The project's only door to rapidjson: one RAPIDJSON_ASSERT for every translation unit,
 // and compact JSON writers for every JSON shape the service writes: HTTP answers, the listing
-// cache's pages, the confirmation webhook.
+// cache's pages. (Webhook bodies are built by the fan-out statement: queries/webhook_queries.hpp.)
 #pragma once
 
 #if defined(RAPIDJSON_RAPIDJSON_H_)
@@ -30,6 +30,7 @@ struct json_assertion : std::logic_error {
 
 #include "domain/model.hpp"
 #include "domain/tickets.hpp"
+#include "domain/webhooks.hpp"
 
 #include <string>
 
@@ -50,12 +51,19 @@ void write_json(json_writer& w, const ticket& t);
 void write_json(json_writer& w, const std::vector<ticket>& tickets); // a JSON array
 void write_json(json_writer& w, const checkin_key& k);
 void write_json(json_writer& w, const checkin_stats& s);
+void write_json(json_writer& w, const webhook_endpoint& e); // secret only when set
+void write_json(json_writer& w, const delivery_attempt& a);
 void write_time(json_writer& w, timestamp t);
 
 /// A single check-in's answer: {ticket, checkedInAt, scanId}.
 std::string checkin_json(const scan_outcome& o);
 /// A batch's answer: {results: [{scanId, result, ticketId, checkedInAt}]} in request order.
 std::string scan_results_json(const std::vector<scan_outcome>& outcomes);
+
+/// `text` rewritten without insignificant whitespace (a webhook body as PostgreSQL's
+/// json_build_object wrote it); the same input always gives the same bytes. Unparsable text is
+/// returned as it is.
+std::string compact_json(const std::string& text);
 
 template <class T> void write_json(json_writer& w, const page<T>& p) {
   w.StartObject();
@@ -81,11 +89,5 @@ template <class T> std::string to_json(const T& value) {
   write_json(w, value);
   return {buffer.GetString(), buffer.GetSize()};
 }
-
-/// The body POSTed to notify.webhook-url for a confirmed purchase (docs/configuration.md).
-std::string webhook_json(const confirmation& c);
-// hold.expired {type, holdId, eventId, participantId, quantity}; purchase.cancelled adds refund
-// figures; waitlist.offered {type, entryId, holdId, eventId, participantId, quantity, expiresAt}.
-std::string webhook_json(const notification& n);
 
 } // namespace eventhub::domain

@@ -8,6 +8,7 @@
 #include "domain/model.hpp"
 #include "domain/result.hpp"
 #include "domain/tickets.hpp"
+#include "domain/webhooks.hpp"
 
 #include <optional>
 
@@ -114,6 +115,19 @@ class ticket_service {
   virtual void checkin_stats(std::int64_t event_id, reply<domain::checkin_stats> done) = 0;
 };
 
+class webhook_service {
+ public:
+  virtual ~webhook_service() = default;
+  /// unprocessable (naming url) for a target the SSRF guard refuses.
+  virtual void create_webhook(webhook_draft draft, reply<webhook_endpoint> done) = 0;
+  virtual void list_webhooks(page_request paging, reply<page<webhook_endpoint>> done) = 0;
+  virtual void find_webhook(std::int64_t id, reply<webhook_endpoint> done) = 0;
+  /// conflict for the configured endpoint (notify.webhook-url).
+  virtual void delete_webhook(std::int64_t id, reply<unit> done) = 0;
+  virtual void list_deliveries(std::int64_t id, page_request paging,
+                               reply<page<delivery_attempt>> done) = 0;
+};
+
 class operations_service {
  public:
   virtual ~operations_service() = default;
@@ -130,6 +144,7 @@ struct services {
   hold_service& holds;
   waitlist_service& waitlist;
   ticket_service& tickets;
+  webhook_service& webhooks;
   operations_service& operations;
 };
 

@@ -1,6 +1,8 @@
 // Request decoding; see decoders.hpp.
 #include "http/decoders.hpp"
 
+#include "security/outbound_target.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -275,6 +277,27 @@ std::optional<std::vector<domain::scan>> read_scan_batch(validator& v) {
   if (!v.ok())
     return std::nullopt;
   return scans;
+}
+
+std::optional<domain::webhook_draft> read_webhook_draft(validator& v) {
+  auto url = v.text("url", presence::required, {size(1, 2048)});
+  if (url && !security::parse_web_url(*url))
+    v.reject("url", "must be an absolute http or https URL");
+  std::vector<std::string> known(domain::webhook_event_types.begin(),
+                                 domain::webhook_event_types.end());
+  auto types = v.texts("eventTypes", presence::optional, 1, known.size(), {one_of(known)});
+  if (types) {
+    std::sort(types->begin(), types->end());
+    if (std::adjacent_find(types->begin(), types->end()) != types->end())
+      v.reject("eventTypes", "must not repeat a type");
+  }
+  if (!v.ok() || !url)
+    return std::nullopt;
+  domain::webhook_draft draft{*url, {}};
+  for (const auto& type : known) // the contract's order, whatever the request's
+    if (!types || std::binary_search(types->begin(), types->end(), type))
+      draft.event_types.push_back(type);
+  return draft;
 }
 
 std::variant<std::optional<std::string>, domain::error>

@@ -6,6 +6,7 @@
 #include "domain/commands.hpp"
 #include "domain/error.hpp"
 #include "domain/tickets.hpp"
+#include "domain/webhooks.hpp"
 #include "http/validation.hpp"
 
 #include <optional>
@@ -45,6 +46,11 @@ inline constexpr std::size_t max_batch_scans = 1000;
 /// POST /api/events/{id}/checkins/batch: {scans: [{code, scanId, scannedAt}]}, 1..1000 scans,
 /// each field required.
 std::optional<std::vector<domain::scan>> read_scan_batch(validator& v);
+
+/// POST /api/webhooks: {url, eventTypes?}: url an absolute http(s) URL of at most 2048
+/// characters (whether its host may be reached is the SSRF guard's question), eventTypes 1..5
+/// distinct known types (default all).
+std::optional<domain::webhook_draft> read_webhook_draft(validator& v);
 
 /// `page` and `size` (defaults 0 and 20, never clamped); each bad one adds to `errors`.
 domain::page_request read_paging(const query_params& query,

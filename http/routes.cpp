@@ -79,6 +79,15 @@ std::vector<route> make_routes(const handler_context& ctx) {
        "Create a participant (any role)"},
       {"GET", "/api/participants/{id}", a::admin, h::get_participant(ctx), "One participant"},
 
+      {"POST", "/api/webhooks", a::admin, h::create_webhook(ctx),
+       "Register a webhook endpoint (its signing secret is shown in this answer only)"},
+      {"GET", "/api/webhooks", a::admin, h::list_webhooks(ctx), "List webhook endpoints"},
+      {"GET", "/api/webhooks/{id}", a::admin, h::get_webhook(ctx), "One webhook endpoint"},
+      {"DELETE", "/api/webhooks/{id}", a::admin, h::delete_webhook(ctx),
+       "Delete a webhook endpoint and its undelivered messages"},
+      {"GET", "/api/webhooks/{id}/deliveries", a::admin, h::webhook_deliveries(ctx),
+       "A webhook endpoint's delivery attempts, newest first"},
+
       {"GET", "/actuator/health", a::anyone, h::health(ctx), "Health of the node and its database"},
       {"GET", "/actuator/prometheus", a::anyone, h::prometheus(ctx),
        "Metrics in Prometheus text format"},

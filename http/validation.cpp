@@ -213,6 +213,46 @@ std::optional<bool> validator::boolean(const char* field, presence p) {
   return v->GetBool();
 }
 
+std::optional<std::vector<std::string>> validator::texts(const char* field, presence p,
+                                                         std::size_t min, std::size_t max,
+                                                         std::vector<text_rule> rules) {
+  const auto* v = body_->value(field);
+  if (!v) {
+    if (p == presence::required)
+      reject(field, "must not be null");
+    return std::nullopt;
+  }
+  if (!v->IsArray()) {
+    reject(field, "must be an array");
+    return std::nullopt;
+  }
+  if (v->Size() < min || v->Size() > max) {
+    reject(field, "size must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  bool all_good = true;
+  for (rapidjson::SizeType i = 0; i < v->Size(); ++i) {
+    const auto entry = "entry " + std::to_string(i) + " ";
+    if (!(*v)[i].IsString()) {
+      reject(field, entry + "must be a string");
+      all_good = false;
+      continue;
+    }
+    std::string value((*v)[i].GetString(), (*v)[i].GetStringLength());
+    for (const auto& rule : rules)
+      if (auto message = rule(value)) {
+        reject(field, entry + *message);
+        all_good = false;
+        break;
+      }
+    out.push_back(std::move(value));
+  }
+  if (!all_good)
+    return std::nullopt;
+  return out;
+}
+
 std::optional<std::vector<validator>> validator::objects(const char* field, presence p,
                                                          std::size_t min, std::size_t max) {
   const auto* v = body_->value(field);

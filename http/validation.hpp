@@ -53,6 +53,11 @@ class validator {
   std::optional<std::vector<validator>> objects(const char* field, presence p, std::size_t min,
                                                 std::size_t max);
 
+  /// An array of `min`..`max` strings, each checked by `rules` (violations named `field`, saying
+  /// which entry); nullopt when absent or when any entry is bad.
+  std::optional<std::vector<std::string>> texts(const char* field, presence p, std::size_t min,
+                                                std::size_t max, std::vector<text_rule> rules);
+
   /// Whether the body has `field`, even as null (a PUT's "omitted keeps, null clears").
   bool present(const char* field) const;
 

@@ -33,4 +33,8 @@ std::string text_array(const std::vector<std::optional<std::string>>& values) {
   return out + "}";
 }
 
+std::string bytea_param(pqxx::transaction_base& t, const std::string& bytes) {
+  return t.esc_raw(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+}
+
 } // namespace eventhub::persistence

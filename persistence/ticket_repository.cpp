@@ -8,15 +8,6 @@
 #include <stdexcept>
 
 namespace eventhub::persistence::tickets {
-namespace {
-
-/// A bytea parameter in PostgreSQL's hex format.
-std::string bytea_param(tx& t, const std::string& bytes) {
-  return t.raw().esc_raw(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-}
-
-} // namespace
-
 std::optional<stored_key> key_of(tx& t, std::int64_t event_id) {
   auto rows = t.exec(sql::find_signing_key, event_id);
   if (rows.empty())
@@ -25,8 +16,8 @@ std::optional<stored_key> key_of(tx& t, std::int64_t event_id) {
 }
 
 bool store_key(tx& t, std::int64_t event_id, const stored_key& key) {
-  t.exec(sql::insert_signing_key, event_id, bytea_param(t, key.public_key),
-         bytea_param(t, key.sealed_secret));
+  t.exec(sql::insert_signing_key, event_id, bytea_param(t.raw(), key.public_key),
+         bytea_param(t.raw(), key.sealed_secret));
   return !t.exec(sql::event_exists, event_id).empty();
 }
 

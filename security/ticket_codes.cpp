@@ -49,40 +49,52 @@ key_sealer::~key_sealer() {
   sodium_memzero(key_.data(), key_.size());
 }
 
-std::string key_sealer::seal(const signing_key& key, std::int64_t event_id) const {
-  const auto ad = associated_data(event_id);
-  std::string out(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + crypto_sign_SEEDBYTES +
-                      crypto_aead_xchacha20poly1305_ietf_ABYTES,
-                  '\0');
+std::string key_sealer::seal_bytes(std::string_view plain, std::string_view ad) const {
+  constexpr auto npub = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+  std::string out(npub + plain.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
   auto* nonce = reinterpret_cast<unsigned char*>(out.data());
-  randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  randombytes_buf(nonce, npub);
+  unsigned long long written = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + npub, &written, bytes_of(plain), plain.size(),
+                                             bytes_of(ad), ad.size(), nullptr, nonce, key_.data());
+  return out;
+}
+
+std::optional<std::string> key_sealer::open_bytes(std::string_view sealed,
+                                                  std::string_view ad) const {
+  constexpr auto npub = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+  constexpr auto tag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+  if (sealed.size() < npub + tag)
+    return std::nullopt;
+  std::string plain(sealed.size() - npub - tag, '\0');
+  unsigned long long length = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          reinterpret_cast<unsigned char*>(plain.data()), &length, nullptr, bytes_of(sealed) + npub,
+          sealed.size() - npub, bytes_of(ad), ad.size(), bytes_of(sealed), key_.data()) != 0)
+    return std::nullopt;
+  return plain;
+}
+
+std::string key_sealer::seal(const signing_key& key, std::int64_t event_id) const {
   unsigned char seed[crypto_sign_SEEDBYTES];
   crypto_sign_ed25519_sk_to_seed(seed, bytes_of(key.secret_key));
-  unsigned long long written = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
-                                             &written, seed, sizeof seed, bytes_of(ad), ad.size(),
-                                             nullptr, nonce, key_.data());
+  auto out =
+      seal_bytes({reinterpret_cast<const char*>(seed), sizeof seed}, associated_data(event_id));
   sodium_memzero(seed, sizeof seed);
   return out;
 }
 
 std::optional<signing_key> key_sealer::open(std::string_view sealed, std::int64_t event_id) const {
-  constexpr auto npub = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-  if (sealed.size() != npub + crypto_sign_SEEDBYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES)
-    return std::nullopt;
-  const auto ad = associated_data(event_id);
-  unsigned char seed[crypto_sign_SEEDBYTES];
-  unsigned long long length = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(seed, &length, nullptr, bytes_of(sealed) + npub,
-                                                 sealed.size() - npub, bytes_of(ad), ad.size(),
-                                                 bytes_of(sealed), key_.data()) != 0)
+  auto seed = open_bytes(sealed, associated_data(event_id));
+  if (!seed || seed->size() != crypto_sign_SEEDBYTES)
     return std::nullopt;
   signing_key key;
   key.public_key.resize(crypto_sign_PUBLICKEYBYTES);
   key.secret_key.resize(crypto_sign_SECRETKEYBYTES);
   crypto_sign_seed_keypair(reinterpret_cast<unsigned char*>(key.public_key.data()),
-                           reinterpret_cast<unsigned char*>(key.secret_key.data()), seed);
-  sodium_memzero(seed, sizeof seed);
+                           reinterpret_cast<unsigned char*>(key.secret_key.data()),
+                           bytes_of(*seed));
+  sodium_memzero(seed->data(), seed->size());
   return key;
 }
 

@@ -38,6 +38,11 @@ class key_sealer {
   /// nullopt when `sealed` was not sealed by this key for this event.
   std::optional<signing_key> open(std::string_view sealed, std::int64_t event_id) const;
 
+  /// Any secret (webhook secrets): 24-byte nonce, ciphertext and tag, bound to `ad`.
+  std::string seal_bytes(std::string_view plain, std::string_view ad) const;
+  /// nullopt when `sealed` was not sealed by this key with this `ad`.
+  std::optional<std::string> open_bytes(std::string_view sealed, std::string_view ad) const;
+
  private:
   std::array<unsigned char, 32> key_{};
 };

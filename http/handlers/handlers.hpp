@@ -74,6 +74,13 @@ handler_fn check_in(const handler_context& ctx);
 handler_fn check_in_batch(const handler_context& ctx);
 handler_fn checkin_stats(const handler_context& ctx);
 
+// webhook_handlers.cpp
+handler_fn create_webhook(const handler_context& ctx);
+handler_fn list_webhooks(const handler_context& ctx);
+handler_fn get_webhook(const handler_context& ctx);
+handler_fn delete_webhook(const handler_context& ctx);
+handler_fn webhook_deliveries(const handler_context& ctx);
+
 // ops_handlers.cpp
 handler_fn health(const handler_context& ctx);
 handler_fn prometheus(const handler_context& ctx);

@@ -1,18 +1,40 @@
-// The notifier's retry schedule: doubling from one second, capped at notify.retry-max.
-#include "actors/notifier.hpp"
+// The webhook retry rules: the schedule's pause for each retry with ±10 % jitter, a longer
+// Retry-After honoured (delay-seconds or an HTTP date), failed after the schedule's last pause.
+#include "actors/webhook.hpp"
+#include "actors/webhook_deliverer.hpp"
 
 #include <catch2/catch.hpp>
 
-using eventhub::actors::retry_backoff;
+using eventhub::actors::parse_retry_after;
+using eventhub::actors::retry_delay;
 using std::chrono::milliseconds;
+using std::chrono::seconds;
 
-TEST_CASE("failed deliveries are retried after 1 s, 2 s, 4 s … up to notify.retry-max") {
-  const milliseconds cap{60000};
-  CHECK(retry_backoff(cap, 0) == milliseconds(1000));
-  CHECK(retry_backoff(cap, 1) == milliseconds(2000));
-  CHECK(retry_backoff(cap, 5) == milliseconds(32000));
-  CHECK(retry_backoff(cap, 6) == cap);
-  CHECK(retry_backoff(cap, 1000) == cap);
-  CHECK(retry_backoff(milliseconds(1500), 3) == milliseconds(1500));
-  CHECK(retry_backoff(cap, -3) == milliseconds(1000));
+TEST_CASE("each retry waits its step of the schedule, jittered by at most 10 %") {
+  const std::vector<milliseconds> schedule{milliseconds{5000}, milliseconds{300000}};
+  CHECK(retry_delay(schedule, 1, 0.5, std::nullopt) == milliseconds{5000});
+  CHECK(retry_delay(schedule, 1, 0.0, std::nullopt) == milliseconds{4500});
+  CHECK(retry_delay(schedule, 1, 0.999999, std::nullopt) == milliseconds{5499});
+  CHECK(retry_delay(schedule, 2, 0.5, std::nullopt) == milliseconds{300000});
+}
+
+TEST_CASE("after the schedule's last step a message is failed, not retried") {
+  const std::vector<milliseconds> schedule{milliseconds{200}, milliseconds{200}};
+  CHECK(retry_delay(schedule, 3, 0.5, std::nullopt) == std::nullopt);
+  CHECK(retry_delay(schedule, 0, 0.5, std::nullopt) == std::nullopt);
+}
+
+TEST_CASE("a Retry-After longer than the step is honoured, a shorter one changes nothing") {
+  const std::vector<milliseconds> schedule{milliseconds{5000}};
+  CHECK(retry_delay(schedule, 1, 0.5, seconds{60}) == milliseconds{60000});
+  CHECK(retry_delay(schedule, 1, 0.5, seconds{1}) == milliseconds{5000});
+  CHECK(retry_delay(schedule, 1, 0.5, seconds{365 * 86400}) == milliseconds{24 * 3600 * 1000});
+}
+
+TEST_CASE("Retry-After is delay-seconds or an HTTP date") {
+  CHECK(parse_retry_after("120", 1000) == seconds{120});
+  CHECK(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412470) == seconds{10});
+  CHECK(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412490) == seconds{0});
+  CHECK(parse_retry_after("-5", 0) == std::nullopt);
+  CHECK(parse_retry_after("soon", 0) == std::nullopt);
 }

@@ -26,7 +26,12 @@ config::settings distinct_settings() {
   s.listing_max_queued_reads = 1010;
   s.notify_webhook_url = "http://hooks.example/x";
   s.notify_sweep_interval = milliseconds{1011};
-  s.notify_retry_max = milliseconds{1012};
+  s.notify_webhook_secret = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="; // 32 bytes
+  s.notify_timeout = milliseconds{1012};
+  s.notify_retry_schedule = {milliseconds{1017}, milliseconds{1018}};
+  s.notify_allow_private_targets = true;
+  s.notify_endpoint_concurrency = 7;
+  s.notify_endpoint_queue = 1019;
   s.cluster_host = "10.1.2.3";
   s.cluster_port = 1013;
   s.cluster_bind = "10.1.2.4";
@@ -83,7 +88,13 @@ TEST_CASE("each component's options come from the settings of the same name") {
 
   CHECK(o.notifier.webhook_url == s.notify_webhook_url);
   CHECK(o.notifier.sweep_interval == s.notify_sweep_interval);
-  CHECK(o.notifier.retry_max == s.notify_retry_max);
+  CHECK(o.notifier.webhook_secret == "0123456789abcdef0123456789abcdef");
+  CHECK(o.notifier.delivery.timeout == s.notify_timeout);
+  CHECK(o.notifier.delivery.retry_schedule == s.notify_retry_schedule);
+  CHECK(o.notifier.delivery.allow_private_targets);
+  CHECK(o.notifier.delivery.concurrency == 7);
+  CHECK(o.notifier.delivery.queue == 1019);
+  CHECK(o.notifier.delivery.sweep_interval == s.notify_sweep_interval);
 
   CHECK(o.cluster.enabled);
   CHECK(o.cluster.host == s.cluster_host);

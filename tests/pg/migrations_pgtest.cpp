@@ -1,5 +1,6 @@
 // Migrations against a real PostgreSQL: once, idempotent, concurrent, checksum refusal.
 #include "persistence/migrator.hpp"
+#include "persistence/webhook_repository.hpp"
 #include "tests/support/pg_fixture.hpp"
 
 #include <catch2/catch.hpp>
@@ -499,4 +500,41 @@ SCENARIO("V8's deferred trigger refuses, at commit, cancelled figures without th
                     pqxx::check_violation);
   }
   CHECK(db.scalar("SELECT cancelled_quantity FROM purchases WHERE id = 1") == 1);
+}
+
+SCENARIO("V9 on V8 data: the outboxes' undelivered rows fan out to endpoints made afterwards") {
+  testing::pg_database db;
+  seed_v7(db);
+  auto files = embedded_migrations();
+  {
+    pqxx::connection c(db.conninfo());
+    migrate(c, load_migrations({files.begin(), files.begin() + 8})); // V8
+  }
+  db.exec("INSERT INTO pending_confirmations (purchase_id, event_id, participant_id, quantity, "
+          "request_id) VALUES (1, 1, 1, 3, 'req-1')");
+  pqxx::connection c(db.conninfo());
+  auto report = migrate(c, load_migrations({files.begin(), files.begin() + 9})); // V9
+  REQUIRE(report.applied == 1);
+  CHECK(report.schema_version == 9);
+  CHECK(db.scalar("SELECT count(*) FROM webhook_endpoints") == 0);
+  // An endpoint registered after the upgrade gets what the outboxes still hold.
+  db.exec("INSERT INTO webhook_endpoints (url, event_types, sealed_secret) VALUES "
+          "('https://hooks.example/a', ARRAY['purchase.confirmed', 'purchase.cancelled'], "
+          "'\\x00'::bytea)");
+  persistence::session s{db.options()};
+  s.transact([](persistence::tx& t) {
+    CHECK(persistence::webhooks::fan_out_confirmations(t, {1}) == std::vector<std::int64_t>{1});
+    CHECK(persistence::webhooks::fan_out_notifications(t, {1}) == std::vector<std::int64_t>{1});
+  });
+  CHECK(db.text("SELECT body::json -> 'data' ->> 'totalCents' FROM webhook_messages WHERE "
+                "source = 'confirmation-1'") == "4500");
+  CHECK(db.text("SELECT (body::json -> 'data' -> 'purchaseId')::text || ' ' || (body::json -> "
+                "'data' -> 'refundedCents')::text FROM webhook_messages WHERE "
+                "source = 'notification-1'") == "2 null"); // V6's rows kept no refund figures
+  CHECK(db.scalar("SELECT count(*) FROM pending_confirmations") +
+            db.scalar("SELECT count(*) FROM pending_notifications") ==
+        0);
+  // The constraint keeps unknown types out.
+  CHECK_THROWS(db.exec("INSERT INTO webhook_endpoints (url, event_types, sealed_secret) VALUES "
+                       "('https://x.example', ARRAY['purchase.refunded'], '\\x00'::bytea)"));
 }

@@ -4,6 +4,7 @@
 #include "persistence/event_repository.hpp"
 #include "persistence/participant_repository.hpp"
 #include "persistence/purchase_repository.hpp"
+#include "persistence/webhook_repository.hpp"
 #include "tests/support/pg_fixture.hpp"
 
 #include <catch2/catch.hpp>
@@ -69,7 +70,7 @@ SCENARIO("a batch sells what is left, in order, and writes one outbox row per pu
             "WHERE c.request_id = 'req-0' AND p.quantity = 2") == 1);
 }
 
-SCENARIO("the outbox: due rows are claimed once, delivered ones deleted, failed ones put off") {
+SCENARIO("the outbox: due rows are claimed once, delivered ones deleted") {
   fixture f(5);
   auto out = f.commit({f.buy(0, 1), f.buy(1, 1), f.buy(2, 1)}, milliseconds{0});
   REQUIRE(out.confirmations.size() == 3);
@@ -84,18 +85,10 @@ SCENARIO("the outbox: due rows are claimed once, delivered ones deleted, failed 
   CHECK(claim().empty()); // leased to the first sweeper
 
   std::vector<std::int64_t> delivered{claimed[0].purchase_id, claimed[1].purchase_id};
-  f.s.transact([&](tx& t) { confirmations::forget_delivered(t, delivered); });
+  f.s.transact([&](tx& t) { persistence::webhooks::fan_out_confirmations(t, delivered); });
   CHECK(f.db.scalar("SELECT count(*) FROM pending_confirmations") == 1);
-
-  const auto failed = claimed[2].purchase_id;
-  f.s.transact([&](tx& t) { confirmations::postpone(t, {failed}, milliseconds{0}, "HTTP 500"); });
-  auto again = claim(); // the lease ends with the postponement
-  REQUIRE(again.size() == 1);
-  CHECK(again[0].purchase_id == failed);
-  CHECK(again[0].attempts == 2);
-  CHECK(f.db.scalar("SELECT count(*) FROM pending_confirmations WHERE last_error = 'HTTP 500'") ==
-        1);
-  CHECK(f.db.scalar("SELECT count(*) FROM purchases") == 3); // the purchases stay
+  CHECK(f.db.scalar("SELECT count(*) FROM webhook_messages") == 0); // no endpoint wants them
+  CHECK(f.db.scalar("SELECT count(*) FROM purchases") == 3);        // the purchases stay
 }
 
 SCENARIO("idempotency keys replay the original purchase across batches") {

@@ -136,7 +136,8 @@ class fake_events final : public domain::event_service {
 class no_purchases final : public domain::purchase_service,
                            public domain::hold_service,
                            public domain::waitlist_service,
-                           public domain::ticket_service {
+                           public domain::ticket_service,
+                           public domain::webhook_service {
  public:
   void purchase(domain::purchase_request, domain::reply<domain::purchase_outcome>) override {}
   void find_purchase(std::int64_t, domain::principal, domain::reply<domain::purchase>) override {}
@@ -168,6 +169,13 @@ class no_purchases final : public domain::purchase_service,
   void check_in(std::int64_t, std::vector<domain::scan>,
                 domain::reply<std::vector<domain::scan_outcome>>) override {}
   void checkin_stats(std::int64_t, domain::reply<domain::checkin_stats>) override {}
+  void create_webhook(domain::webhook_draft, domain::reply<domain::webhook_endpoint>) override {}
+  void list_webhooks(domain::page_request,
+                     domain::reply<domain::page<domain::webhook_endpoint>>) override {}
+  void find_webhook(std::int64_t, domain::reply<domain::webhook_endpoint>) override {}
+  void delete_webhook(std::int64_t, domain::reply<domain::unit>) override {}
+  void list_deliveries(std::int64_t, domain::page_request,
+                       domain::reply<domain::page<domain::delivery_attempt>>) override {}
 };
 
 class fake_operations final : public domain::operations_service {
@@ -198,7 +206,9 @@ struct fixture {
   no_purchases purchases;
   fake_operations operations{core};
   handler_context ctx{
-      {participants, events, purchases, purchases, purchases, purchases, operations}, 10, nullptr};
+      {participants, events, purchases, purchases, purchases, purchases, purchases, operations},
+      10,
+      nullptr};
   std::shared_ptr<const security::token_service> tokens = std::make_shared<security::token_service>(
       std::string(40, 's'), "eventhub", std::chrono::seconds(60));
 

@@ -29,6 +29,7 @@ struct null_services final : domain::participant_service,
                              domain::hold_service,
                              domain::waitlist_service,
                              domain::ticket_service,
+                             domain::webhook_service,
                              domain::operations_service {
   void register_participant(domain::new_participant, domain::reply<domain::participant>) override {}
   void login(domain::login_request, domain::reply<domain::access_token>) override {}
@@ -82,6 +83,13 @@ struct null_services final : domain::participant_service,
   void check_in(std::int64_t, std::vector<domain::scan>,
                 domain::reply<std::vector<domain::scan_outcome>>) override {}
   void checkin_stats(std::int64_t, domain::reply<domain::checkin_stats>) override {}
+  void create_webhook(domain::webhook_draft, domain::reply<domain::webhook_endpoint>) override {}
+  void list_webhooks(domain::page_request,
+                     domain::reply<domain::page<domain::webhook_endpoint>>) override {}
+  void find_webhook(std::int64_t, domain::reply<domain::webhook_endpoint>) override {}
+  void delete_webhook(std::int64_t, domain::reply<domain::unit>) override {}
+  void list_deliveries(std::int64_t, domain::page_request,
+                       domain::reply<domain::page<domain::delivery_attempt>>) override {}
   std::optional<domain::health_report> fresh_health() override { return std::nullopt; }
   void health(domain::reply<domain::health_report>) override {}
 };
@@ -146,7 +154,9 @@ std::vector<std::string> path_parameters(const std::string& pattern) {
 struct fixture {
   null_services services;
   handler_context ctx{
-      {services, services, services, services, services, services, services}, 10, nullptr};
+      {services, services, services, services, services, services, services, services},
+      10,
+      nullptr};
   std::vector<route> routes = make_routes(ctx);
   rapidjson::Document doc = parse(served_document(routes));
 
@@ -251,7 +261,7 @@ TEST_CASE_METHOD(fixture, "errors are problem+json with errors[] and ticketsAvai
 TEST_CASE("the documented purchase maximum is purchase.max-per-order") {
   null_services services;
   handler_context ctx{
-      {services, services, services, services, services, services, services}, 4, nullptr};
+      {services, services, services, services, services, services, services, services}, 4, nullptr};
   auto doc = parse(served_document(make_routes(ctx)));
   CHECK(rapidjson::Pointer("/components/schemas/PurchaseRequest/properties/quantity/maximum")
             .Get(doc)
