@@ -167,19 +167,19 @@ void flush(deliverer_pointer self) {
   ask_db<std::optional<std::string>>(
       self, st.db_pool, std::move(job),
       [self, gone, next_retry](domain::result<std::optional<std::string>> r) {
-        if (!r.ok()) {
+        if (!r.ok())
           log::warn("webhook.store_failed", {{"webhook_id", self->state.target.id}});
-          return; // the leases end and the messages are tried again
-        }
+        // Unstored outcomes: the leases end and the messages are tried again (after a 410, by
+        // the deliverer the notifier starts again while the endpoint is still enabled).
         if (gone) {
-          if (*r)
+          if (r.ok() && *r)
             log::warn(
                 "webhook.disabled",
                 {{"webhook_id", self->state.target.id}, {"url", **r}, {"reason", "410 Gone"}});
           self->quit();
           return;
         }
-        if (next_retry)
+        if (r.ok() && next_retry)
           self->delayed_send(self, *next_retry + milliseconds{5}, wake_atom::value);
       });
 }
@@ -232,12 +232,15 @@ void dispatch(deliverer_pointer self) {
 void claim(deliverer_pointer self) {
   auto& st = self->state;
   const int in_flight = static_cast<int>(st.posters.size() - st.idle.size());
-  const int room = st.options.queue - static_cast<int>(st.queue.size()) - in_flight;
-  if (st.claiming || st.gone || room <= 0)
+  const int queued = static_cast<int>(st.queue.size());
+  const int room = st.options.queue - queued - in_flight;
+  // Claim again only when the queue runs low: a message waits in memory for at most the
+  // attempts ahead of it, well within the lease it was claimed with.
+  if (st.claiming || st.gone || room <= 0 || queued > 2 * st.options.concurrency)
     return;
   const int limit = std::min(room, claim_batch);
-  // Long enough for every claimed message to be tried at the endpoint's concurrency.
-  const auto lease = st.options.timeout * (limit / st.options.concurrency + 2);
+  // Long enough for every queued and claimed message to be tried at the endpoint's concurrency.
+  const auto lease = st.options.timeout * ((limit + queued) / st.options.concurrency + 2);
   st.claiming = true;
   st.more_due = false;
   const auto id = st.target.id;
