@@ -213,23 +213,35 @@ std::optional<bool> validator::boolean(const char* field, presence p) {
   return v->GetBool();
 }
 
+namespace {
+
+/// `value` if it is an array of `min`..`max` entries, else nullptr with the violation recorded.
+const rapidjson::Value* sized_array(validator& v, const rapidjson::Value* value, const char* field,
+                                    presence p, std::size_t min, std::size_t max) {
+  if (!value) {
+    if (p == presence::required)
+      v.reject(field, "must not be null");
+    return nullptr;
+  }
+  if (!value->IsArray()) {
+    v.reject(field, "must be an array");
+    return nullptr;
+  }
+  if (value->Size() < min || value->Size() > max) {
+    v.reject(field, "size must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return nullptr;
+  }
+  return value;
+}
+
+} // namespace
+
 std::optional<std::vector<std::string>> validator::texts(const char* field, presence p,
                                                          std::size_t min, std::size_t max,
                                                          std::vector<text_rule> rules) {
-  const auto* v = body_->value(field);
-  if (!v) {
-    if (p == presence::required)
-      reject(field, "must not be null");
+  const auto* v = sized_array(*this, body_->value(field), field, p, min, max);
+  if (!v)
     return std::nullopt;
-  }
-  if (!v->IsArray()) {
-    reject(field, "must be an array");
-    return std::nullopt;
-  }
-  if (v->Size() < min || v->Size() > max) {
-    reject(field, "size must be between " + std::to_string(min) + " and " + std::to_string(max));
-    return std::nullopt;
-  }
   std::vector<std::string> out;
   bool all_good = true;
   for (rapidjson::SizeType i = 0; i < v->Size(); ++i) {
@@ -255,20 +267,9 @@ std::optional<std::vector<std::string>> validator::texts(const char* field, pres
 
 std::optional<std::vector<validator>> validator::objects(const char* field, presence p,
                                                          std::size_t min, std::size_t max) {
-  const auto* v = body_->value(field);
-  if (!v) {
-    if (p == presence::required)
-      reject(field, "must not be null");
+  const auto* v = sized_array(*this, body_->value(field), field, p, min, max);
+  if (!v)
     return std::nullopt;
-  }
-  if (!v->IsArray()) {
-    reject(field, "must be an array");
-    return std::nullopt;
-  }
-  if (v->Size() < min || v->Size() > max) {
-    reject(field, "size must be between " + std::to_string(min) + " and " + std::to_string(max));
-    return std::nullopt;
-  }
   std::vector<validator> out;
   for (rapidjson::SizeType i = 0; i < v->Size(); ++i) {
     const auto name = std::string(field) + "[" + std::to_string(i) + "]";
