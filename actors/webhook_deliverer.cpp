@@ -35,6 +35,7 @@ constexpr std::size_t flush_batch = 200;
 constexpr milliseconds flush_delay{20};
 constexpr milliseconds store_timeout{30000};
 constexpr std::chrono::hours retry_after_cap{24};
+constexpr std::string_view refused_prefix = "target refused: ";
 
 /// One attempt for a poster: everything it needs to resolve, sign and POST.
 struct attempt_job {
@@ -69,7 +70,7 @@ webhook_answer attempt(webhook_client& client, const attempt_job& job) {
   auto target = security::check_target(*url, job.allow_private);
   if (!target.allowed()) {
     webhook_answer refused;
-    refused.error = "target refused: " + target.refusal;
+    refused.error = std::string(refused_prefix) + target.refusal;
     return refused;
   }
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
@@ -110,6 +111,7 @@ struct deliverer_state {
   bool more_due = false; // the last claim was full
   bool flush_scheduled = false;
   bool gone = false; // answered 410: stop once the outcomes are stored
+  bool refusal_logged = false;
 };
 
 using deliverer_pointer = deliverer_actor::stateful_pointer<deliverer_state>;
@@ -190,6 +192,10 @@ void on_answer(deliverer_pointer self, std::size_t poster, const db::message& m,
   st.idle.push_back(poster);
   if (st.gone)
     return; // the endpoint is disabled: later answers change nothing
+  if (a.status == 0 && !st.refusal_logged && a.error.rfind(refused_prefix, 0) == 0) {
+    st.refusal_logged = true; // once per deliverer: its attempts all fail the same way
+    log::warn("webhook.target_refused", {{"webhook_id", st.target.id}, {"reason", a.error}});
+  }
   auto record = settle(st, m, a);
   attempts_total(record.outcome).inc();
   if (record.outcome == "GONE") {

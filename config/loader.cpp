@@ -2,6 +2,8 @@
 #include "config/loader.hpp"
 #include "config/options.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -136,6 +138,24 @@ std::variant<loaded, config_error> load(const std::vector<std::string>& args,
   return result;
 }
 
+namespace {
+
+/// `whsec_` + standard base64 of at least 24 bytes (security::parse_webhook_secret decodes it).
+bool looks_like_webhook_secret(const std::string& v) {
+  const std::string prefix = "whsec_";
+  if (v.rfind(prefix, 0) != 0)
+    return false;
+  const auto b64 = v.substr(prefix.size());
+  const auto data = b64.substr(0, b64.find_last_not_of('=') + 1);
+  const auto padding = b64.size() - data.size();
+  const bool alphabet = std::all_of(data.begin(), data.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
+  });
+  return alphabet && b64.size() % 4 == 0 && padding <= 2 && b64.size() / 4 * 3 - padding >= 24;
+}
+
+} // namespace
+
 std::optional<config_error> validate(const settings& s) {
   if (!s.jwt_secret.empty() && s.jwt_secret.size() < 32)
     return config_error{"jwt.secret", "must be at least 32 bytes"};
@@ -152,8 +172,7 @@ std::optional<config_error> validate(const settings& s) {
     return config_error{"admin.email", "must be an email address"};
   if (!s.notify_webhook_url.empty() && s.notify_webhook_secret.empty())
     return config_error{"notify.webhook-secret", "is required when notify.webhook-url is set"};
-  if (!s.notify_webhook_secret.empty() &&
-      (s.notify_webhook_secret.rfind("whsec_", 0) != 0 || s.notify_webhook_secret.size() < 6 + 32))
+  if (!s.notify_webhook_secret.empty() && !looks_like_webhook_secret(s.notify_webhook_secret))
     return config_error{"notify.webhook-secret",
                         "must be whsec_ followed by base64 of at least 24 random bytes"};
   if (!s.cluster_seeds.empty() && s.cluster_port == 0)

@@ -144,7 +144,8 @@ inline constexpr statement attempts_of_endpoint{
     "  coalesce(a.response_status, 0), a.duration_ms, " EVENTHUB_SQL_MICROS(
         "a.attempted_at") " FROM webhook_attempts a JOIN webhook_messages m ON m.id = "
                           "a.message_id "
-                          "WHERE a.endpoint_id = $1 ORDER BY a.id DESC LIMIT $2 OFFSET $3"};
+                          "WHERE a.endpoint_id = $1 ORDER BY a.attempted_at DESC, a.id DESC LIMIT "
+                          "$2 OFFSET $3"};
 
 inline constexpr statement count_attempts_of_endpoint{
     "count_attempts_of_endpoint", "SELECT count(*) FROM webhook_attempts WHERE endpoint_id = $1"};

@@ -16,7 +16,7 @@ import uuid
 
 from harness import Api, Client, Service, ServiceTestCase, TestDatabase, iso_in
 from test_holds import PURCHASE_KEYS, make_users, ts, wait_for_log
-from test_purchases import WebhookReceiver, concurrently, wait_until
+from test_purchases import WebhookReceiver, concurrently, wait_until, webhook_args, webhook_signature_valid
 
 UNKNOWN = 987654321
 PRICE = 1250
@@ -683,8 +683,7 @@ class CancellationWebhookTest(CancelCase):
     @classmethod
     def setUpClass(cls):
         cls.receiver = WebhookReceiver()
-        cls.service_args = ("--notify.webhook-url", cls.receiver.url, "--notify.sweep-interval", "100ms",
-                            "--log.format", "json")
+        cls.service_args = (*webhook_args(cls.receiver), "--notify.sweep-interval", "100ms", "--log.format", "json")
         super().setUpClass()
 
     @classmethod
@@ -707,24 +706,25 @@ class CancellationWebhookTest(CancelCase):
         self.assertEqual(self.cancel(q["id"], key=replay_key).status, 200)
 
         def cancellations():
-            return [body for body, _ in self.receiver.received if body.get("type") == "purchase.cancelled"
-                    and body.get("eventId") == ev["id"]]
+            return [(body, headers, raw) for body, headers, raw in self.receiver.received
+                    if body.get("type") == "purchase.cancelled" and body["data"].get("eventId") == ev["id"]]
         # delivered: the outbox drained, one log line per cancellation (none for the replay)
         assert_cancellations_notified(self, self.db, [self.service], ev["id"],
                                       {p["id"]: self.me["id"], q["id"]: self.me["id"]})
-        got = {b.get("requestId"): b for b in cancellations()}
-        fields = ("type", "purchaseId", "eventId", "participantId", "quantity", "refundedCents", "currency",
-                  "requestId")
+        self.assertTrue(wait_until(lambda: len({b["data"].get("requestId") for b, _, _ in cancellations()}) >= 3,
+                                   timeout=10), cancellations())
+        for body, headers, raw in cancellations():
+            self.assertTrue(webhook_signature_valid(self.receiver.secret, headers, raw), headers)
+        got = {b["data"].get("requestId"): b["data"] for b, _, _ in cancellations()}
+        fields = ("purchaseId", "eventId", "participantId", "quantity", "refundedCents", "currency", "requestId")
         self.assertEqual({rid: {k: b.get(k) for k in fields} for rid, b in got.items()}, {
-            r1: {"type": "purchase.cancelled", "purchaseId": p["id"], "eventId": ev["id"],
-                 "participantId": self.me["id"], "quantity": 1, "refundedCents": 4200, "currency": "USD",
-                 "requestId": r1},
-            r2: {"type": "purchase.cancelled", "purchaseId": p["id"], "eventId": ev["id"],
-                 "participantId": self.me["id"], "quantity": 3, "refundedCents": 12600, "currency": "USD",
-                 "requestId": r2},
-            "hook-3-" + replay_key: {"type": "purchase.cancelled", "purchaseId": q["id"], "eventId": ev["id"],
-                                     "participantId": self.me["id"], "quantity": 1, "refundedCents": 4200,
-                                     "currency": "USD", "requestId": "hook-3-" + replay_key}})
+            r1: {"purchaseId": p["id"], "eventId": ev["id"], "participantId": self.me["id"], "quantity": 1,
+                 "refundedCents": 4200, "currency": "USD", "requestId": r1},
+            r2: {"purchaseId": p["id"], "eventId": ev["id"], "participantId": self.me["id"], "quantity": 3,
+                 "refundedCents": 12600, "currency": "USD", "requestId": r2},
+            "hook-3-" + replay_key: {"purchaseId": q["id"], "eventId": ev["id"], "participantId": self.me["id"],
+                                     "quantity": 1, "refundedCents": 4200, "currency": "USD",
+                                     "requestId": "hook-3-" + replay_key}})
 
 
 class CancelRaceMixin:

@@ -1,9 +1,13 @@
 """Purchases: group commit in actor mode and the classic lock-per-request mode, idempotency
 keys, sales closing, the transactional outbox and the notifier (log line, webhook)."""
+import base64
+import hashlib
+import hmac
 import http.server
 import json
 import random
 import re
+import secrets
 import threading
 import time
 import unittest
@@ -11,7 +15,7 @@ import uuid
 
 import psycopg2
 
-from harness import Api, Client, Service, ServiceTestCase, TestDatabase, iso_in, metric, pg_dsn
+from harness import Api, Client, Service, ServiceTestCase, TestDatabase, free_port, iso_in, metric, pg_dsn
 
 
 def buy(port, token, event_id, quantity=1, key=None, request_id=None, ticket_type_id=None):
@@ -366,58 +370,171 @@ class PassivationTest(ServiceTestCase):
         return float(m.group(1)) if m else -1
 
 
-class WebhookReceiver:
-    """An HTTP server recording POSTed confirmations; fails the first `failures` requests."""
+def webhook_secret(size=32):
+    """A Standard Webhooks secret: `whsec_` + base64 of `size` random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(size)).decode()
 
-    def __init__(self, failures=0):
-        self.received, self.failures, self.lock = [], failures, threading.Lock()
+
+def webhook_signature_valid(secret, headers, raw):
+    """True when the webhook-signature header holds `v1,<base64 HMAC-SHA256(secret bytes,
+    "<webhook-id>.<webhook-timestamp>.<raw body>")>` (computed here, independently of the server)."""
+    key = base64.b64decode(secret[len("whsec_"):])
+    signed = f"{headers.get('webhook-id')}.{headers.get('webhook-timestamp')}.".encode() + raw
+    expected = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    return any(hmac.compare_digest(s, expected) for s in (headers.get("webhook-signature") or "").split(" "))
+
+
+class WebhookRequest:
+    """One request a WebhookReceiver got: when, its path, headers (lower-case names), raw body,
+    parsed body (None when not JSON), `n` (how many requests of the same webhook-id came before),
+    the status answered and when."""
+
+    def __init__(self, at, path, headers, raw, n):
+        self.at, self.path, self.headers, self.raw, self.n = at, path, headers, raw, n
+        try:
+            self.body = json.loads(raw)
+        except ValueError:
+            self.body = None
+        self.status = self.answered = None
+
+    @property
+    def id(self):
+        return self.headers.get("webhook-id")
+
+    def __repr__(self):
+        return f"<{self.id} #{self.n} {self.status} {self.raw[:200]!r}>"
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # a client that gave up (a time-out) or a connection reset: nothing to report
+
+
+class WebhookReceiver:
+    """An HTTP server recording POSTed webhooks. `received`: (parsed body, headers, raw body) of
+    each request answered 2xx; `requests`: every request (WebhookRequest). The first `failures`
+    requests answer 500; `answer(request)` (optional) picks the answer of the others: a status, or
+    (status, headers), or (status, headers, seconds to wait before answering). `secret` is the
+    endpoint's signing secret when the receiver serves the configured endpoint (webhook_args), or
+    whatever the test sets. stop() takes it off the network and start() brings it back on its port."""
+
+    def __init__(self, failures=0, answer=None, secret=None, port=0, start=True):
+        self.received, self.requests, self.failures, self.lock = [], [], failures, threading.Lock()
+        self.answer, self.secret, self.server = answer, secret or webhook_secret(), None
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}/hooks/confirmations"
+        if start:
+            self.start()
+
+    def start(self):
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {k.lower(): v for k, v in self.headers.items()}
                 with receiver.lock:
+                    n = sum(1 for r in receiver.requests if r.id == headers.get("webhook-id"))
+                    request = WebhookRequest(time.time(), self.path, headers, raw, n)
+                    receiver.requests.append(request)
                     fail = receiver.failures > 0
                     if fail:
                         receiver.failures -= 1
-                    else:
-                        receiver.received.append((json.loads(body), self.headers.get("Idempotency-Key")))
-                self.send_response(500 if fail else 204)
+                answer = (500, {}, 0) if fail else receiver._answer(request)
+                status, extra, wait = answer
+                if wait:
+                    time.sleep(wait)
+                request.status, request.answered = status, time.time()
+                if 200 <= status < 300:
+                    with receiver.lock:
+                        receiver.received.append((request.body, headers, raw))
+                self.send_response(status)
+                for k, v in extra.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", "0")
                 self.end_headers()
 
             def log_message(self, *args):
                 pass
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/confirmations"
+        self.server = _QuietServer(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
 
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def _answer(self, request):
+        a = self.answer(request) if self.answer else 204
+        a = [a] if isinstance(a, int) else list(a)
+        a += [{}, 0][len(a) - 1:]
+        return a[0], a[1], a[2]
+
+    def stop(self):
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    close = stop
+
+    def snapshot(self):
+        """(received, requests), copies taken under the lock."""
+        with self.lock:
+            return list(self.received), list(self.requests)
+
+    def bodies(self, type_=None, **data):
+        """The parsed bodies answered 2xx, of one type and with these `data` fields if given."""
+        return [b for b, _, _ in self.snapshot()[0]
+                if isinstance(b, dict) and (type_ is None or b.get("type") == type_)
+                and all((b.get("data") or {}).get(k) == v for k, v in data.items())]
+
+
+RETRY_FAST = "200ms,200ms,200ms,200ms,200ms"
+
+
+def webhook_args(receiver, schedule=RETRY_FAST):
+    """The settings of a service whose configured endpoint (notify.webhook-url) is `receiver`."""
+    return ("--notify.webhook-url", receiver.url, "--notify.webhook-secret", receiver.secret,
+            "--notify.allow-private-targets", "true", "--notify.retry-schedule", schedule)
 
 
 class WebhookTest(unittest.TestCase):
-    def test_confirmations_are_posted_and_retried_until_delivered(self):
+    def test_confirmations_are_posted_signed_and_retried_until_delivered(self):
         receiver = WebhookReceiver(failures=2)
         db = TestDatabase()
-        svc = Service(db.url, "--notify.webhook-url", receiver.url, "--notify.sweep-interval", "100ms",
-                      "--notify.retry-max", "200ms", "--notify.redelivery-delay", "500ms").start()
+        svc = Service(db.url, *webhook_args(receiver), "--notify.sweep-interval", "100ms").start()
         try:
             api = Api(svc.client())
             token, me = api.user_token()
             event = api.create_event(capacity=10)
             ids = [buy(svc.port, token, event["id"], 1, request_id=f"hook-{i}").json["id"] for i in range(3)]
-            self.assertTrue(wait_until(lambda: len({r[0]["purchaseId"] for r in receiver.received}) == 3, 20),
-                            receiver.received)
-            got = {r[0]["purchaseId"]: r for r in receiver.received}
+            self.assertTrue(wait_until(lambda: {b["data"]["purchaseId"] for b in receiver.bodies()} >= set(ids),
+                                       20), receiver.requests)
+            got = {b["data"]["purchaseId"]: (b, h, raw) for b, h, raw in receiver.received}
+            ids_of = {}
             for i, pid in enumerate(ids):
-                body, key = got[pid]
+                body, headers, raw = got[pid]
+                self.assertEqual(set(body), {"type", "timestamp", "data"}, body)
                 self.assertEqual(body["type"], "purchase.confirmed")
-                self.assertEqual((body["eventId"], body["participantId"], body["quantity"], body["requestId"]),
-                                 (event["id"], me["id"], 1, f"hook-{i}"))
-                self.assertEqual(key, f"confirmation-{pid}")
+                data = body["data"]
+                self.assertEqual((data["purchaseId"], data["eventId"], data["participantId"], data["quantity"],
+                                  data["requestId"]), (pid, event["id"], me["id"], 1, f"hook-{i}"))
+                self.assertTrue(webhook_signature_valid(receiver.secret, headers, raw), headers)
+                self.assertRegex(headers["webhook-id"], r"^msg_\w+$")
+                ids_of[pid] = headers["webhook-id"]
+            self.assertEqual(len(set(ids_of.values())), 3, ids_of)  # one id per message
+            for r in receiver.requests:  # a retry carries its message's id
+                if r.body and r.body["data"]["purchaseId"] in ids_of:
+                    self.assertEqual(r.id, ids_of[r.body["data"]["purchaseId"]], r)
+            self.assertEqual(sum(1 for r in receiver.requests if r.status == 500), 2)
             self.assertTrue(wait_until(lambda: db.scalar("SELECT count(*) FROM pending_confirmations") == 0))
-            self.assertEqual(metric(svc.client(), "eventhub_confirmations_failed_total"), 2)  # retried
+            admin = api.admin_token()
+            hooks = svc.client().get("/api/webhooks", token=admin).json["items"]
+            self.assertEqual([h["url"] for h in hooks], [receiver.url], hooks)
+            def attempts():
+                r = svc.client().get(f"/api/webhooks/{hooks[0]['id']}/deliveries?size=100", token=admin)
+                self.assertEqual(r.status, 200, r)
+                return r.json["items"]
+            self.assertTrue(wait_until(lambda: len(attempts()) >= 5), attempts())
+            self.assertEqual(sorted((a["outcome"], a["responseStatus"]) for a in attempts()),
+                             [("DELIVERED", 204)] * 3 + [("FAILED", 500)] * 2, attempts)  # retried
             self.assertEqual(svc.stop(), 0)
         finally:
             svc.kill()

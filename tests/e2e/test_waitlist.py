@@ -23,7 +23,7 @@ import uuid
 from harness import Api, Client, Service, ServiceTestCase, TestDatabase, iso_in
 from test_cancellation import accounting, cancel
 from test_holds import HOLD_KEYS, PURCHASE_KEYS, STORED_WITHIN, live_actors, make_users, ts, wait_for_log
-from test_purchases import WebhookReceiver, buy, concurrently, wait_until
+from test_purchases import WebhookReceiver, buy, concurrently, wait_until, webhook_args, webhook_signature_valid
 
 ENTRY_KEYS = {"id", "eventId", "ticketTypeId", "participantId", "quantity", "status", "position", "holdId",
               "createdAt"}
@@ -1019,8 +1019,7 @@ class OfferNotificationTest(WaitlistCase):
     @classmethod
     def setUpClass(cls):
         cls.receiver = WebhookReceiver()
-        cls.service_args = ("--notify.webhook-url", cls.receiver.url, "--notify.sweep-interval", "100ms",
-                            "--log.format", "json")
+        cls.service_args = (*webhook_args(cls.receiver), "--notify.sweep-interval", "100ms", "--log.format", "json")
         super().setUpClass()
 
     @classmethod
@@ -1043,17 +1042,20 @@ class OfferNotificationTest(WaitlistCase):
             expected[e["id"]] = (e, h, who)
 
         def posted():
-            return [body for body, _ in self.receiver.received
-                    if body.get("type") == "waitlist.offered" and body.get("eventId") == ev["id"]]
-        self.assertTrue(wait_until(lambda: {b.get("entryId") for b in posted()} >= set(expected), timeout=10),
+            return [body["data"] for body, _, _ in self.receiver.received
+                    if body.get("type") == "waitlist.offered" and body["data"].get("eventId") == ev["id"]]
+        self.assertTrue(wait_until(lambda: {b.get("waitlistEntryId") for b in posted()} >= set(expected), timeout=10),
                         self.receiver.received[-5:])
+        for body, headers, raw in self.receiver.received:
+            if body.get("type") == "waitlist.offered" and body["data"].get("eventId") == ev["id"]:
+                self.assertTrue(webhook_signature_valid(self.receiver.secret, headers, raw), headers)
         for entry_id, (e, h, who) in expected.items():
-            bodies = [b for b in posted() if b.get("entryId") == entry_id]
+            bodies = [b for b in posted() if b.get("waitlistEntryId") == entry_id]
             self.assertEqual({b.get("holdId") for b in bodies}, {h["id"]}, bodies)  # one offer, however often sent
             body = bodies[0]
-            self.assertEqual({k: body.get(k) for k in ("type", "entryId", "holdId", "eventId", "participantId",
+            self.assertEqual({k: body.get(k) for k in ("waitlistEntryId", "holdId", "eventId", "participantId",
                                                       "quantity")},
-                             {"type": "waitlist.offered", "entryId": entry_id, "holdId": h["id"], "eventId": ev["id"],
+                             {"waitlistEntryId": entry_id, "holdId": h["id"], "eventId": ev["id"],
                               "participantId": who["id"], "quantity": e["quantity"]})
             self.assertAlmostEqual(ts(body["expiresAt"]), ts(h["expiresAt"]), delta=0.001)
             line = offered_log_line([self.service], e)
@@ -1067,7 +1069,7 @@ class OfferNotificationTest(WaitlistCase):
         self.assertTrue(wait_until(lambda: self.db.scalar(
             "SELECT count(*) FROM pending_notifications WHERE event_id = %s", ev["id"]) == 0, timeout=10),
             "notifications of the event left undelivered")
-        self.assertEqual(len({b.get("entryId") for b in posted()}), 2, posted())
+        self.assertEqual(len({b.get("waitlistEntryId") for b in posted()}), 2, posted())
         self.assertEqual({l.get("hold_id") for l in self.service.log_lines("waitlist.offered")
                           if l.get("event_id") == ev["id"]}, {h["id"] for _, h, _ in expected.values()})
 
