@@ -124,6 +124,7 @@ db::attempt_record settle(const deliverer_state& st, const db::message& m,
                           const webhook_answer& a) {
   db::attempt_record r;
   r.message_id = m.id;
+  r.type = m.type;
   r.attempt = m.attempts + 1;
   r.response_status = a.status;
   r.duration_ms = a.duration.count();

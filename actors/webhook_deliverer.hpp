@@ -6,9 +6,10 @@
 //
 // Messages live in PostgreSQL (webhook_messages): the deliverer claims its endpoint's due ones
 // for a lease (deliverers of other nodes skip them), POSTs each with the Standard Webhooks
-// headers, and stores every outcome in batches: DELIVERED, or PENDING again after the retry
-// schedule's next pause, or FAILED after the last. A 410 disables the endpoint and stops the
-// deliverer. A crash loses only leases: the messages are claimed again when theirs end.
+// headers, and stores every outcome in batches: the attempt's row, and the message deleted
+// (DELIVERED, or FAILED after the retry schedule's last pause) or put off until its next pause.
+// A 410 disables the endpoint and stops the deliverer. A crash loses only leases and unstored
+// outcomes: the messages are claimed again when their leases end.
 //
 // Protocol (deliverer_actor):
 //   (wake_atom)          messages may be due (a fan-out wrote some, or a retry's time came)

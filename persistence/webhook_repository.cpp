@@ -76,24 +76,33 @@ std::vector<message> claim_due(tx& t, std::int64_t endpoint_id, int limit,
 void record(tx& t, std::int64_t endpoint_id, const std::vector<attempt_record>& attempts) {
   if (attempts.empty())
     return;
-  std::vector<std::int64_t> ids, numbers, statuses, durations, times, delays;
-  std::vector<std::optional<std::string>> outcomes, errors, next;
+  std::vector<std::int64_t> ids, numbers, statuses, durations, times;
+  std::vector<std::optional<std::string>> types, outcomes, errors;
+  std::vector<std::int64_t> retried, retried_numbers, delays, settled;
   for (const auto& a : attempts) {
     ids.push_back(a.message_id);
+    types.emplace_back(a.type);
     numbers.push_back(a.attempt);
     outcomes.emplace_back(a.outcome);
     statuses.push_back(a.response_status);
     durations.push_back(a.duration_ms);
     times.push_back(domain::to_micros(a.attempted_at));
     errors.emplace_back(a.error.substr(0, 500));
-    next.emplace_back(a.next_status);
-    delays.push_back(a.retry_in.count());
+    if (a.next_status == "PENDING") {
+      retried.push_back(a.message_id);
+      retried_numbers.push_back(a.attempt);
+      delays.push_back(a.retry_in.count());
+    } else {
+      settled.push_back(a.message_id);
+    }
   }
-  const auto id_param = int_array(ids);
-  const auto number_param = int_array(numbers);
-  t.exec(sql::record_attempts, endpoint_id, id_param, number_param, text_array(outcomes),
-         int_array(statuses), int_array(durations), int_array(times), text_array(errors));
-  t.exec(sql::settle_messages, id_param, text_array(next), number_param, int_array(delays));
+  t.exec(sql::record_attempts, endpoint_id, int_array(ids), text_array(types), int_array(numbers),
+         text_array(outcomes), int_array(statuses), int_array(durations), int_array(times),
+         text_array(errors));
+  if (!retried.empty())
+    t.exec(sql::retry_messages, int_array(retried), int_array(retried_numbers), int_array(delays));
+  if (!settled.empty())
+    t.exec(sql::settle_messages, int_array(settled));
 }
 
 std::optional<std::string> disable(tx& t, std::int64_t endpoint_id, const std::string& reason) {

@@ -40,6 +40,7 @@ std::vector<message> claim_due(tx& t, std::int64_t endpoint_id, int limit,
 /// What one attempt came to, and what becomes of its message.
 struct attempt_record {
   std::int64_t message_id = 0;
+  std::string type;
   int attempt = 1;
   std::string outcome;     // DELIVERED, FAILED, TIMED_OUT, GONE
   int response_status = 0; // 0: no answer
@@ -50,7 +51,8 @@ struct attempt_record {
   std::chrono::milliseconds retry_in{}; // for PENDING
 };
 
-/// Logs the attempts and settles their messages; a message already settled stays as it was.
+/// Logs the attempts; deletes the messages settled (DELIVERED, FAILED) and puts the others off.
+/// A message settled already (by another node after a lease ended) stays settled.
 void record(tx& t, std::int64_t endpoint_id, const std::vector<attempt_record>& attempts);
 
 /// Disables the endpoint (a 410 answer); its URL if this call disabled it, nullopt if it was

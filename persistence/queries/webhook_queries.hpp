@@ -15,8 +15,8 @@ inline constexpr statement fan_out_confirmations{
     "fan_out_confirmations",
     "WITH gone AS (DELETE FROM pending_confirmations c USING unnest($1::bigint[]) AS d(id) "
     "  WHERE c.purchase_id = d.id RETURNING c.purchase_id, c.request_id), "
-    "made AS (INSERT INTO webhook_messages (endpoint_id, source, type, body) "
-    "  SELECT e.id, 'confirmation-' || p.id, 'purchase.confirmed', json_build_object("
+    "made AS (INSERT INTO webhook_messages (endpoint_id, type, body) "
+    "  SELECT e.id, 'purchase.confirmed', json_build_object("
     "    'type', 'purchase.confirmed', 'timestamp', webhook_time(p.purchased_at), "
     "    'data', json_build_object('purchaseId', p.id, 'eventId', p.event_id, "
     "      'participantId', p.participant_id, 'ticketTypeId', p.ticket_type_id, "
@@ -24,7 +24,7 @@ inline constexpr statement fan_out_confirmations{
     "      'requestId', g.request_id))::text "
     "  FROM gone g JOIN purchases p ON p.id = g.purchase_id "
     "  JOIN webhook_endpoints e ON e.enabled AND 'purchase.confirmed' = ANY (e.event_types) "
-    "  ON CONFLICT (endpoint_id, source) DO NOTHING RETURNING endpoint_id) "
+    "  RETURNING endpoint_id) "
     "SELECT DISTINCT endpoint_id FROM made"};
 
 // $1: ids of delivered lifecycle notifications; `data` by type as docs/api.md lists it.
@@ -32,8 +32,8 @@ inline constexpr statement fan_out_notifications{
     "fan_out_notifications",
     "WITH gone AS (DELETE FROM pending_notifications n USING unnest($1::bigint[]) AS d(id) "
     "  WHERE n.id = d.id RETURNING n.*), "
-    "made AS (INSERT INTO webhook_messages (endpoint_id, source, type, body) "
-    "  SELECT e.id, 'notification-' || g.id, g.type, json_build_object("
+    "made AS (INSERT INTO webhook_messages (endpoint_id, type, body) "
+    "  SELECT e.id, g.type, json_build_object("
     "    'type', g.type, 'timestamp', webhook_time(g.created_at), 'data', CASE g.type "
     "    WHEN 'purchase.cancelled' THEN json_build_object('purchaseId', g.subject_id, "
     "      'eventId', g.event_id, 'participantId', g.participant_id, 'quantity', g.quantity, "
@@ -47,7 +47,7 @@ inline constexpr statement fan_out_notifications{
     "      'purchaseId', g.purchase_id, 'checkedInAt', webhook_time(g.checked_in_at)) "
     "    END)::text "
     "  FROM gone g JOIN webhook_endpoints e ON e.enabled AND g.type = ANY (e.event_types) "
-    "  ON CONFLICT (endpoint_id, source) DO NOTHING RETURNING endpoint_id) "
+    "  RETURNING endpoint_id) "
     "SELECT DISTINCT endpoint_id FROM made"};
 
 // ---- a deliverer's work ----------------------------------------------------------------------
@@ -58,36 +58,40 @@ inline constexpr statement claim_due_messages{
     "claim_due_messages",
     "UPDATE webhook_messages SET claimed_until = now() + $3::bigint * interval '1 millisecond' "
     "WHERE id IN (SELECT m.id FROM webhook_messages m WHERE m.endpoint_id = $1 "
-    "  AND m.status = 'PENDING' AND m.next_attempt_at <= now() "
+    "  AND m.next_attempt_at <= now() "
     "  AND (m.claimed_until IS NULL OR m.claimed_until < now()) "
     "  AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = $1 AND e.enabled) "
     "  ORDER BY m.next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
     "RETURNING id, type, body, attempts"};
 
-// One row per attempt: message, attempt, outcome, status (0: none), duration, time (µs), error.
+// One row per attempt: message, type, attempt, outcome, status (0: none), duration, time (µs),
+// error; none for an endpoint deleted meanwhile.
 inline constexpr statement record_attempts{
     "record_attempts",
-    "INSERT INTO webhook_attempts (endpoint_id, message_id, attempt, outcome, response_status, "
-    "  duration_ms, attempted_at, error) "
-    "SELECT $1, d.message_id, d.attempt, d.outcome, NULLIF(d.status, 0), d.duration_ms, "
-    "  " EVENTHUB_SQL_TIMESTAMP(
-        "d.at") ", NULLIF(d.error, '') "
-                "FROM unnest($2::bigint[], $3::int[], $4::text[], $5::int[], $6::int[], "
-                "$7::bigint[], "
-                "  $8::text[]) AS d(message_id, attempt, outcome, status, duration_ms, at, error) "
-                "JOIN webhook_messages m ON m.id = d.message_id"};
+    "INSERT INTO webhook_attempts (endpoint_id, message_id, type, attempt, outcome, "
+    "  response_status, duration_ms, attempted_at, error) "
+    "SELECT e.id, d.message_id, d.type, d.attempt, d.outcome, NULLIF(d.status, 0), d.duration_ms, "
+    "  " EVENTHUB_SQL_TIMESTAMP("d.at") ", NULLIF(d.error, '') "
+                                        "FROM unnest($2::bigint[], $3::text[], $4::int[], "
+                                        "$5::text[], $6::int[], $7::int[], "
+                                        "  $8::bigint[], $9::text[]) AS d(message_id, type, "
+                                        "attempt, outcome, status, duration_ms, "
+                                        "  at, error) "
+                                        "JOIN webhook_endpoints e ON e.id = $1"};
 
-// What each attempt leaves: PENDING again after $4 ms, or DELIVERED / FAILED for good. Only a
-// PENDING message changes: a late answer never undoes a settled one.
+// Messages to try again: after $3 ms, with $2 attempts made. A message settled meanwhile (by
+// another node's deliverer after a lease ended) is gone and stays gone.
+inline constexpr statement retry_messages{
+    "retry_messages",
+    "UPDATE webhook_messages m SET attempts = d.attempt, claimed_until = NULL, "
+    "  next_attempt_at = now() + d.delay_ms * interval '1 millisecond' "
+    "FROM unnest($1::bigint[], $2::int[], $3::bigint[]) AS d(id, attempt, delay_ms) "
+    "WHERE m.id = d.id"};
+
+// Messages settled: delivered, or failed for good.
 inline constexpr statement settle_messages{
     "settle_messages",
-    "UPDATE webhook_messages m SET status = d.status, attempts = d.attempt, claimed_until = NULL, "
-    "  next_attempt_at = CASE WHEN d.status = 'PENDING' "
-    "    THEN now() + d.delay_ms * interval '1 millisecond' ELSE m.next_attempt_at END, "
-    "  finished_at = CASE WHEN d.status <> 'PENDING' THEN now() END "
-    "FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bigint[]) "
-    "  AS d(id, status, attempt, delay_ms) "
-    "WHERE m.id = d.id AND m.status = 'PENDING'"};
+    "DELETE FROM webhook_messages m USING unnest($1::bigint[]) AS d(id) WHERE m.id = d.id"};
 
 // A 410 answer: the endpoint stops at once. Answers a row only for the first such answer.
 inline constexpr statement disable_endpoint{
@@ -140,12 +144,11 @@ inline constexpr statement rewrite_configured_endpoint{
 
 inline constexpr statement attempts_of_endpoint{
     "attempts_of_endpoint",
-    "SELECT a.endpoint_id, a.message_id, m.type, a.attempt, a.outcome, "
-    "  coalesce(a.response_status, 0), a.duration_ms, " EVENTHUB_SQL_MICROS(
-        "a.attempted_at") " FROM webhook_attempts a JOIN webhook_messages m ON m.id = "
-                          "a.message_id "
-                          "WHERE a.endpoint_id = $1 ORDER BY a.attempted_at DESC, a.id DESC LIMIT "
-                          "$2 OFFSET $3"};
+    "SELECT endpoint_id, message_id, type, attempt, outcome, coalesce(response_status, 0), "
+    "  duration_ms, " EVENTHUB_SQL_MICROS(
+        "attempted_at") " FROM webhook_attempts "
+                        "WHERE endpoint_id = $1 ORDER BY attempted_at DESC, id DESC LIMIT $2 "
+                        "OFFSET $3"};
 
 inline constexpr statement count_attempts_of_endpoint{
     "count_attempts_of_endpoint", "SELECT count(*) FROM webhook_attempts WHERE endpoint_id = $1"};

@@ -527,10 +527,10 @@ SCENARIO("V9 on V8 data: the outboxes' undelivered rows fan out to endpoints mad
     CHECK(persistence::webhooks::fan_out_notifications(t, {1}) == std::vector<std::int64_t>{1});
   });
   CHECK(db.text("SELECT body::json -> 'data' ->> 'totalCents' FROM webhook_messages WHERE "
-                "source = 'confirmation-1'") == "4500");
+                "type = 'purchase.confirmed'") == "4500");
   CHECK(db.text("SELECT (body::json -> 'data' -> 'purchaseId')::text || ' ' || (body::json -> "
                 "'data' -> 'refundedCents')::text FROM webhook_messages WHERE "
-                "source = 'notification-1'") == "2 null"); // V6's rows kept no refund figures
+                "type = 'purchase.cancelled'") == "2 null"); // V6's rows kept no refund figures
   CHECK(db.scalar("SELECT count(*) FROM pending_confirmations") +
             db.scalar("SELECT count(*) FROM pending_notifications") ==
         0);

@@ -1,6 +1,6 @@
 // Webhooks in PostgreSQL (persistence/webhook_repository): the fan-out of delivered outbox rows
-// into one message per subscribed endpoint, exactly once however often it is repeated; the
-// deliverers' claims (leased, never for a disabled endpoint); outcomes that settle a message
+// into one message per subscribed endpoint, once even when two transactions race for the rows;
+// the deliverers' claims (leased, never for a disabled endpoint); outcomes that settle a message
 // once; the delivery log newest first; the configured endpoint rewritten; deletes cascading.
 #include "persistence/event_repository.hpp"
 #include "persistence/participant_repository.hpp"
@@ -10,6 +10,9 @@
 
 #include <catch2/catch.hpp>
 #include <pqxx/pqxx>
+
+#include <algorithm>
+#include <thread>
 
 using namespace eventhub;
 using namespace eventhub::persistence;
@@ -66,6 +69,7 @@ hooks::attempt_record outcome(const hooks::message& m, const char* outcome, cons
                               int status = 0) {
   hooks::attempt_record r;
   r.message_id = m.id;
+  r.type = m.type;
   r.attempt = m.attempts + 1;
   r.outcome = outcome;
   r.next_status = next;
@@ -85,18 +89,46 @@ SCENARIO("a fan-out writes one message per subscribed endpoint and deletes the o
   CHECK(endpoints == std::vector<std::int64_t>{f.all}); // the other wants check-ins only
   CHECK(f.db.scalar("SELECT count(*) FROM pending_confirmations") == 0);
   CHECK(f.db.scalar("SELECT count(*) FROM webhook_messages WHERE endpoint_id = " +
-                    std::to_string(f.all) + " AND status = 'PENDING'") == 3);
+                    std::to_string(f.all)) == 3);
   CHECK(f.db.text("SELECT body::json -> 'data' ->> 'requestId' FROM webhook_messages ORDER BY id "
                   "LIMIT 1") == "req-0");
-
-  // The same rows fanned out again (a second node whose claim overlapped, a lost commit
-  // acknowledgement): the messages' unique source makes no second one.
-  f.db.exec("INSERT INTO pending_confirmations (purchase_id, event_id, participant_id, quantity) "
-            "SELECT id, event_id, participant_id, quantity FROM purchases");
-  auto again = f.s.transact([&](tx& t) { return hooks::fan_out_confirmations(t, ids); });
-  CHECK(again.empty());
+  // Fanned out again (a sweep of another node that claimed the rows before they were deleted):
+  // they are gone, so nothing more is written.
+  CHECK(f.s.transact([&](tx& t) { return hooks::fan_out_confirmations(t, ids); }).empty());
   CHECK(f.db.scalar("SELECT count(*) FROM webhook_messages") == 3);
-  CHECK(f.db.scalar("SELECT count(*) FROM pending_confirmations") == 0);
+}
+
+SCENARIO("two fan-outs of the same outbox rows racing write their messages once") {
+  fixture f;
+  session other{f.db.options()};
+  long long written = 0;
+  for (int round = 1; round <= 3; ++round) {
+    auto ids = f.buy(15);
+    REQUIRE(ids.size() == 15);
+    written += 15;
+    std::vector<std::int64_t> second;
+    // The first deletes the rows and keeps its transaction open until the second waits on their
+    // locks; the second then finds them deleted (READ COMMITTED re-checks a row whose deleter
+    // committed) and writes nothing.
+    std::thread racer;
+    const bool overlapped = f.s.transact([&](tx& t) {
+      hooks::fan_out_confirmations(t, ids);
+      racer = std::thread([&] {
+        second = other.transact([&](tx& t2) { return hooks::fan_out_confirmations(t2, ids); });
+      });
+      auto waiting = [&] {
+        return f.db.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+                           "'Lock'") > 0;
+      };
+      for (int i = 0; i < 500 && !waiting(); ++i)
+        std::this_thread::sleep_for(milliseconds{10}); // polls a condition, bounded
+      return waiting();
+    });
+    racer.join();
+    CHECK(overlapped);
+    CHECK(second.empty());
+    CHECK(f.db.scalar("SELECT count(*) FROM webhook_messages") == written);
+  }
 }
 
 SCENARIO("a disabled endpoint gets no messages and its deliverer can claim none") {
@@ -132,23 +164,33 @@ SCENARIO("claims are leased; outcomes settle a message once and retries come bac
   CHECK(due[0].attempts == 1);
   CHECK(due[0].body == claimed[1].body); // the same bytes on every attempt
 
-  // A late outcome for a settled message changes nothing.
-  f.record(f.all, {outcome(claimed[0], "FAILED", "PENDING", 500)});
-  CHECK(f.db.text("SELECT status FROM webhook_messages WHERE id = " +
-                  std::to_string(claimed[0].id)) == "DELIVERED");
+  CHECK(f.db.scalar("SELECT count(*) FROM webhook_messages WHERE id = " +
+                    std::to_string(claimed[0].id)) == 0); // delivered: settled, deleted
 
-  f.record(f.all, {outcome(due[0], "FAILED", "FAILED", 500)}); // the schedule's last
-  CHECK(f.db.text("SELECT status || ' ' || attempts FROM webhook_messages WHERE id = " +
-                  std::to_string(due[0].id)) == "FAILED 2");
+  // A late outcome for a settled message changes nothing.
+  auto late = outcome(claimed[0], "FAILED", "PENDING", 500);
+  f.record(f.all, {late});
+  CHECK(f.db.scalar("SELECT count(*) FROM webhook_messages WHERE id = " +
+                    std::to_string(claimed[0].id)) == 0);
+
+  f.record(f.all, {outcome(due[0], "FAILED", "FAILED", 500)});      // the schedule's last
+  CHECK(f.db.scalar("SELECT count(*) FROM webhook_messages") == 1); // the hour-long retry
 
   auto log = f.s.transact([&](tx& t) { return hooks::attempts(t, f.all, {0, 3}); });
-  CHECK(log.total_items == 5);
+  CHECK(log.total_items == 6);
   REQUIRE(log.items.size() == 3);
   CHECK(log.items[0].message_id == domain::webhook_message_id(due[0].id)); // newest first
   CHECK(log.items[0].attempt == 2);
   CHECK(log.items[0].response_status == 500);
   CHECK(log.items[0].type == "purchase.confirmed");
-  CHECK(log.items[2].response_status == std::nullopt); // the time-out had no answer
+  auto all = f.s.transact([&](tx& t) { return hooks::attempts(t, f.all, {0, 10}); });
+  REQUIRE(all.items.size() == 6);
+  for (std::size_t i = 1; i < all.items.size(); ++i)
+    CHECK(all.items[i - 1].attempted_at >= all.items[i].attempted_at);
+  auto timed_out = std::find_if(all.items.begin(), all.items.end(),
+                                [](const auto& a) { return a.outcome == "TIMED_OUT"; });
+  REQUIRE(timed_out != all.items.end());
+  CHECK(timed_out->response_status == std::nullopt); // the time-out had no answer
 }
 
 SCENARIO("the configured endpoint is rewritten at each start and removed when unset") {
