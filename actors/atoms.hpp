@@ -78,6 +78,7 @@ using check_in_atom = caf::atom_constant<caf::atom("checkin")>;       // scans a
 using checkin_stats_atom = caf::atom_constant<caf::atom("chkstats")>; // check-in figures
 using deliveries_atom = caf::atom_constant<caf::atom("delivrs")>;     // a webhook's attempts
 using health_atom = caf::atom_constant<caf::atom("health")>;
-using checked_atom = caf::atom_constant<caf::atom("checked")>; // health: a check finished
+using partitions_atom = caf::atom_constant<caf::atom("auditprt")>; // audit: partitions ahead
+using checked_atom = caf::atom_constant<caf::atom("checked")>;     // health: a check finished
 
 } // namespace eventhub::actors

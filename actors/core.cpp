@@ -12,6 +12,7 @@
 #include "actors/notifier.hpp"
 #include "actors/options.hpp"
 #include "actors/services/accounts.hpp"
+#include "actors/services/audit.hpp"
 #include "actors/services/events.hpp"
 #include "actors/services/health.hpp"
 #include "actors/services/lock_per_request.hpp"
@@ -60,6 +61,7 @@ struct core::impl {
   waitlist_actor waitlist;
   tickets_actor tickets;
   webhooks_actor webhooks;
+  audit_actor audit;
   health_actor health;
   std::unique_ptr<accounts_service> accounts_facade;
   std::unique_ptr<events_service> events_facade;
@@ -67,6 +69,7 @@ struct core::impl {
   std::unique_ptr<waitlist_service> waitlist_facade;
   std::unique_ptr<tickets_service> tickets_facade;
   std::unique_ptr<webhooks_service> webhooks_facade;
+  std::unique_ptr<audit_service> audit_facade;
   std::unique_ptr<health_service> health_facade;
   bool stopped = false;
 };
@@ -105,6 +108,7 @@ core::core(const config::settings& s, const std::string& conninfo,
   i.webhooks = spawn_webhooks(
       sys, webhooks_deps{i.db_pool, i.notifier, sealer, o.notifier.delivery.allow_private_targets},
       o.services);
+  i.audit = spawn_audit(sys, i.db_pool, o.audit);
   i.health = spawn_health(sys, health_deps{i.db_pool, i.cluster, health_reports}, o.services);
   i.accounts_facade = std::make_unique<accounts_service>(i.accounts);
   i.events_facade = std::make_unique<events_service>(i.events, i.cache, listings);
@@ -112,6 +116,7 @@ core::core(const config::settings& s, const std::string& conninfo,
   i.waitlist_facade = std::make_unique<waitlist_service>(i.waitlist);
   i.tickets_facade = std::make_unique<tickets_service>(i.tickets);
   i.webhooks_facade = std::make_unique<webhooks_service>(i.webhooks);
+  i.audit_facade = std::make_unique<audit_service>(i.audit);
   i.health_facade = std::make_unique<health_service>(i.health, health_reports);
 }
 
@@ -121,8 +126,9 @@ core::~core() {
 
 domain::services core::services() {
   auto& i = *impl_;
-  return {*i.accounts_facade, *i.events_facade,  *i.purchases_facade, *i.purchases_facade,
-          *i.waitlist_facade, *i.tickets_facade, *i.webhooks_facade,  *i.health_facade};
+  return {*i.accounts_facade,  *i.events_facade,   *i.purchases_facade,
+          *i.purchases_facade, *i.waitlist_facade, *i.tickets_facade,
+          *i.webhooks_facade,  *i.audit_facade,    *i.health_facade};
 }
 
 void core::stop() {
@@ -135,7 +141,7 @@ void core::stop() {
        {caf::actor_cast<caf::actor>(i.accounts), caf::actor_cast<caf::actor>(i.events),
         caf::actor_cast<caf::actor>(i.purchases), caf::actor_cast<caf::actor>(i.waitlist),
         caf::actor_cast<caf::actor>(i.tickets), caf::actor_cast<caf::actor>(i.webhooks),
-        caf::actor_cast<caf::actor>(i.health)})
+        caf::actor_cast<caf::actor>(i.audit), caf::actor_cast<caf::actor>(i.health)})
     caf::anon_send_exit(service, reason);
   caf::anon_send_exit(i.cluster, reason);
   caf::anon_send_exit(i.hold_sweeper, reason);

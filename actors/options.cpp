@@ -124,6 +124,7 @@ core_options options_from(const config::settings& s, const std::string& conninfo
   o.credentials = credentials_from(s);
   o.services = services_from(s);
   o.hold_sweeper.interval = s.hold_sweep_interval;
+  o.audit.request_timeout = o.services.request_timeout;
   o.hold_sweeper.offer_ttl = s.waitlist_offer_ttl;
   o.key_secret = s.tickets_key_secret.empty() ? s.jwt_secret : s.tickets_key_secret;
   return o;

@@ -100,6 +100,13 @@ struct service_options {
   milliseconds offer_ttl{12 * 60 * 60 * 1000};     // waitlist.offer-ttl (admin edits offer too)
 };
 
+/// The audit actor: its reads' deadline, and how often and how far ahead it makes partitions.
+struct audit_options {
+  milliseconds request_timeout{5000};
+  milliseconds partition_check{60 * 60 * 1000};
+  int months_ahead = 3;
+};
+
 struct core_options {
   db_pool_options db_pool;
   event_actor_options event_actor;
@@ -110,6 +117,7 @@ struct core_options {
   credential_options credentials;
   service_options services;
   hold_sweeper_options hold_sweeper;
+  audit_options audit;
   /// Seals the events' ticket-signing keys: tickets.key-secret, else jwt.secret.
   std::string key_secret;
 };

@@ -86,7 +86,9 @@ wire_purchase to_wire(const domain::purchase_request& r, bool internal_key) {
           static_cast<std::int64_t>(r.hold_ttl.count()),
           r.purchase_id,
           static_cast<std::int64_t>(r.cancel_cutoff.count()),
-          r.entry_id};
+          r.entry_id,
+          r.actor_id,
+          r.client_address};
 }
 
 domain::purchase_request from_wire(const wire_purchase& w) {
@@ -101,6 +103,8 @@ domain::purchase_request from_wire(const wire_purchase& w) {
   r.purchase_id = w.purchase_id;
   r.cancel_cutoff = std::chrono::milliseconds{w.cancel_cutoff_ms};
   r.entry_id = w.entry_id;
+  r.actor_id = w.actor_id;
+  r.client_address = w.client_address;
   return r;
 }
 

@@ -45,12 +45,15 @@ struct wire_purchase {
   std::int64_t purchase_id = 0; // cancel
   std::int64_t cancel_cutoff_ms = 0;
   std::int64_t entry_id = 0; // leave
+  std::int64_t actor_id = 0; // for the audit log, with the client's address
+  std::string client_address;
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, wire_purchase& x) {
   return f(caf::meta::type_name("eventhub::wire_purchase"), x.event_id, x.participant_id,
            x.quantity, x.idempotency_key, x.internal_key, x.request_id, x.ticket_type_id, x.kind,
-           x.hold_id, x.hold_ttl_ms, x.purchase_id, x.cancel_cutoff_ms, x.entry_id);
+           x.hold_id, x.hold_ttl_ms, x.purchase_id, x.cancel_cutoff_ms, x.entry_id, x.actor_id,
+           x.client_address);
 }
 
 /// A hold in an owner's answer.

@@ -1,7 +1,9 @@
 // Account creation with a direct connection (start-up and CLI run before the actors exist).
 #include "app/accounts.hpp"
 
+#include "domain/json.hpp"
 #include "observability/log.hpp"
+#include "persistence/audit_repository.hpp"
 #include "persistence/participant_repository.hpp"
 #include "security/password.hpp"
 
@@ -24,8 +26,13 @@ domain::result<domain::participant> create_account(const config::settings& s,
                                                    const domain::new_participant& p) {
   const std::string hash = security::hash_password(p.password, cost_of(s));
   persistence::session session(options(s, conninfo));
-  return session.transact(
-      [&](persistence::tx& t) { return persistence::participants::insert(t, p, hash); });
+  return session.transact([&](persistence::tx& t) {
+    auto made = persistence::participants::insert(t, p, hash);
+    if (made.ok()) // made from the command line or the configuration: no actor
+      persistence::audit::record(
+          t, {{}, "participant.created", "participant", made->id, {}, domain::to_json(*made)});
+    return made;
+  });
 }
 
 void ensure_first_admin(const config::settings& s, const std::string& conninfo) {

@@ -18,6 +18,14 @@ struct page_request {
   std::int64_t offset() const { return static_cast<std::int64_t>(page) * size; }
 };
 
+/// Who made a change and from where, for its audit entry: the caller (none: the service itself),
+/// X-Request-Id and the client's address. Built by the HTTP layer for every call that writes.
+struct origin {
+  std::optional<std::int64_t> actor_id;
+  std::string request_id;
+  std::string client_address;
+};
+
 /// GET /api/events query; equal queries share one cached page.
 struct event_query {
   page_request paging;
@@ -66,6 +74,7 @@ struct login_request {
   std::string email; // already lower-cased
   std::string password;
   std::string client_address;
+  std::string request_id;
 };
 
 /// What a command asks of an event's inventory. Every kind goes through the event actor's batch,
@@ -97,6 +106,10 @@ struct purchase_request {
   /// owner, 0 for an ADMIN).
   std::chrono::milliseconds cancel_cutoff{0};
   std::int64_t entry_id = 0; // leave: the waitlist entry (known to be of this event)
+  /// For the audit log: who asks (the buyer, or an ADMIN releasing or cancelling; 0: the
+  /// service) and the client's address.
+  std::int64_t actor_id = 0;
+  std::string client_address;
 };
 
 /// The answer to a command: the purchase made (purchase, confirm), the hold (hold, confirm,

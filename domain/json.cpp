@@ -273,6 +273,48 @@ void write_json(json_writer& w, const delivery_attempt& a) {
   w.EndObject();
 }
 
+namespace {
+
+template <class T, class Write>
+void write_optional(json_writer& w, const std::optional<T>& v, Write write) {
+  if (v)
+    write(*v);
+  else
+    w.Null();
+}
+
+} // namespace
+
+void write_json(json_writer& w, const audit_entry& e) {
+  const auto raw = [&w](const std::string& json) {
+    w.RawValue(json.data(), json.size(), rapidjson::kObjectType);
+  };
+  const auto text = [&w](const std::string& s) { w.String(s); };
+  const auto id = [&w](std::int64_t v) { w.Int64(v); };
+  w.StartObject();
+  w.Key("id");
+  w.Int64(e.id);
+  w.Key("at");
+  write_time(w, e.at);
+  w.Key("actorId");
+  write_optional(w, e.actor_id, id);
+  w.Key("action");
+  w.String(e.action);
+  w.Key("entityType");
+  w.String(e.entity_type);
+  w.Key("entityId");
+  write_optional(w, e.entity_id, id);
+  w.Key("before");
+  write_optional(w, e.before, raw);
+  w.Key("after");
+  write_optional(w, e.after, raw);
+  w.Key("requestId");
+  write_optional(w, e.request_id, text);
+  w.Key("clientAddress");
+  write_optional(w, e.client_address, text);
+  w.EndObject();
+}
+
 void write_json(json_writer& w, const hold& h) {
   w.StartObject();
   w.Key("id");

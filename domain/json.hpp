@@ -28,6 +28,7 @@ struct json_assertion : std::logic_error {
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "domain/audit.hpp"
 #include "domain/model.hpp"
 #include "domain/tickets.hpp"
 #include "domain/webhooks.hpp"
@@ -53,6 +54,7 @@ void write_json(json_writer& w, const checkin_key& k);
 void write_json(json_writer& w, const checkin_stats& s);
 void write_json(json_writer& w, const webhook_endpoint& e); // secret only when set
 void write_json(json_writer& w, const delivery_attempt& a);
+void write_json(json_writer& w, const audit_entry& e); // before/after as stored JSON
 void write_time(json_writer& w, timestamp t);
 
 /// A single check-in's answer: {ticket, checkedInAt, scanId}.

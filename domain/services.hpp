@@ -4,6 +4,7 @@
 // replies only move the result onto their connection's I/O thread (http/message.hpp, on_io).
 #pragma once
 
+#include "domain/audit.hpp"
 #include "domain/commands.hpp"
 #include "domain/model.hpp"
 #include "domain/result.hpp"
@@ -17,7 +18,8 @@ namespace eventhub::domain {
 class participant_service {
  public:
   virtual ~participant_service() = default;
-  virtual void register_participant(new_participant p, reply<participant> done) = 0;
+  /// `by`: an ADMIN creating an account, or no actor (the new participant is then its actor).
+  virtual void register_participant(new_participant p, origin by, reply<participant> done) = 0;
   virtual void login(login_request req, reply<access_token> done) = 0;
   virtual void find_participant(std::int64_t id, reply<participant> done) = 0;
   virtual void list_participants(page_request paging, reply<page<participant>> done) = 0;
@@ -32,18 +34,19 @@ class event_service {
   /// Any page: from the listing cache, read from the database on a miss.
   virtual void list_events(event_query query, reply<rendered_page> done) = 0;
   virtual void find_event(std::int64_t id, reply<event> done) = 0;
-  virtual void create_event(event_draft draft, reply<event> done) = 0;
-  virtual void update_event(std::int64_t id, event_draft draft, reply<event> done) = 0;
-  virtual void delete_event(std::int64_t id, reply<unit> done) = 0;
+  virtual void create_event(event_draft draft, origin by, reply<event> done) = 0;
+  virtual void update_event(std::int64_t id, event_draft draft, origin by, reply<event> done) = 0;
+  virtual void delete_event(std::int64_t id, origin by, reply<unit> done) = 0;
   virtual void list_attendees(std::int64_t event_id, page_request paging,
                               reply<page<attendee>> done) = 0;
-  virtual void create_ticket_type(std::int64_t event_id, ticket_type_draft draft,
+  virtual void create_ticket_type(std::int64_t event_id, ticket_type_draft draft, origin by,
                                   reply<ticket_type_view> done) = 0;
   virtual void find_ticket_type(std::int64_t event_id, std::int64_t type_id,
                                 reply<ticket_type_view> done) = 0;
   virtual void update_ticket_type(std::int64_t event_id, std::int64_t type_id,
-                                  ticket_type_draft draft, reply<ticket_type_view> done) = 0;
-  virtual void delete_ticket_type(std::int64_t event_id, std::int64_t type_id,
+                                  ticket_type_draft draft, origin by,
+                                  reply<ticket_type_view> done) = 0;
+  virtual void delete_ticket_type(std::int64_t event_id, std::int64_t type_id, origin by,
                                   reply<unit> done) = 0;
 };
 
@@ -110,7 +113,7 @@ class ticket_service {
   virtual void checkin_key(std::int64_t event_id, reply<domain::checkin_key> done) = 0;
   /// Decides and records `scans` of the event together, in request order (a single check-in is
   /// a list of one); not_found for an unknown event.
-  virtual void check_in(std::int64_t event_id, std::vector<scan> scans,
+  virtual void check_in(std::int64_t event_id, std::vector<scan> scans, origin by,
                         reply<std::vector<scan_outcome>> done) = 0;
   virtual void checkin_stats(std::int64_t event_id, reply<domain::checkin_stats> done) = 0;
 };
@@ -119,13 +122,19 @@ class webhook_service {
  public:
   virtual ~webhook_service() = default;
   /// unprocessable (naming url) for a target the SSRF guard refuses.
-  virtual void create_webhook(webhook_draft draft, reply<webhook_endpoint> done) = 0;
+  virtual void create_webhook(webhook_draft draft, origin by, reply<webhook_endpoint> done) = 0;
   virtual void list_webhooks(page_request paging, reply<page<webhook_endpoint>> done) = 0;
   virtual void find_webhook(std::int64_t id, reply<webhook_endpoint> done) = 0;
   /// conflict for the configured endpoint (notify.webhook-url).
-  virtual void delete_webhook(std::int64_t id, reply<unit> done) = 0;
+  virtual void delete_webhook(std::int64_t id, origin by, reply<unit> done) = 0;
   virtual void list_deliveries(std::int64_t id, page_request paging,
                                reply<page<delivery_attempt>> done) = 0;
+};
+
+class audit_service {
+ public:
+  virtual ~audit_service() = default;
+  virtual void list_audit(audit_query query, reply<page<audit_entry>> done) = 0;
 };
 
 class operations_service {
@@ -145,6 +154,7 @@ struct services {
   waitlist_service& waitlist;
   ticket_service& tickets;
   webhook_service& webhooks;
+  audit_service& audit;
   operations_service& operations;
 };
 

@@ -133,6 +133,65 @@ std::optional<domain::event_draft> read_event_draft(validator& v, write_kind kin
   return d;
 }
 
+namespace {
+
+/// `from` and `to` as ISO-8601 date-times with an offset, where given.
+void read_window(const query_params& query, std::optional<domain::timestamp>& from,
+                 std::optional<domain::timestamp>& to, std::vector<domain::field_error>& errors) {
+  for (const char* name : {"from", "to"}) {
+    const auto* value = query.get(name);
+    if (!value)
+      continue;
+    auto t = domain::parse_iso8601(*value);
+    if (!t)
+      errors.push_back(
+          {name, "must be an ISO-8601 date-time with offset, e.g. 2027-03-01T19:30:00Z"});
+    else
+      (std::string(name) == "from" ? from : to) = t;
+  }
+}
+
+/// The names of `known` whose values were not percent-encoded UTF-8.
+void report_malformed(const query_params& query, std::initializer_list<const char*> known,
+                      std::vector<domain::field_error>& errors) {
+  for (const auto& name : query.malformed)
+    for (const char* k : known)
+      if (name == k)
+        errors.push_back({name, "is not a valid percent-encoded value"});
+}
+
+/// A positive id parameter, where given.
+std::optional<std::int64_t> read_id_param(const query_params& query, const char* name,
+                                          std::vector<domain::field_error>& errors) {
+  const auto* value = query.get(name);
+  if (!value)
+    return std::nullopt;
+  auto id = parse_id(*value);
+  if (!id)
+    errors.push_back({name, "must be a positive integer"});
+  return id;
+}
+
+/// A parameter that must be one of `allowed`, where given.
+template <class Allowed>
+std::optional<std::string> read_choice(const query_params& query, const char* name,
+                                       const Allowed& allowed, bool (*known)(std::string_view),
+                                       std::vector<domain::field_error>& errors) {
+  const auto* value = query.get(name);
+  if (!value)
+    return std::nullopt;
+  if (!known(*value)) {
+    std::string list;
+    for (const auto& a : allowed)
+      list += (list.empty() ? "" : ", ") + std::string(a);
+    errors.push_back({name, "must be one of " + list});
+    return std::nullopt;
+  }
+  return *value;
+}
+
+} // namespace
+
 std::variant<domain::event_query, domain::error> decode_event_query(std::string_view raw_query) {
   const auto query = parse_query(raw_query);
   std::vector<domain::field_error> errors;
@@ -144,20 +203,25 @@ std::variant<domain::event_query, domain::error> decode_event_query(std::string_
       errors.push_back({"q", "size must be between 0 and 200"});
     q.text = *text;
   }
-  for (const char* name : {"from", "to"}) {
-    const auto* value = query.get(name);
-    if (!value)
-      continue;
-    auto t = domain::parse_iso8601(*value);
-    if (!t)
-      errors.push_back(
-          {name, "must be an ISO-8601 date-time with offset, e.g. 2027-03-01T19:30:00Z"});
-    else
-      (std::string(name) == "from" ? q.from : q.to) = t;
-  }
-  for (const auto& name : query.malformed)
-    if (name == "q" || name == "from" || name == "to")
-      errors.push_back({name, "is not a valid percent-encoded value"});
+  read_window(query, q.from, q.to, errors);
+  report_malformed(query, {"q", "from", "to"}, errors);
+  if (!errors.empty())
+    return invalid_parameters(std::move(errors));
+  return q;
+}
+
+std::variant<domain::audit_query, domain::error> decode_audit_query(std::string_view raw_query) {
+  const auto query = parse_query(raw_query);
+  std::vector<domain::field_error> errors;
+  domain::audit_query q;
+  q.paging = read_paging(query, errors);
+  q.entity_type = read_choice(query, "entityType", domain::audit_entity_types,
+                              domain::is_audit_entity_type, errors);
+  q.entity_id = read_id_param(query, "entityId", errors);
+  q.actor_id = read_id_param(query, "actorId", errors);
+  q.action = read_choice(query, "action", domain::audit_actions, domain::is_audit_action, errors);
+  read_window(query, q.from, q.to, errors);
+  report_malformed(query, {"entityType", "entityId", "actorId", "action", "from", "to"}, errors);
   if (!errors.empty())
     return invalid_parameters(std::move(errors));
   return q;

@@ -3,6 +3,7 @@
 // Beast: handlers call them, unit tests and fuzzers reach them directly.
 #pragma once
 
+#include "domain/audit.hpp"
 #include "domain/commands.hpp"
 #include "domain/error.hpp"
 #include "domain/tickets.hpp"
@@ -61,6 +62,10 @@ domain::error invalid_parameters(std::vector<domain::field_error> errors);
 
 /// GET /api/events: page, size, q, from, to.
 std::variant<domain::event_query, domain::error> decode_event_query(std::string_view raw_query);
+
+/// GET /api/audit: page, size, entityType and action (known values), entityId and actorId
+/// (positive ids), from and to.
+std::variant<domain::audit_query, domain::error> decode_audit_query(std::string_view raw_query);
 
 /// If-None-Match: a list of entity tags or "*"; weak comparison as RFC 9110 asks for GET.
 bool etag_matches(std::string_view if_none_match, const std::string& etag);

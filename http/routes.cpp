@@ -88,6 +88,9 @@ std::vector<route> make_routes(const handler_context& ctx) {
       {"GET", "/api/webhooks/{id}/deliveries", a::admin, h::webhook_deliveries(ctx),
        "A webhook endpoint's delivery attempts, newest first"},
 
+      {"GET", "/api/audit", a::admin, h::list_audit(ctx),
+       "The audit log: who changed what, newest first"},
+
       {"GET", "/actuator/health", a::anyone, h::health(ctx), "Health of the node and its database"},
       {"GET", "/actuator/prometheus", a::anyone, h::prometheus(ctx),
        "Metrics in Prometheus text format"},

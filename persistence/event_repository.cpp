@@ -1,6 +1,8 @@
 // Events repository; SQL in queries/event_queries.hpp.
 #include "persistence/event_repository.hpp"
 
+#include "domain/json.hpp"
+#include "persistence/audit_repository.hpp"
 #include "persistence/hold_repository.hpp"
 #include "persistence/queries/event_queries.hpp"
 #include "persistence/queries/ticket_type_queries.hpp"
@@ -60,7 +62,7 @@ void write_columns(tx& t, std::int64_t id, const domain::event_draft& d) {
 
 } // namespace
 
-domain::event insert(tx& t, const domain::event_draft& d) {
+domain::event insert(tx& t, const domain::event_draft& d, const domain::origin& by) {
   std::optional<std::int64_t> sales_start_at, max_per_buyer;
   if (d.sales_start_at && *d.sales_start_at)
     sales_start_at = domain::to_micros(**d.sales_start_at);
@@ -71,23 +73,29 @@ domain::event insert(tx& t, const domain::event_draft& d) {
                          sales_start_at, max_per_buyer, d.admission_queue.value_or(false))[0][0]
                       .as<std::int64_t>();
   ticket_types::insert_for_new_event(t, id, d);
-  return *find(t, id);
+  auto created = *find(t, id);
+  audit::record(t, {by, "event.created", "event", id, {}, domain::to_json(created)});
+  return created;
 }
 
 domain::result<domain::event> update(tx& t, std::int64_t id, const domain::event_draft& d,
-                                     const waitlist::offer_settings& offers) {
+                                     const waitlist::offer_settings& offers,
+                                     const domain::origin& by) {
   if (t.exec(sql::lock_event, id).empty())
     return not_found();
+  const auto before = domain::to_json(*find(t, id));
   holds::expire_due(t, id, std::nullopt);
   write_columns(t, id, d);
   t.exec(sql::follow_capacity, id, d.capacity);
   if (d.ticket_types)
     ticket_types::replace_all(t, id, *d.ticket_types);
   waitlist::offer_freed(t, id, offers);
-  return *find(t, id);
+  auto updated = *find(t, id);
+  audit::record(t, {by, "event.updated", "event", id, before, domain::to_json(updated)});
+  return updated;
 }
 
-domain::result<domain::unit> remove(tx& t, std::int64_t id) {
+domain::result<domain::unit> remove(tx& t, std::int64_t id, const domain::origin& by) {
   auto rows = t.exec(sql::lock_event, id);
   if (rows.empty())
     return not_found();
@@ -98,7 +106,9 @@ domain::result<domain::unit> remove(tx& t, std::int64_t id) {
   if (t.exec(sql::event_tickets_held, id)[0][0].as<std::int64_t>() > 0)
     return domain::make_error(error_code::conflict,
                               "An event with tickets held for buyers cannot be deleted.");
+  const auto before = domain::to_json(*find(t, id));
   t.exec(sql::delete_event, id); // the purchases' RESTRICT trigger is the backstop
+  audit::record(t, {by, "event.deleted", "event", id, before, {}});
   return domain::unit{};
 }
 

@@ -10,18 +10,21 @@
 
 namespace eventhub::persistence::events {
 
+// Every write records its audit entry (event.created, .updated, .deleted) in `t`, `by` its origin.
+
 /// The event with its types (ticket_types::insert_for_new_event).
-domain::event insert(tx& t, const domain::event_draft& d);
+domain::event insert(tx& t, const domain::event_draft& d, const domain::origin& by = {});
 
 /// not_found; conflict when the capacity would drop below the tickets sold; with ticketTypes,
 /// what ticket_types::replace_all refuses. Refusals throw persistence::refused.
 /// Ends with the waitlist's offer step: tickets freed by expired holds or a raised capacity or
 /// quota go to the queue.
 domain::result<domain::event> update(tx& t, std::int64_t id, const domain::event_draft& d,
-                                     const waitlist::offer_settings& offers);
+                                     const waitlist::offer_settings& offers,
+                                     const domain::origin& by = {});
 
 /// not_found, or conflict when the event ever had a purchase (no purchase is ever lost).
-domain::result<domain::unit> remove(tx& t, std::int64_t id);
+domain::result<domain::unit> remove(tx& t, std::int64_t id, const domain::origin& by = {});
 
 /// The event with its ticket types, by id.
 std::optional<domain::event> find(tx& t, std::int64_t id);

@@ -2,6 +2,9 @@
 // domain/purchase_rules.cpp.
 #include "persistence/purchase_repository.hpp"
 
+#include "domain/audit.hpp"
+#include "domain/json.hpp"
+#include "persistence/audit_repository.hpp"
 #include "persistence/hold_repository.hpp"
 #include "persistence/queries/purchase_queries.hpp"
 #include "persistence/rows.hpp"
@@ -340,6 +343,132 @@ domain::hold hold_of(const domain::purchase_request& req, const domain::type_sto
   return h;
 }
 
+/// An audit entry of the batch (written by write_batch). `ref` 'p' or 'h' with `ord` (1-based,
+/// among the sales or the new holds) takes its entity id, and its JSON's id, from the row the
+/// statement inserts.
+struct batch_audit {
+  std::optional<std::string> ref;
+  std::int64_t ord = 0;
+  domain::audit_record record;
+};
+
+domain::audit_record audit_of(const domain::purchase_request& req, const char* action,
+                              const char* entity_type, std::optional<std::int64_t> entity_id,
+                              std::string before, std::string after) {
+  return {domain::origin_of(req), action,          entity_type, entity_id,
+          std::move(before),      std::move(after)};
+}
+
+/// The entries of everything the batch statement changes: purchases made (sold or a hold
+/// confirmed), holds made and released, cancellations (their purchase before and after, in
+/// batch order when one purchase is cancelled twice).
+std::vector<batch_audit> audits_of(std::int64_t event_id, const domain::event_stock& stock,
+                                   const std::vector<domain::purchase_request>& batch,
+                                   const std::vector<domain::decision>& decisions,
+                                   const domain::batch_context& context, const batch_writes& w) {
+  std::vector<batch_audit> out;
+  for (std::size_t n = 0; n < w.sales.size(); ++n) {
+    const auto& s = w.sales[n];
+    out.push_back({"p", static_cast<std::int64_t>(n + 1),
+                   audit_of(batch[s.index], "purchase.confirmed", "purchase", std::nullopt, {},
+                            domain::to_json(purchase_of(s, 0, event_id, stock.now)))});
+  }
+  for (std::size_t n = 0; n < w.new_holds.size(); ++n) {
+    const auto i = w.new_holds[n];
+    const auto& type = stock.types[*decisions[i].type_index];
+    out.push_back({"h", static_cast<std::int64_t>(n + 1),
+                   audit_of(batch[i], "hold.created", "hold", std::nullopt, {},
+                            domain::to_json(hold_of(batch[i], type, 0, event_id, stock.now)))});
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (decisions[i].verdict != domain::verdict::release)
+      continue;
+    const auto& before = context.targets[*decisions[i].target_index].hold;
+    auto after = before;
+    after.status = domain::hold_status::released;
+    out.push_back({std::nullopt, 0,
+                   audit_of(batch[i], "hold.released", "hold", before.id, domain::to_json(before),
+                            domain::to_json(after))});
+  }
+  std::map<std::int64_t, domain::purchase> current; // each cancelled purchase as the batch goes
+  for (const auto i : w.cancels) {
+    const auto& d = decisions[i];
+    const auto& target = context.cancel_targets[*d.target_index];
+    auto& now = current.emplace(target.id, target).first->second;
+    const auto before = domain::to_json(now);
+    now.cancelled_quantity += d.cancelled;
+    now.refunded_cents += d.cancelled * now.unit_price_cents;
+    out.push_back({std::nullopt, 0,
+                   audit_of(batch[i], "purchase.cancelled", "purchase", target.id, before,
+                            domain::to_json(now))});
+  }
+  return out;
+}
+
+/// The entries of the waitlist's joins (`ids`: the entries made, by position in w.joins) and
+/// leaves, written by their own statement before the batch statement.
+std::vector<domain::audit_record>
+waitlist_audits(std::int64_t event_id, const domain::event_stock& stock,
+                const std::vector<domain::purchase_request>& batch,
+                const std::vector<domain::decision>& decisions,
+                const domain::batch_context& context, const batch_writes& w,
+                const std::vector<std::int64_t>& ids) {
+  std::vector<domain::audit_record> out;
+  for (std::size_t n = 0; n < ids.size(); ++n) {
+    const auto& [i, type_id] = w.joins[n];
+    domain::waitlist_entry e;
+    e.id = ids[n];
+    e.event_id = event_id;
+    e.ticket_type_id = type_id;
+    e.participant_id = batch[i].participant_id;
+    e.quantity = batch[i].quantity;
+    e.created_at = stock.now;
+    out.push_back(
+        audit_of(batch[i], "waitlist.joined", "waitlist_entry", e.id, {}, domain::to_json(e)));
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (decisions[i].verdict != domain::verdict::leave)
+      continue;
+    const auto& before = context.leave_targets[*decisions[i].target_index];
+    auto after = before;
+    after.status = domain::waitlist_status::left;
+    after.position.reset();
+    out.push_back(audit_of(batch[i], "waitlist.left", "waitlist_entry", before.id,
+                           domain::to_json(before), domain::to_json(after)));
+  }
+  return out;
+}
+
+/// The arguments of write_batch's audit entries ($29..$38).
+struct audit_args {
+  std::vector<std::int64_t> ords, actors, entity_ids;
+  std::vector<std::optional<std::string>> refs, actions, types, befores, afters, requests,
+      addresses;
+};
+
+std::optional<std::string> text_or_null(const std::string& s) {
+  if (s.empty())
+    return std::nullopt;
+  return s;
+}
+
+audit_args audit_args_of(const std::vector<batch_audit>& audits) {
+  audit_args out;
+  for (const auto& a : audits) {
+    out.refs.push_back(a.ref);
+    out.ords.push_back(a.ord);
+    out.actors.push_back(a.record.by.actor_id.value_or(0));
+    out.actions.emplace_back(a.record.action);
+    out.types.emplace_back(a.record.entity_type);
+    out.entity_ids.push_back(a.record.entity_id.value_or(0));
+    out.befores.push_back(text_or_null(a.record.before));
+    out.afters.push_back(text_or_null(a.record.after));
+    out.requests.push_back(text_or_null(a.record.by.request_id));
+    out.addresses.push_back(text_or_null(a.record.by.client_address));
+  }
+  return out;
+}
+
 std::size_t distinct_purchases(const std::vector<domain::purchase_request>& batch,
                                const std::vector<std::size_t>& indexes) {
   std::vector<std::int64_t> ids;
@@ -363,6 +492,7 @@ written write(tx& t, std::int64_t event_id, const domain::event_stock& stock,
     const auto ids = waitlist::write(t, event_id, stock.now, batch, w.joins, w.left);
     for (std::size_t n = 0; n < ids.size(); ++n)
       out.entries[w.joins[n].first] = ids[n];
+    audit::record(t, waitlist_audits(event_id, stock, batch, decisions, context, w, ids));
   }
   if (w.empty())
     return out;
@@ -370,6 +500,7 @@ written write(tx& t, std::int64_t event_id, const domain::event_stock& stock,
   const auto sold = sale_args_of(batch, w);
   const auto held = hold_args_of(stock, batch, decisions, w);
   const auto cancelled = cancel_args_of(batch, decisions, w);
+  const auto audited = audit_args_of(audits_of(event_id, stock, batch, decisions, context, w));
   const auto rows =
       t.exec(sql::write_batch, event_id, domain::to_micros(stock.now),
              static_cast<std::int64_t>(redelivery_delay.count()), int_array(settle.ids),
@@ -380,7 +511,11 @@ written write(tx& t, std::int64_t event_id, const domain::event_stock& stock,
              int_array(held.prices), text_array(held.currencies), text_array(held.keys),
              int_array(held.ttls), int_array(cancelled.purchases), int_array(cancelled.quantities),
              int_array(cancelled.callers), text_array(cancelled.keys), int_array(cancelled.asked),
-             text_array(cancelled.request_ids), ticket_nonces(w), int_array(cancelled.tickets));
+             text_array(cancelled.request_ids), ticket_nonces(w), int_array(cancelled.tickets),
+             text_array(audited.refs), int_array(audited.ords), int_array(audited.actors),
+             text_array(audited.actions), text_array(audited.types), int_array(audited.entity_ids),
+             text_array(audited.befores), text_array(audited.afters), text_array(audited.requests),
+             text_array(audited.addresses));
   std::size_t settled = 0, cancelled_purchases = 0;
   for (const auto& r : rows) {
     if (r[3].as<bool>())

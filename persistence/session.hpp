@@ -52,6 +52,11 @@ class tx {
   tx(pqxx::work& work, session& owner) : work_(work), owner_(owner) {}
 
   template <class... Args> pqxx::result exec(const statement& s, Args&&... args);
+  /// Unprepared: planned with these values every time (for statements whose best plan depends
+  /// on which optional filters are given).
+  template <class... Args> pqxx::result exec_once(const statement& s, Args&&... args) {
+    return work_.exec_params(s.sql, std::forward<Args>(args)...);
+  }
 
   pqxx::work& raw() { return work_; }
 

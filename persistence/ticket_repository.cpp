@@ -1,6 +1,8 @@
 // Tickets; see ticket_repository.hpp.
 #include "persistence/ticket_repository.hpp"
 
+#include "domain/json.hpp"
+#include "persistence/audit_repository.hpp"
 #include "persistence/queries/ticket_queries.hpp"
 #include "persistence/rows.hpp"
 #include "security/random.hpp"
@@ -91,7 +93,7 @@ remembered(tx& t, std::int64_t event_id, const std::vector<std::string>& scan_id
 std::vector<domain::notification>
 write_checkins(tx& t, std::int64_t event_id, const std::vector<domain::checkin_write>& writes,
                const std::map<std::int64_t, domain::ticket>& tickets,
-               std::chrono::milliseconds redelivery_delay) {
+               std::chrono::milliseconds redelivery_delay, const domain::origin& by) {
   std::vector<domain::notification> out;
   if (writes.empty())
     return out;
@@ -111,6 +113,7 @@ write_checkins(tx& t, std::int64_t event_id, const std::vector<domain::checkin_w
   std::map<std::int64_t, const domain::checkin_write*> by_ticket;
   for (const auto& w : writes)
     by_ticket[w.ticket_id] = &w;
+  std::vector<domain::audit_record> audits;
   for (const auto& r : rows) {
     const auto& ticket = tickets.at(r[1].as<std::int64_t>());
     domain::notification n;
@@ -123,7 +126,13 @@ write_checkins(tx& t, std::int64_t event_id, const std::vector<domain::checkin_w
     n.purchase_id = ticket.purchase_id;
     n.checked_in_at = by_ticket.at(ticket.id)->at;
     out.push_back(std::move(n));
+    auto after = ticket;
+    after.status = domain::ticket_status::checked_in;
+    after.checked_in_at = by_ticket.at(ticket.id)->at;
+    audits.push_back({by, "ticket.checked_in", "ticket", ticket.id, domain::to_json(ticket),
+                      domain::to_json(after)});
   }
+  audit::record(t, audits);
   return out;
 }
 

@@ -43,11 +43,12 @@ std::map<std::string, domain::remembered_scan> remembered(tx& t, std::int64_t ev
                                                           const std::vector<std::string>& scan_ids);
 
 /// Writes `writes` (tickets locked and VALID) with their ticket.checked_in outbox rows, due
-/// after `redelivery_delay`; returns the notifications to deliver now.
+/// after `redelivery_delay`, and audit entries (`by`: who scanned); returns the notifications to
+/// deliver now.
 std::vector<domain::notification>
 write_checkins(tx& t, std::int64_t event_id, const std::vector<domain::checkin_write>& writes,
                const std::map<std::int64_t, domain::ticket>& tickets,
-               std::chrono::milliseconds redelivery_delay);
+               std::chrono::milliseconds redelivery_delay, const domain::origin& by = {});
 
 /// nullopt for an unknown event.
 std::optional<domain::checkin_stats> stats(tx& t, std::int64_t event_id);

@@ -1,6 +1,8 @@
 // Ticket types repository; SQL in queries/ticket_type_queries.hpp.
 #include "persistence/ticket_type_repository.hpp"
 
+#include "domain/json.hpp"
+#include "persistence/audit_repository.hpp"
 #include "persistence/event_repository.hpp"
 #include "persistence/hold_repository.hpp"
 #include "persistence/queries/event_queries.hpp"
@@ -136,32 +138,41 @@ void replace_all(tx& t, std::int64_t event_id,
 
 domain::result<domain::ticket_type_view> create(tx& t, std::int64_t event_id,
                                                 const domain::ticket_type_draft& draft,
-                                                const waitlist::offer_settings& offers) {
+                                                const waitlist::offer_settings& offers,
+                                                const domain::origin& by) {
   lock_event(t, event_id);
   if (types_of(t, event_id).size() >= max_per_event)
     refuse(error_code::conflict, "An event has at most 20 ticket types.");
   const auto id = insert_one(t, event_id, draft, false);
   t.exec(sql::touch_event, event_id);
   waitlist::offer_freed(t, event_id, offers);
-  return view(t, event_id, id);
+  auto created = view(t, event_id, id);
+  audit::record(t, {by, "ticket_type.created", "ticket_type", id, {}, domain::to_json(*created)});
+  return created;
 }
 
 domain::result<domain::ticket_type_view> update(tx& t, std::int64_t event_id, std::int64_t type_id,
                                                 const domain::ticket_type_draft& draft,
-                                                const waitlist::offer_settings& offers) {
+                                                const waitlist::offer_settings& offers,
+                                                const domain::origin& by) {
   lock_event(t, event_id);
   const auto types = types_of(t, event_id);
   const auto* s = stored(types, type_id);
   if (!s)
     return not_found("ticket type");
+  const auto before = domain::to_json(*view(t, event_id, type_id));
   update_one(t, event_id, *s, draft);
   t.exec(sql::touch_event, event_id);
   waitlist::offer_freed(t, event_id, offers);
-  return view(t, event_id, type_id);
+  auto updated = view(t, event_id, type_id);
+  audit::record(
+      t, {by, "ticket_type.updated", "ticket_type", type_id, before, domain::to_json(*updated)});
+  return updated;
 }
 
 domain::result<domain::unit> remove(tx& t, std::int64_t event_id, std::int64_t type_id,
-                                    const waitlist::offer_settings& offers) {
+                                    const waitlist::offer_settings& offers,
+                                    const domain::origin& by) {
   lock_event(t, event_id);
   const auto types = types_of(t, event_id);
   const auto* s = stored(types, type_id);
@@ -169,7 +180,9 @@ domain::result<domain::unit> remove(tx& t, std::int64_t event_id, std::int64_t t
     return not_found("ticket type");
   if (types.size() == 1)
     refuse(error_code::conflict, "An event's last ticket type cannot be deleted.");
+  const auto before = domain::to_json(*view(t, event_id, type_id));
   delete_one(t, event_id, *s);
+  audit::record(t, {by, "ticket_type.deleted", "ticket_type", type_id, before, {}});
   t.exec(sql::touch_event, event_id);
   waitlist::offer_freed(t, event_id, offers);
   return domain::unit{};

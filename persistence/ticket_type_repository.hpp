@@ -27,22 +27,27 @@ void replace_all(tx& t, std::int64_t event_id,
                  const std::vector<domain::ticket_type_draft>& drafts);
 
 // Each edit below expires the event's due holds first and ends with the waitlist's offer step
-// (tickets freed by the expiry or a raised quota go to the queue, as `offers` says).
+// (tickets freed by the expiry or a raised quota go to the queue, as `offers` says), and records
+// its audit entry (ticket_type.created, .updated, .deleted; `by` its origin). The types an
+// event's PUT writes are in that event.updated entry.
 
 /// 404 for an unknown event; 409 for a 21st type.
 domain::result<domain::ticket_type_view> create(tx& t, std::int64_t event_id,
                                                 const domain::ticket_type_draft& draft,
-                                                const waitlist::offer_settings& offers);
+                                                const waitlist::offer_settings& offers,
+                                                const domain::origin& by = {});
 
 /// 404 for an unknown event or type; 409 for a quota below the type's sold and held tickets.
 domain::result<domain::ticket_type_view> update(tx& t, std::int64_t event_id, std::int64_t type_id,
                                                 const domain::ticket_type_draft& draft,
-                                                const waitlist::offer_settings& offers);
+                                                const waitlist::offer_settings& offers,
+                                                const domain::origin& by = {});
 
 /// 404 for an unknown event or type; 409 for a type with sales, holds or waitlist entries, or
 /// the event's last type.
 domain::result<domain::unit> remove(tx& t, std::int64_t event_id, std::int64_t type_id,
-                                    const waitlist::offer_settings& offers);
+                                    const waitlist::offer_settings& offers,
+                                    const domain::origin& by = {});
 
 /// 404 for an unknown event or type.
 domain::result<domain::ticket_type_view> find(tx& t, std::int64_t event_id, std::int64_t type_id);

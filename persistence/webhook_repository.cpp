@@ -1,6 +1,8 @@
 // Webhooks repository; see webhook_repository.hpp.
 #include "persistence/webhook_repository.hpp"
 
+#include "domain/json.hpp"
+#include "persistence/audit_repository.hpp"
 #include "persistence/queries/webhook_queries.hpp"
 
 namespace eventhub::persistence::webhooks {
@@ -106,9 +108,18 @@ void record(tx& t, std::int64_t endpoint_id, const std::vector<attempt_record>& 
 }
 
 std::optional<std::string> disable(tx& t, std::int64_t endpoint_id, const std::string& reason) {
+  auto before = find(t, endpoint_id);
   auto rows = t.exec(sql::disable_endpoint, endpoint_id, reason.substr(0, 500));
-  if (rows.empty())
+  if (rows.empty() || !before)
     return std::nullopt;
+  auto after = *before;
+  after.enabled = false;
+  audit::record(t, {{},
+                    "webhook.disabled",
+                    "webhook",
+                    endpoint_id,
+                    domain::to_json(*before),
+                    domain::to_json(after)});
   return rows[0][0].as<std::string>();
 }
 

@@ -56,7 +56,7 @@ struct attempt_record {
 void record(tx& t, std::int64_t endpoint_id, const std::vector<attempt_record>& attempts);
 
 /// Disables the endpoint (a 410 answer); its URL if this call disabled it, nullopt if it was
-/// disabled or deleted already.
+/// disabled or deleted already. Records its webhook.disabled audit entry (no actor: the service).
 std::optional<std::string> disable(tx& t, std::int64_t endpoint_id, const std::string& reason);
 
 struct stored_endpoint {

@@ -2,6 +2,8 @@
 // a login is a chain of answers (DB, credential worker, DB) that each come back to it.
 #include "actors/services/accounts.hpp"
 
+#include "domain/json.hpp"
+#include "persistence/audit_repository.hpp"
 #include "persistence/login_repository.hpp"
 #include "persistence/participant_repository.hpp"
 
@@ -30,15 +32,30 @@ domain::error throttled(std::int64_t retry_after_seconds) {
   return e;
 }
 
-/// Step 1, one transaction: the attempt is counted (or refused while locked) and the account
-/// looked up. An unknown email goes on like a known one, so both answer alike.
+/// The auth.* audit entry of a login: the participant when the email names one, no actor, and
+/// never the password tried.
+void audit_login(persistence::tx& t, const domain::login_request& req, const char* action,
+                 std::int64_t participant_id) {
+  std::optional<std::int64_t> entity;
+  if (participant_id)
+    entity = participant_id;
+  persistence::audit::record(
+      t,
+      {{std::nullopt, req.request_id, req.client_address}, action, "participant", entity, {}, {}});
+}
+
+/// Step 1, one transaction: the attempt is counted (or refused while locked, and audited) and
+/// the account looked up. An unknown email goes on like a known one, so both answer alike.
 domain::result<login_record> begin_login(persistence::tx& t, const domain::login_request& req,
                                          const logins::throttle_policy& policy) {
   auto attempt = logins::begin_attempt(t, req.email, req.client_address, policy);
-  if (!attempt.admitted)
+  auto rec = participants::find_login(t, req.email);
+  if (!attempt.admitted) {
+    audit_login(t, req, "auth.throttled", rec ? rec->id : 0);
     return throttled(attempt.retry_after_seconds);
+  }
   login_record who;
-  if (auto rec = participants::find_login(t, req.email)) {
+  if (rec) {
     who.id = rec->id;
     who.role = rec->role;
     who.hash = std::move(rec->password_hash);
@@ -56,6 +73,7 @@ domain::result<domain::access_token> settle_login(persistence::tx& t,
                                                   const login_record& who, bool verified) {
   if (!verified) {
     logins::failed(t, req.client_address, policy);
+    audit_login(t, req, "auth.login_failed", who.id);
     return make_error(error_code::unauthenticated, "Invalid email or password.");
   }
   logins::succeeded(t, req.email);
@@ -75,18 +93,33 @@ struct accounts_state {
 
 using accounts_pointer = accounts_actor::stateful_pointer<accounts_state>;
 
-void on_register(accounts_pointer self, domain::new_participant& p,
+/// Inserts the participant with its participant.created entry: its actor is the ADMIN who made
+/// the account, else the new participant itself.
+domain::result<domain::participant> insert_participant(persistence::tx& t,
+                                                       const domain::new_participant& p,
+                                                       const std::string& hash, domain::origin by) {
+  auto made = participants::insert(t, p, hash);
+  if (!made.ok())
+    return made;
+  if (!by.actor_id)
+    by.actor_id = made->id;
+  persistence::audit::record(
+      t, {by, "participant.created", "participant", made->id, {}, domain::to_json(*made)});
+  return made;
+}
+
+void on_register(accounts_pointer self, domain::new_participant& p, domain::origin& by,
                  domain::reply<domain::participant>& done) {
   auto& st = self->state;
   const auto due = st.due();
   self->request(st.hasher(), wait_for(due), hash_atom::value, hash_request{p.password, due})
       .then(
-          [self, p, done, due](hash_answer& hash) {
+          [self, p, by, done, due](hash_answer& hash) {
             if (!hash.ok())
               return done(hash.err());
             auto job = make_tx_job<domain::participant>(
-                due, [p, h = std::move(*hash)](persistence::tx& t) {
-                  return participants::insert(t, p, h);
+                due, [p, by, h = std::move(*hash)](persistence::tx& t) {
+                  return insert_participant(t, p, h, by);
                 });
             ask_db<domain::participant>(self, self->state.deps.db_pool, std::move(job), done);
           },
@@ -140,9 +173,8 @@ accounts_actor::behavior_type accounts_behavior(accounts_pointer self, accounts_
   self->state.deps = std::move(deps);
   self->state.options = options;
   return {
-      [=](register_atom, domain::new_participant& p, domain::reply<domain::participant>& done) {
-        on_register(self, p, done);
-      },
+      [=](register_atom, domain::new_participant& p, domain::origin& by,
+          domain::reply<domain::participant>& done) { on_register(self, p, by, done); },
       [=](login_atom, domain::login_request& req, domain::reply<domain::access_token>& done) {
         on_login(self, req, done);
       },
@@ -168,9 +200,9 @@ accounts_actor spawn_accounts(caf::actor_system& sys, accounts_deps deps,
   return sys.spawn(accounts_behavior, std::move(deps), options);
 }
 
-void accounts_service::register_participant(domain::new_participant p,
+void accounts_service::register_participant(domain::new_participant p, domain::origin by,
                                             domain::reply<domain::participant> done) {
-  caf::anon_send(actor_, register_atom::value, std::move(p), std::move(done));
+  caf::anon_send(actor_, register_atom::value, std::move(p), std::move(by), std::move(done));
 }
 
 void accounts_service::login(domain::login_request req, domain::reply<domain::access_token> done) {

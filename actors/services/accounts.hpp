@@ -1,8 +1,10 @@
 // Accounts: registration, login (with throttling), participant reads.
 //
 // Protocol (accounts_actor), each message carrying the caller's reply:
-//   (register_atom, new_participant, reply<participant>)   hash the password, insert
-//   (login_atom, login_request, reply<access_token>)        count, verify, settle, issue a token
+//   (register_atom, new_participant, origin, reply<participant>)   hash the password, insert
+//        with its participant.created audit entry
+//   (login_atom, login_request, reply<access_token>)        count, verify, settle, issue a token;
+//        a failure or a throttled attempt records its auth.* audit entry
 //   (find_atom, id, reply<participant>)
 //   (list_all_atom, page_request, reply<page<participant>>)
 #pragma once
@@ -24,7 +26,8 @@
 namespace eventhub::actors {
 
 using accounts_actor = caf::typed_actor<
-    caf::reacts_to<register_atom, domain::new_participant, domain::reply<domain::participant>>,
+    caf::reacts_to<register_atom, domain::new_participant, domain::origin,
+                   domain::reply<domain::participant>>,
     caf::reacts_to<login_atom, domain::login_request, domain::reply<domain::access_token>>,
     caf::reacts_to<find_atom, std::int64_t, domain::reply<domain::participant>>,
     caf::reacts_to<list_all_atom, domain::page_request,
@@ -44,7 +47,7 @@ class accounts_service final : public domain::participant_service {
  public:
   explicit accounts_service(accounts_actor actor) : actor_(std::move(actor)) {}
 
-  void register_participant(domain::new_participant p,
+  void register_participant(domain::new_participant p, domain::origin by,
                             domain::reply<domain::participant> done) override;
   void login(domain::login_request req, domain::reply<domain::access_token> done) override;
   void find_participant(std::int64_t id, domain::reply<domain::participant> done) override;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "actors/db_request.hpp"
+#include "domain/audit.hpp"
 #include "domain/commands.hpp"
 #include "domain/model.hpp"
 #include "domain/result.hpp"
@@ -42,6 +43,10 @@ void serve_tx(Self* self, const db_pool_actor& pool, std::chrono::milliseconds t
 } // namespace eventhub::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eventhub::domain::new_participant)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eventhub::domain::origin)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eventhub::domain::audit_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
+    eventhub::domain::reply<eventhub::domain::page<eventhub::domain::audit_entry>>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eventhub::domain::login_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eventhub::domain::page_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(eventhub::domain::event_draft)

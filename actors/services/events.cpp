@@ -74,22 +74,25 @@ events_actor::behavior_type events_behavior(events_pointer self, events_deps dep
             self, pool(), self->state.options.request_timeout,
             [id](persistence::tx& t) { return found(events_db::find(t, id), "event"); }, done);
       },
-      [=](create_atom, domain::event_draft& draft, domain::reply<domain::event>& done) {
-        auto job = make_tx_job<domain::event>(
-            self->state.due(), [draft](persistence::tx& t) { return events_db::insert(t, draft); });
+      [=](create_atom, domain::event_draft& draft, domain::origin& by,
+          domain::reply<domain::event>& done) {
+        auto job = make_tx_job<domain::event>(self->state.due(), [draft, by](persistence::tx& t) {
+          return events_db::insert(t, draft, by);
+        });
         write_then_broadcast<domain::event>(self, 0, std::move(job), done);
       },
-      [=](update_atom, std::int64_t id, domain::event_draft& draft,
+      [=](update_atom, std::int64_t id, domain::event_draft& draft, domain::origin& by,
           domain::reply<domain::event>& done) {
         auto job = make_tx_job<domain::event>(
-            self->state.due(), [id, draft, offers = self->state.offers()](persistence::tx& t) {
-              return events_db::update(t, id, draft, offers);
+            self->state.due(), [id, draft, by, offers = self->state.offers()](persistence::tx& t) {
+              return events_db::update(t, id, draft, offers, by);
             });
         write_then_broadcast<domain::event>(self, id, std::move(job), done);
       },
-      [=](delete_atom, std::int64_t id, domain::reply<domain::unit>& done) {
-        auto job = make_tx_job<domain::unit>(
-            self->state.due(), [id](persistence::tx& t) { return events_db::remove(t, id); });
+      [=](delete_atom, std::int64_t id, domain::origin& by, domain::reply<domain::unit>& done) {
+        auto job = make_tx_job<domain::unit>(self->state.due(), [id, by](persistence::tx& t) {
+          return events_db::remove(t, id, by);
+        });
         write_then_broadcast<domain::unit>(self, id, std::move(job), done);
       },
       [=](attendees_atom, std::int64_t id, domain::page_request paging,
@@ -98,12 +101,12 @@ events_actor::behavior_type events_behavior(events_pointer self, events_deps dep
             self, pool(), self->state.options.request_timeout,
             [id, paging](persistence::tx& t) { return events_db::attendees(t, id, paging); }, done);
       },
-      [=](create_atom, std::int64_t event_id, domain::ticket_type_draft& draft,
+      [=](create_atom, std::int64_t event_id, domain::ticket_type_draft& draft, domain::origin& by,
           domain::reply<domain::ticket_type_view>& done) {
         auto job = make_tx_job<domain::ticket_type_view>(
             self->state.due(),
-            [event_id, draft, offers = self->state.offers()](persistence::tx& t) {
-              return types_db::create(t, event_id, draft, offers);
+            [event_id, draft, by, offers = self->state.offers()](persistence::tx& t) {
+              return types_db::create(t, event_id, draft, offers, by);
             });
         write_then_broadcast<domain::ticket_type_view>(self, event_id, std::move(job), done);
       },
@@ -117,20 +120,21 @@ events_actor::behavior_type events_behavior(events_pointer self, events_deps dep
             done);
       },
       [=](update_atom, std::int64_t event_id, std::int64_t type_id,
-          domain::ticket_type_draft& draft, domain::reply<domain::ticket_type_view>& done) {
+          domain::ticket_type_draft& draft, domain::origin& by,
+          domain::reply<domain::ticket_type_view>& done) {
         auto job = make_tx_job<domain::ticket_type_view>(
             self->state.due(),
-            [event_id, type_id, draft, offers = self->state.offers()](persistence::tx& t) {
-              return types_db::update(t, event_id, type_id, draft, offers);
+            [event_id, type_id, draft, by, offers = self->state.offers()](persistence::tx& t) {
+              return types_db::update(t, event_id, type_id, draft, offers, by);
             });
         write_then_broadcast<domain::ticket_type_view>(self, event_id, std::move(job), done);
       },
-      [=](delete_atom, std::int64_t event_id, std::int64_t type_id,
+      [=](delete_atom, std::int64_t event_id, std::int64_t type_id, domain::origin& by,
           domain::reply<domain::unit>& done) {
         auto job = make_tx_job<domain::unit>(
             self->state.due(),
-            [event_id, type_id, offers = self->state.offers()](persistence::tx& t) {
-              return types_db::remove(t, event_id, type_id, offers);
+            [event_id, type_id, by, offers = self->state.offers()](persistence::tx& t) {
+              return types_db::remove(t, event_id, type_id, offers, by);
             });
         write_then_broadcast<domain::unit>(self, event_id, std::move(job), done);
       },
@@ -163,17 +167,19 @@ void events_service::find_event(std::int64_t id, domain::reply<domain::event> do
   caf::anon_send(actor_, find_atom::value, id, std::move(done));
 }
 
-void events_service::create_event(domain::event_draft draft, domain::reply<domain::event> done) {
-  caf::anon_send(actor_, create_atom::value, std::move(draft), std::move(done));
-}
-
-void events_service::update_event(std::int64_t id, domain::event_draft draft,
+void events_service::create_event(domain::event_draft draft, domain::origin by,
                                   domain::reply<domain::event> done) {
-  caf::anon_send(actor_, update_atom::value, id, std::move(draft), std::move(done));
+  caf::anon_send(actor_, create_atom::value, std::move(draft), std::move(by), std::move(done));
 }
 
-void events_service::delete_event(std::int64_t id, domain::reply<domain::unit> done) {
-  caf::anon_send(actor_, delete_atom::value, id, std::move(done));
+void events_service::update_event(std::int64_t id, domain::event_draft draft, domain::origin by,
+                                  domain::reply<domain::event> done) {
+  caf::anon_send(actor_, update_atom::value, id, std::move(draft), std::move(by), std::move(done));
+}
+
+void events_service::delete_event(std::int64_t id, domain::origin by,
+                                  domain::reply<domain::unit> done) {
+  caf::anon_send(actor_, delete_atom::value, id, std::move(by), std::move(done));
 }
 
 void events_service::list_attendees(std::int64_t event_id, domain::page_request paging,
@@ -182,8 +188,10 @@ void events_service::list_attendees(std::int64_t event_id, domain::page_request 
 }
 
 void events_service::create_ticket_type(std::int64_t event_id, domain::ticket_type_draft draft,
+                                        domain::origin by,
                                         domain::reply<domain::ticket_type_view> done) {
-  caf::anon_send(actor_, create_atom::value, event_id, std::move(draft), std::move(done));
+  caf::anon_send(actor_, create_atom::value, event_id, std::move(draft), std::move(by),
+                 std::move(done));
 }
 
 void events_service::find_ticket_type(std::int64_t event_id, std::int64_t type_id,
@@ -192,14 +200,15 @@ void events_service::find_ticket_type(std::int64_t event_id, std::int64_t type_i
 }
 
 void events_service::update_ticket_type(std::int64_t event_id, std::int64_t type_id,
-                                        domain::ticket_type_draft draft,
+                                        domain::ticket_type_draft draft, domain::origin by,
                                         domain::reply<domain::ticket_type_view> done) {
-  caf::anon_send(actor_, update_atom::value, event_id, type_id, std::move(draft), std::move(done));
+  caf::anon_send(actor_, update_atom::value, event_id, type_id, std::move(draft), std::move(by),
+                 std::move(done));
 }
 
 void events_service::delete_ticket_type(std::int64_t event_id, std::int64_t type_id,
-                                        domain::reply<domain::unit> done) {
-  caf::anon_send(actor_, delete_atom::value, event_id, type_id, std::move(done));
+                                        domain::origin by, domain::reply<domain::unit> done) {
+  caf::anon_send(actor_, delete_atom::value, event_id, type_id, std::move(by), std::move(done));
 }
 
 } // namespace eventhub::actors

@@ -4,14 +4,16 @@
 // Protocol (events_actor), each message carrying the caller's reply:
 //   (list_atom, query, reply<rendered_page>)        a listing that missed the published board
 //   (find_atom, id, reply<event>)
-//   (create_atom, draft, reply<event>)              then broadcast, then answer
-//   (update_atom, id, draft, reply<event>)          then broadcast, then answer
-//   (delete_atom, id, reply<unit>)                  then broadcast, then answer
+//   (create_atom, draft, origin, reply<event>)      then broadcast, then answer
+//   (update_atom, id, draft, origin, reply<event>)  then broadcast, then answer
+//   (delete_atom, id, origin, reply<unit>)          then broadcast, then answer
 //   (attendees_atom, id, paging, reply<page<attendee>>)
-//   (create_atom, event id, type draft, reply<ticket_type_view>)        then broadcast, then answer
+//   (create_atom, event id, type draft, origin, reply<ticket_type_view>)  then broadcast, answer
 //   (find_atom, event id, type id, reply<ticket_type_view>)
-//   (update_atom, event id, type id, type draft, reply<ticket_type_view>) then broadcast, answer
-//   (delete_atom, event id, type id, reply<unit>)                      then broadcast, then answer
+//   (update_atom, event id, type id, type draft, origin, reply<ticket_type_view>)   likewise
+//   (delete_atom, event id, type id, origin, reply<unit>)                 then broadcast, answer
+// Every write records its audit entry (origin: who, which request, from where) in its own
+// transaction.
 // A ticket type's write is broadcast as a change of its event: listings and event actors
 // (whose memo holds the types' figures) learn of it as of any event write.
 #pragma once
@@ -35,17 +37,19 @@ namespace eventhub::actors {
 using events_actor = caf::typed_actor<
     caf::reacts_to<list_atom, domain::event_query, domain::reply<domain::rendered_page>>,
     caf::reacts_to<find_atom, std::int64_t, domain::reply<domain::event>>,
-    caf::reacts_to<create_atom, domain::event_draft, domain::reply<domain::event>>,
-    caf::reacts_to<update_atom, std::int64_t, domain::event_draft, domain::reply<domain::event>>,
-    caf::reacts_to<delete_atom, std::int64_t, domain::reply<domain::unit>>,
+    caf::reacts_to<create_atom, domain::event_draft, domain::origin, domain::reply<domain::event>>,
+    caf::reacts_to<update_atom, std::int64_t, domain::event_draft, domain::origin,
+                   domain::reply<domain::event>>,
+    caf::reacts_to<delete_atom, std::int64_t, domain::origin, domain::reply<domain::unit>>,
     caf::reacts_to<attendees_atom, std::int64_t, domain::page_request,
                    domain::reply<domain::page<domain::attendee>>>,
-    caf::reacts_to<create_atom, std::int64_t, domain::ticket_type_draft,
+    caf::reacts_to<create_atom, std::int64_t, domain::ticket_type_draft, domain::origin,
                    domain::reply<domain::ticket_type_view>>,
     caf::reacts_to<find_atom, std::int64_t, std::int64_t, domain::reply<domain::ticket_type_view>>,
     caf::reacts_to<update_atom, std::int64_t, std::int64_t, domain::ticket_type_draft,
-                   domain::reply<domain::ticket_type_view>>,
-    caf::reacts_to<delete_atom, std::int64_t, std::int64_t, domain::reply<domain::unit>>>;
+                   domain::origin, domain::reply<domain::ticket_type_view>>,
+    caf::reacts_to<delete_atom, std::int64_t, std::int64_t, domain::origin,
+                   domain::reply<domain::unit>>>;
 
 struct events_deps {
   db_pool_actor db_pool;
@@ -66,20 +70,21 @@ class events_service final : public domain::event_service {
   std::optional<domain::rendered_page> fresh_listing(const domain::event_query& query) override;
   void list_events(domain::event_query query, domain::reply<domain::rendered_page> done) override;
   void find_event(std::int64_t id, domain::reply<domain::event> done) override;
-  void create_event(domain::event_draft draft, domain::reply<domain::event> done) override;
-  void update_event(std::int64_t id, domain::event_draft draft,
+  void create_event(domain::event_draft draft, domain::origin by,
                     domain::reply<domain::event> done) override;
-  void delete_event(std::int64_t id, domain::reply<domain::unit> done) override;
+  void update_event(std::int64_t id, domain::event_draft draft, domain::origin by,
+                    domain::reply<domain::event> done) override;
+  void delete_event(std::int64_t id, domain::origin by, domain::reply<domain::unit> done) override;
   void list_attendees(std::int64_t event_id, domain::page_request paging,
                       domain::reply<domain::page<domain::attendee>> done) override;
-  void create_ticket_type(std::int64_t event_id, domain::ticket_type_draft draft,
+  void create_ticket_type(std::int64_t event_id, domain::ticket_type_draft draft, domain::origin by,
                           domain::reply<domain::ticket_type_view> done) override;
   void find_ticket_type(std::int64_t event_id, std::int64_t type_id,
                         domain::reply<domain::ticket_type_view> done) override;
   void update_ticket_type(std::int64_t event_id, std::int64_t type_id,
-                          domain::ticket_type_draft draft,
+                          domain::ticket_type_draft draft, domain::origin by,
                           domain::reply<domain::ticket_type_view> done) override;
-  void delete_ticket_type(std::int64_t event_id, std::int64_t type_id,
+  void delete_ticket_type(std::int64_t event_id, std::int64_t type_id, domain::origin by,
                           domain::reply<domain::unit> done) override;
 
  private:

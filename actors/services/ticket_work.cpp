@@ -64,7 +64,8 @@ void sign(persistence::tx& t, std::vector<domain::ticket>& tickets,
 
 checkin_result check_in(persistence::tx& t, std::int64_t event_id,
                         const std::vector<domain::scan>& scans, const security::key_sealer& sealer,
-                        std::chrono::milliseconds redelivery_delay, domain::timestamp now) {
+                        std::chrono::milliseconds redelivery_delay, domain::timestamp now,
+                        const domain::origin& by) {
   const auto key = key_for(t, event_id, sealer);
   if (!key)
     throw persistence::refused{
@@ -85,7 +86,7 @@ checkin_result check_in(persistence::tx& t, std::int64_t event_id,
   auto decided = domain::decide_scans(scans, verified, locked, remembered, now);
   checkin_result out;
   out.notifications =
-      tickets_db::write_checkins(t, event_id, decided.writes, locked, redelivery_delay);
+      tickets_db::write_checkins(t, event_id, decided.writes, locked, redelivery_delay, by);
   out.outcomes = std::move(decided.outcomes);
   if (scans.size() == 1 && out.outcomes[0].target) {
     std::vector<domain::ticket> shown{*out.outcomes[0].target};

@@ -3,6 +3,7 @@
 // verified, tickets locked, scans decided by domain::decide_scans, check-ins written).
 #pragma once
 
+#include "domain/commands.hpp"
 #include "domain/model.hpp"
 #include "domain/tickets.hpp"
 #include "persistence/session.hpp"
@@ -31,6 +32,7 @@ struct checkin_result {
 /// comes back with its code. Refuses not_found for an unknown event.
 checkin_result check_in(persistence::tx& t, std::int64_t event_id,
                         const std::vector<domain::scan>& scans, const security::key_sealer& sealer,
-                        std::chrono::milliseconds redelivery_delay, domain::timestamp now);
+                        std::chrono::milliseconds redelivery_delay, domain::timestamp now,
+                        const domain::origin& by = {});
 
 } // namespace eventhub::actors::ticket_work

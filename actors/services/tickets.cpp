@@ -39,11 +39,13 @@ void count(const std::vector<domain::scan_outcome>& outcomes) {
 ticket_work::checkin_result check_in_retrying(persistence::session& s, std::int64_t event_id,
                                               const std::vector<domain::scan>& scans,
                                               const security::key_sealer& sealer,
-                                              std::chrono::milliseconds redelivery_delay) {
+                                              std::chrono::milliseconds redelivery_delay,
+                                              const domain::origin& by) {
   for (int attempt = 1;; ++attempt) {
     try {
       return s.transact([&](persistence::tx& t) {
-        return ticket_work::check_in(t, event_id, scans, sealer, redelivery_delay, domain::now());
+        return ticket_work::check_in(t, event_id, scans, sealer, redelivery_delay, domain::now(),
+                                     by);
       });
     } catch (const pqxx::unique_violation&) {
       if (attempt == 3)
@@ -53,15 +55,15 @@ ticket_work::checkin_result check_in_retrying(persistence::session& s, std::int6
 }
 
 void on_check_in(tickets_pointer self, std::int64_t event_id, std::vector<domain::scan>& scans,
-                 domain::reply<std::vector<domain::scan_outcome>>& done) {
+                 domain::origin& by, domain::reply<std::vector<domain::scan_outcome>>& done) {
   auto& st = self->state;
   auto job = make_db_job<ticket_work::checkin_result>(
       due_in(st.options.request_timeout),
-      [event_id, scans = std::move(scans), sealer = st.deps.sealer,
+      [event_id, scans = std::move(scans), by = std::move(by), sealer = st.deps.sealer,
        delay = st.options.redelivery_delay](persistence::session& s) {
         try {
           return domain::result<ticket_work::checkin_result>(
-              check_in_retrying(s, event_id, scans, *sealer, delay));
+              check_in_retrying(s, event_id, scans, *sealer, delay, by));
         } catch (const persistence::refused& r) {
           return domain::result<ticket_work::checkin_result>(r.error);
         }
@@ -152,8 +154,8 @@ tickets_actor::behavior_type tickets_behavior(tickets_pointer self, tickets_deps
             done);
       },
       [=](check_in_atom, std::int64_t event_id, std::vector<domain::scan>& scans,
-          domain::reply<std::vector<domain::scan_outcome>>& done) {
-        on_check_in(self, event_id, scans, done);
+          domain::origin& by, domain::reply<std::vector<domain::scan_outcome>>& done) {
+        on_check_in(self, event_id, scans, by, done);
       },
       [=](checkin_stats_atom, std::int64_t event_id, domain::reply<domain::checkin_stats>& done) {
         serve_tx(
@@ -196,8 +198,10 @@ void tickets_service::checkin_key(std::int64_t event_id, domain::reply<domain::c
 }
 
 void tickets_service::check_in(std::int64_t event_id, std::vector<domain::scan> scans,
+                               domain::origin by,
                                domain::reply<std::vector<domain::scan_outcome>> done) {
-  caf::anon_send(actor_, check_in_atom::value, event_id, std::move(scans), std::move(done));
+  caf::anon_send(actor_, check_in_atom::value, event_id, std::move(scans), std::move(by),
+                 std::move(done));
 }
 
 void tickets_service::checkin_stats(std::int64_t event_id,

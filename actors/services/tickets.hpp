@@ -9,8 +9,9 @@
 //   (my_tickets_atom, participant id, event id (0: all), paging, reply<page<ticket>>)
 //   (find_atom, ticket id, caller, reply<ticket>)                     as tickets_of_atom
 //   (checkin_key_atom, event id, reply<checkin_key>)                  made on first use
-//   (check_in_atom, event id, vector<scan>, reply<vector<scan_outcome>>)   one transaction;
-//        the ticket.checked_in notifications go to the notifier after the commit
+//   (check_in_atom, event id, vector<scan>, origin, reply<vector<scan_outcome>>)   one
+//        transaction with the check-ins' audit entries; the ticket.checked_in notifications go
+//        to the notifier after the commit
 //   (checkin_stats_atom, event id, reply<checkin_stats>)
 #pragma once
 
@@ -18,6 +19,7 @@
 #include "actors/db_pool.hpp"
 #include "actors/notifier.hpp"
 #include "actors/options.hpp"
+#include "actors/services/boundary.hpp"
 #include "domain/services.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -42,7 +44,7 @@ using tickets_actor = caf::typed_actor<
                    domain::reply<domain::page<domain::ticket>>>,
     caf::reacts_to<find_atom, std::int64_t, domain::principal, domain::reply<domain::ticket>>,
     caf::reacts_to<checkin_key_atom, std::int64_t, domain::reply<domain::checkin_key>>,
-    caf::reacts_to<check_in_atom, std::int64_t, std::vector<domain::scan>,
+    caf::reacts_to<check_in_atom, std::int64_t, std::vector<domain::scan>, domain::origin,
                    domain::reply<std::vector<domain::scan_outcome>>>,
     caf::reacts_to<checkin_stats_atom, std::int64_t, domain::reply<domain::checkin_stats>>>;
 
@@ -68,7 +70,7 @@ class tickets_service final : public domain::ticket_service {
   void find_ticket(std::int64_t id, domain::principal caller,
                    domain::reply<domain::ticket> done) override;
   void checkin_key(std::int64_t event_id, domain::reply<domain::checkin_key> done) override;
-  void check_in(std::int64_t event_id, std::vector<domain::scan> scans,
+  void check_in(std::int64_t event_id, std::vector<domain::scan> scans, domain::origin by,
                 domain::reply<std::vector<domain::scan_outcome>> done) override;
   void checkin_stats(std::int64_t event_id, domain::reply<domain::checkin_stats> done) override;
 

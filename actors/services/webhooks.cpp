@@ -1,6 +1,8 @@
 // The webhooks actor; see webhooks.hpp.
 #include "actors/services/webhooks.hpp"
 
+#include "domain/json.hpp"
+#include "persistence/audit_repository.hpp"
 #include "persistence/webhook_repository.hpp"
 #include "security/outbound_target.hpp"
 #include "security/ticket_codes.hpp"
@@ -36,7 +38,7 @@ domain::error url_refused(const std::string& why) {
 domain::result<domain::webhook_endpoint> create(persistence::session& s,
                                                 const domain::webhook_draft& draft,
                                                 const security::key_sealer& sealer,
-                                                bool allow_private) {
+                                                bool allow_private, const domain::origin& by) {
   auto url = security::parse_web_url(draft.url);
   if (!url)
     return url_refused("it is not an absolute http or https URL");
@@ -46,9 +48,13 @@ domain::result<domain::webhook_endpoint> create(persistence::session& s,
   const auto secret = security::generate_webhook_secret();
   auto created =
       persistence::transact_refusable<domain::webhook_endpoint>(s, [&](persistence::tx& t) {
-        return hooks::create(t, draft, [&](std::int64_t id) {
+        auto made = hooks::create(t, draft, [&](std::int64_t id) {
           return sealer.seal_bytes(secret, security::webhook_secret_ad(id));
         });
+        // Recorded before the secret is set into the answer: never in the log.
+        persistence::audit::record(
+            t, {by, "webhook.created", "webhook", made.id, {}, domain::to_json(made)});
+        return made;
       });
   if (created.ok())
     created->secret = security::format_webhook_secret(secret);
@@ -63,13 +69,13 @@ webhooks_actor::behavior_type webhooks_behavior(webhooks_pointer self, webhooks_
   auto timeout = [self] { return self->state.options.request_timeout; };
   auto endpoints_changed = [self] { self->send(self->state.deps.notifier, endpoints_atom::value); };
   return {
-      [=](create_atom, domain::webhook_draft& draft,
+      [=](create_atom, domain::webhook_draft& draft, domain::origin& by,
           domain::reply<domain::webhook_endpoint>& done) {
         auto job = make_db_job<domain::webhook_endpoint>(
             due_in(timeout()),
-            [draft = std::move(draft), sealer = self->state.deps.sealer,
+            [draft = std::move(draft), by, sealer = self->state.deps.sealer,
              allow = self->state.deps.allow_private_targets](persistence::session& s) {
-              return create(s, draft, *sealer, allow);
+              return create(s, draft, *sealer, allow, by);
             });
         ask_db<domain::webhook_endpoint>(
             self, pool(), std::move(job),
@@ -90,8 +96,8 @@ webhooks_actor::behavior_type webhooks_behavior(webhooks_pointer self, webhooks_
             self, pool(), timeout(),
             [id](persistence::tx& t) { return found(hooks::find(t, id), "webhook"); }, done);
       },
-      [=](delete_atom, std::int64_t id, domain::reply<domain::unit>& done) {
-        auto job = make_tx_job<domain::unit>(due_in(timeout()), [id](persistence::tx& t) {
+      [=](delete_atom, std::int64_t id, domain::origin& by, domain::reply<domain::unit>& done) {
+        auto job = make_tx_job<domain::unit>(due_in(timeout()), [id, by](persistence::tx& t) {
           auto endpoint = hooks::find(t, id);
           if (!endpoint)
             throw persistence::refused{
@@ -101,6 +107,8 @@ webhooks_actor::behavior_type webhooks_behavior(webhooks_pointer self, webhooks_
                 error_code::conflict, "This endpoint is kept in configuration "
                                       "(notify.webhook-url): change the configuration instead.")};
           hooks::remove(t, id);
+          persistence::audit::record(
+              t, {by, "webhook.deleted", "webhook", id, domain::to_json(*endpoint), {}});
           return domain::unit{};
         });
         ask_db<domain::unit>(self, pool(), std::move(job),
@@ -132,9 +140,9 @@ webhooks_actor spawn_webhooks(caf::actor_system& sys, webhooks_deps deps,
   return sys.spawn(webhooks_behavior, std::move(deps), options);
 }
 
-void webhooks_service::create_webhook(domain::webhook_draft draft,
+void webhooks_service::create_webhook(domain::webhook_draft draft, domain::origin by,
                                       domain::reply<domain::webhook_endpoint> done) {
-  caf::anon_send(actor_, create_atom::value, std::move(draft), std::move(done));
+  caf::anon_send(actor_, create_atom::value, std::move(draft), std::move(by), std::move(done));
 }
 
 void webhooks_service::list_webhooks(domain::page_request paging,
@@ -146,8 +154,9 @@ void webhooks_service::find_webhook(std::int64_t id, domain::reply<domain::webho
   caf::anon_send(actor_, find_atom::value, id, std::move(done));
 }
 
-void webhooks_service::delete_webhook(std::int64_t id, domain::reply<domain::unit> done) {
-  caf::anon_send(actor_, delete_atom::value, id, std::move(done));
+void webhooks_service::delete_webhook(std::int64_t id, domain::origin by,
+                                      domain::reply<domain::unit> done) {
+  caf::anon_send(actor_, delete_atom::value, id, std::move(by), std::move(done));
 }
 
 void webhooks_service::list_deliveries(std::int64_t id, domain::page_request paging,

@@ -3,11 +3,13 @@
 // deliverers follow the rows (other nodes' notifiers notice at their next sweep).
 //
 // Protocol (webhooks_actor), each message carrying the caller's reply:
-//   (create_atom, webhook_draft, reply<webhook_endpoint>)   resolves the URL's host and refuses
+//   (create_atom, webhook_draft, origin, reply<webhook_endpoint>)   resolves the URL's host,
+//   refuses
 //        (unprocessable, naming url) a private target; the answer carries the secret, once
 //   (list_all_atom, paging, reply<page<webhook_endpoint>>)  by id
 //   (find_atom, id, reply<webhook_endpoint>)
-//   (delete_atom, id, reply<unit>)                           conflict for the configured one
+//   (delete_atom, id, origin, reply<unit>)                   conflict for the configured one
+// Creating and deleting record their audit entries (never the secret) in their transactions.
 //   (deliveries_atom, id, paging, reply<page<delivery_attempt>>)   newest first
 #pragma once
 
@@ -30,11 +32,12 @@ class key_sealer;
 namespace eventhub::actors {
 
 using webhooks_actor = caf::typed_actor<
-    caf::reacts_to<create_atom, domain::webhook_draft, domain::reply<domain::webhook_endpoint>>,
+    caf::reacts_to<create_atom, domain::webhook_draft, domain::origin,
+                   domain::reply<domain::webhook_endpoint>>,
     caf::reacts_to<list_all_atom, domain::page_request,
                    domain::reply<domain::page<domain::webhook_endpoint>>>,
     caf::reacts_to<find_atom, std::int64_t, domain::reply<domain::webhook_endpoint>>,
-    caf::reacts_to<delete_atom, std::int64_t, domain::reply<domain::unit>>,
+    caf::reacts_to<delete_atom, std::int64_t, domain::origin, domain::reply<domain::unit>>,
     caf::reacts_to<deliveries_atom, std::int64_t, domain::page_request,
                    domain::reply<domain::page<domain::delivery_attempt>>>>;
 
@@ -53,12 +56,13 @@ class webhooks_service final : public domain::webhook_service {
  public:
   explicit webhooks_service(webhooks_actor actor) : actor_(std::move(actor)) {}
 
-  void create_webhook(domain::webhook_draft draft,
+  void create_webhook(domain::webhook_draft draft, domain::origin by,
                       domain::reply<domain::webhook_endpoint> done) override;
   void list_webhooks(domain::page_request paging,
                      domain::reply<domain::page<domain::webhook_endpoint>> done) override;
   void find_webhook(std::int64_t id, domain::reply<domain::webhook_endpoint> done) override;
-  void delete_webhook(std::int64_t id, domain::reply<domain::unit> done) override;
+  void delete_webhook(std::int64_t id, domain::origin by,
+                      domain::reply<domain::unit> done) override;
   void list_deliveries(std::int64_t id, domain::page_request paging,
                        domain::reply<domain::page<domain::delivery_attempt>> done) override;
 

@@ -16,7 +16,7 @@ handler_fn register_participant(const handler_context& ctx) {
     if (!p)
       return c.fail(body->error());
     ctx.services.participants.register_participant(
-        std::move(*p), answer_created<domain::participant>(c, "/api/participants/"));
+        std::move(*p), origin_of(c), answer_created<domain::participant>(c, "/api/participants/"));
   };
 }
 
@@ -29,7 +29,8 @@ handler_fn login(const handler_context& ctx) {
     auto password = body->text("password", presence::required, {size(1, 1024)});
     if (!body->ok())
       return c.fail(body->error());
-    domain::login_request req{lower_case(*email), *password, c.req->remote_address};
+    domain::login_request req{lower_case(*email), *password, c.req->remote_address,
+                              c.req->request_id};
     ctx.services.participants.login(
         std::move(req), answer<domain::access_token>(c, [](const domain::access_token& t) {
           return json_response(200, domain::to_json(t)).with_header("Cache-Control", "no-store");

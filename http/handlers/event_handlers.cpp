@@ -62,7 +62,7 @@ handler_fn create_event(const handler_context& ctx) {
     auto draft = read_event_draft(*body, write_kind::create, ctx.default_currency);
     if (!draft)
       return c.fail(body->error());
-    ctx.services.events.create_event(std::move(*draft),
+    ctx.services.events.create_event(std::move(*draft), origin_of(c),
                                      answer_created<domain::event>(c, "/api/events/"));
   };
 }
@@ -78,7 +78,8 @@ handler_fn update_event(const handler_context& ctx) {
     auto draft = read_event_draft(*body, write_kind::replace, ctx.default_currency);
     if (!draft)
       return c.fail(body->error());
-    ctx.services.events.update_event(*id, std::move(*draft), answer_json<domain::event>(c));
+    ctx.services.events.update_event(*id, std::move(*draft), origin_of(c),
+                                     answer_json<domain::event>(c));
   };
 }
 
@@ -87,7 +88,7 @@ handler_fn delete_event(const handler_context& ctx) {
     auto id = path_id(c, 0, "id");
     if (!id)
       return;
-    ctx.services.events.delete_event(*id, answer_no_content<domain::unit>(c));
+    ctx.services.events.delete_event(*id, origin_of(c), answer_no_content<domain::unit>(c));
   };
 }
 

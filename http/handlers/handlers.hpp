@@ -74,6 +74,9 @@ handler_fn check_in(const handler_context& ctx);
 handler_fn check_in_batch(const handler_context& ctx);
 handler_fn checkin_stats(const handler_context& ctx);
 
+// audit_handlers.cpp
+handler_fn list_audit(const handler_context& ctx);
+
 // webhook_handlers.cpp
 handler_fn create_webhook(const handler_context& ctx);
 handler_fn list_webhooks(const handler_context& ctx);

@@ -15,7 +15,7 @@ std::optional<domain::purchase_request> settle_request(const call& c, domain::or
   req.kind = kind;
   req.hold_id = *id;
   req.participant_id = c.caller->id;
-  req.request_id = c.req->request_id;
+  stamp_origin(req, c);
   return req;
 }
 

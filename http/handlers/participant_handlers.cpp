@@ -33,7 +33,7 @@ handler_fn create_participant(const handler_context& ctx) {
     if (!p)
       return c.fail(body->error());
     ctx.services.participants.register_participant(
-        std::move(*p), answer_created<domain::participant>(c, "/api/participants/"));
+        std::move(*p), origin_of(c), answer_created<domain::participant>(c, "/api/participants/"));
   };
 }
 

@@ -26,12 +26,14 @@ std::optional<domain::purchase_request> order_request(const call& c, const handl
     c.fail(body->error());
     return std::nullopt;
   }
-  return domain::purchase_request{event_id,
-                                  c.caller->id,
-                                  static_cast<std::int32_t>(*quantity),
-                                  std::get<std::optional<std::string>>(key),
-                                  c.req->request_id,
-                                  type};
+  domain::purchase_request req{event_id,
+                               c.caller->id,
+                               static_cast<std::int32_t>(*quantity),
+                               std::get<std::optional<std::string>>(key),
+                               c.req->request_id,
+                               type};
+  stamp_origin(req, c);
+  return req;
 }
 
 response purchase_created(const domain::purchase_outcome& o) {
@@ -69,7 +71,7 @@ std::optional<domain::purchase_request> cancel_request(const call& c) {
   req.purchase_id = *id;
   req.quantity = static_cast<std::int32_t>(quantity.value_or(0));
   req.idempotency_key = std::get<std::optional<std::string>>(key);
-  req.request_id = c.req->request_id;
+  stamp_origin(req, c);
   return req;
 }
 

@@ -10,6 +10,19 @@
 namespace eventhub::http {
 namespace {} // namespace
 
+domain::origin origin_of(const call& c) {
+  domain::origin o{std::nullopt, c.req->request_id, c.req->remote_address};
+  if (c.caller)
+    o.actor_id = c.caller->id;
+  return o;
+}
+
+void stamp_origin(domain::purchase_request& req, const call& c) {
+  req.request_id = c.req->request_id;
+  req.actor_id = c.caller ? c.caller->id : 0;
+  req.client_address = c.req->remote_address;
+}
+
 std::optional<std::int64_t> path_id(const call& c, std::size_t index, const char* name) {
   auto id = index < c.params.size() ? parse_id(c.params[index]) : std::nullopt;
   if (!id)

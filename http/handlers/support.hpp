@@ -14,6 +14,13 @@ namespace eventhub::http {
 /// The path parameter `index` as a positive id; answers 400 naming it otherwise.
 std::optional<std::int64_t> path_id(const call& c, std::size_t index, const char* name);
 
+/// Who calls (none when unauthenticated), X-Request-Id and the client's address: what the audit
+/// entry of a change made by this call records.
+domain::origin origin_of(const call& c);
+
+/// Sets `req`'s request id, actor and client address from the call (origin_of).
+void stamp_origin(domain::purchase_request& req, const call& c);
+
 /// `page` and `size` from the query (defaults 0 and 20); answers 400 naming the parameter.
 std::optional<domain::page_request> paging(const call& c, const query_params& query);
 

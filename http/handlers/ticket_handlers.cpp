@@ -138,7 +138,7 @@ handler_fn check_in(const handler_context& ctx) {
     });
     if (!in)
       return;
-    ctx.services.tickets.check_in(in->event_id, std::move(in->scans),
+    ctx.services.tickets.check_in(in->event_id, std::move(in->scans), origin_of(c),
                                   on_io<std::vector<domain::scan_outcome>>(
                                       c, [c](domain::result<std::vector<domain::scan_outcome>> r) {
                                         if (!r.ok())
@@ -154,7 +154,7 @@ handler_fn check_in_batch(const handler_context& ctx) {
     if (!in)
       return;
     ctx.services.tickets.check_in(
-        in->event_id, std::move(in->scans),
+        in->event_id, std::move(in->scans), origin_of(c),
         answer<std::vector<domain::scan_outcome>>(c, [](const auto& outcomes) {
           return json_response(200, domain::scan_results_json(outcomes));
         }));

@@ -36,7 +36,7 @@ handler_fn create_ticket_type(const handler_context& ctx) {
     if (!draft || !body->ok())
       return c.fail(body->error());
     ctx.services.events.create_ticket_type(
-        *event_id, std::move(*draft),
+        *event_id, std::move(*draft), origin_of(c),
         answer<domain::ticket_type_view>(c, [](const domain::ticket_type_view& t) {
           return json_response(201, domain::to_json(t)).with_header("Location", location_of(t));
         }));
@@ -64,7 +64,7 @@ handler_fn update_ticket_type(const handler_context& ctx) {
     auto draft = read_ticket_type_draft(*body, ctx.default_currency, false);
     if (!draft || !body->ok())
       return c.fail(body->error());
-    ctx.services.events.update_ticket_type(ids->first, ids->second, std::move(*draft),
+    ctx.services.events.update_ticket_type(ids->first, ids->second, std::move(*draft), origin_of(c),
                                            answer_json<domain::ticket_type_view>(c));
   };
 }
@@ -74,7 +74,7 @@ handler_fn delete_ticket_type(const handler_context& ctx) {
     auto ids = type_path(c);
     if (!ids)
       return;
-    ctx.services.events.delete_ticket_type(ids->first, ids->second,
+    ctx.services.events.delete_ticket_type(ids->first, ids->second, origin_of(c),
                                            answer_no_content<domain::unit>(c));
   };
 }

@@ -31,7 +31,7 @@ handler_fn leave_waitlist(const handler_context& ctx) {
       return;
     domain::purchase_request req;
     req.entry_id = *id;
-    req.request_id = c.req->request_id;
+    stamp_origin(req, c);
     ctx.services.waitlist.leave_waitlist(std::move(req), *c.caller,
                                          answer_no_content<domain::purchase_outcome>(c));
   };

@@ -17,7 +17,8 @@ handler_fn create_webhook(const handler_context& ctx) {
       return;
     }
     ctx.services.webhooks.create_webhook(
-        std::move(*draft), answer_created<domain::webhook_endpoint>(c, "/api/webhooks/"));
+        std::move(*draft), origin_of(c),
+        answer_created<domain::webhook_endpoint>(c, "/api/webhooks/"));
   };
 }
 
@@ -44,7 +45,7 @@ handler_fn delete_webhook(const handler_context& ctx) {
     auto id = path_id(c, 0, "id");
     if (!id)
       return;
-    ctx.services.webhooks.delete_webhook(*id, answer_no_content<domain::unit>(c));
+    ctx.services.webhooks.delete_webhook(*id, origin_of(c), answer_no_content<domain::unit>(c));
   };
 }
 

@@ -24,13 +24,19 @@ namespace eventhub::persistence::sql {
 // The first step of every writer under the event's row lock: the event's HELD holds due at $2
 // (micros, the clock once the lock is held; NULL: the clock now) become EXPIRED, their tickets
 // leave the held counters, the waitlist entries they offered become EXPIRED, and a hold.expired
-// notification is written for each, all in one statement. Returns the notifications.
+// notification and audit entry (no actor: the service) are written for each, all in one
+// statement. Returns the notifications.
 inline constexpr statement expire_due_holds{
     "expire_due_holds",
     "WITH c AS (SELECT coalesce(" EVENTHUB_SQL_TIMESTAMP("$2") ", clock_timestamp()) AS at), "
     "x AS (UPDATE holds SET status = 'EXPIRED', settled_at = (SELECT at FROM c) "
     "  WHERE event_id = $1 AND status = 'HELD' AND expires_at <= (SELECT at FROM c) "
-    "  RETURNING id, ticket_type_id, participant_id, quantity), "
+    "  RETURNING id, ticket_type_id, participant_id, quantity, created_at, expires_at), "
+    "au AS (INSERT INTO audit_log (at, action, entity_type, entity_id, before, after) "
+    "  SELECT (SELECT at FROM c), 'hold.expired', 'hold', id, "
+    "  audit_hold_json(id, $1, ticket_type_id, participant_id, quantity, 'HELD', created_at, "
+    "  expires_at), audit_hold_json(id, $1, ticket_type_id, participant_id, quantity, 'EXPIRED', "
+    "  created_at, expires_at) FROM x ORDER BY id), "
     "e AS (UPDATE events SET tickets_held = tickets_held - (SELECT sum(quantity) FROM x) "
     "  WHERE id = $1 AND EXISTS (SELECT 1 FROM x)), "
     "t AS (UPDATE ticket_types y SET tickets_held = y.tickets_held - n.quantity "

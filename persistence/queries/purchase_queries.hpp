@@ -95,6 +95,11 @@ inline constexpr statement find_keyed_cancellations{
 //   purchases' order); the tickets $28 of the cancelled purchases (locked VALID by the batch)
 //   become CANCELLED. A deferred trigger checks at commit that each cancelled purchase has as
 //   many CANCELLED tickets as its cancelled_quantity (V8__tickets.sql).
+// - Audit entries (audit_log, V10__audit_log.sql), at the batch's instant: parallel arrays $29
+//   refs ('p': a purchase, 'h': a new hold, NULL: the entity id is given), $30 the purchase's or
+//   hold's position in its arrays, $31 actors (0: none), $32 actions, $33 entity types, $34
+//   entity ids, $35 before and $36 after (JSON; a referenced row's id is set into `after`),
+//   $37 request ids, $38 client addresses.
 // The event's and each type's sold and held counters then move once, by the net of all four
 // (what was settled and cancelled counted from the updates' own rows), so the batch writes the
 // event row and each type's row one time; each counter's CHECK against its limit, evaluated on
@@ -181,6 +186,19 @@ inline constexpr statement write_batch{
     "  SELECT q.outbox_id, 'purchase.cancelled', $1, r.participant_id, q.purchase_id, "
     "  q.quantity, q.quantity * r.unit_price_cents, r.currency, q.request_id, "
     "  now() + $3::bigint * interval '1 millisecond' FROM q JOIN r ON r.id = q.purchase_id), "
+    "au AS (INSERT INTO audit_log (at, actor_id, action, entity_type, entity_id, before, after, "
+    "  request_id, client_address) "
+    "  SELECT " EVENTHUB_SQL_TIMESTAMP("$2") ", NULLIF(a.actor, 0), a.action, a.entity_type, "
+    "  coalesce(ap.id, ah.id, NULLIF(a.entity_id, 0)), a.before::jsonb, "
+    "  CASE WHEN coalesce(ap.id, ah.id) IS NULL THEN a.after::jsonb "
+    "  ELSE jsonb_set(a.after::jsonb, '{id}', to_jsonb(coalesce(ap.id, ah.id))) END, "
+    "  a.request_id, a.client_address "
+    "  FROM unnest($29::text[], $30::bigint[], $31::bigint[], $32::text[], $33::text[], "
+    "  $34::bigint[], $35::text[], $36::text[], $37::text[], $38::text[]) WITH ORDINALITY "
+    "  AS a(ref, ref_ord, actor, action, entity_type, entity_id, before, after, request_id, "
+    "  client_address, ord) "
+    "  LEFT JOIN t ap ON a.ref = 'p' AND ap.ord = a.ref_ord "
+    "  LEFT JOIN n ah ON a.ref = 'h' AND ah.ord = a.ref_ord ORDER BY a.ord), "
     "d AS (SELECT ticket_type_id, sum(sold) AS sold, sum(held) AS held FROM ("
     "  SELECT ticket_type_id, quantity AS sold, 0 AS held FROM t "
     "  UNION ALL SELECT ticket_type_id, -quantity, 0 FROM r "

@@ -68,7 +68,8 @@ inline constexpr statement waiting_queue{
 // lifetime (ms), $4 delays the outbox sweeper (ms); parallel arrays $5 entries, $6
 // participants, $7 types, $8 quantities, $9 unit prices, $10 currencies. Each offer is a hold
 // (ids drawn up front) counted in the held counters, its entry's WAITING → OFFERED (a
-// conditional update), and a waitlist.offered outbox row. Rows: (n, hold id, outbox id, whether
+// conditional update), a waitlist.offered outbox row and audit entry (no actor: the service;
+// the offer's hold is its `after.holdId`). Rows: (n, hold id, outbox id, whether
 // the entry changed), n the offer's position in the arrays.
 inline constexpr statement write_offers{
     "write_offers",
@@ -87,7 +88,13 @@ inline constexpr statement write_offers{
     "w AS (UPDATE waitlist_entries w SET status = 'OFFERED', hold_id = n.hold_id, "
     "  offered_at = (SELECT at FROM c) "
     "  FROM n WHERE w.id = n.entry_id AND w.event_id = $1 AND w.status = 'WAITING' "
-    "  RETURNING w.id), "
+    "  RETURNING w.id, w.ticket_type_id, w.participant_id, w.quantity, w.created_at), "
+    "au AS (INSERT INTO audit_log (at, action, entity_type, entity_id, before, after) "
+    "  SELECT c.at, 'waitlist.offered', 'waitlist_entry', w.id, "
+    "  audit_entry_json(w.id, $1, w.ticket_type_id, w.participant_id, w.quantity, 'WAITING', "
+    "  NULL, w.created_at), audit_entry_json(w.id, $1, w.ticket_type_id, w.participant_id, "
+    "  w.quantity, 'OFFERED', n.hold_id, w.created_at) "
+    "  FROM w JOIN n ON n.entry_id = w.id, c ORDER BY w.id), "
     "d AS (SELECT ticket_type_id, sum(quantity) AS quantity FROM n GROUP BY ticket_type_id), "
     "e AS (UPDATE events SET tickets_held = tickets_held + (SELECT sum(quantity) FROM d) "
     "  WHERE id = $1), "

@@ -89,7 +89,8 @@ class core_threads {
 class fake_participants final : public domain::participant_service {
  public:
   explicit fake_participants(core_threads& core) : core_(core) {}
-  void register_participant(domain::new_participant, domain::reply<domain::participant>) override {}
+  void register_participant(domain::new_participant, domain::origin,
+                            domain::reply<domain::participant>) override {}
   void login(domain::login_request, domain::reply<domain::access_token>) override {}
   void find_participant(std::int64_t id, domain::reply<domain::participant> done) override {
     domain::participant p;
@@ -116,18 +117,20 @@ class fake_events final : public domain::event_service {
     e.name = "Concert";
     core_.answer<domain::event>(std::move(done), e);
   }
-  void create_event(domain::event_draft, domain::reply<domain::event>) override {}
-  void update_event(std::int64_t, domain::event_draft, domain::reply<domain::event>) override {}
-  void delete_event(std::int64_t, domain::reply<domain::unit>) override {}
+  void create_event(domain::event_draft, domain::origin, domain::reply<domain::event>) override {}
+  void update_event(std::int64_t, domain::event_draft, domain::origin,
+                    domain::reply<domain::event>) override {}
+  void delete_event(std::int64_t, domain::origin, domain::reply<domain::unit>) override {}
   void list_attendees(std::int64_t, domain::page_request,
                       domain::reply<domain::page<domain::attendee>>) override {}
-  void create_ticket_type(std::int64_t, domain::ticket_type_draft,
+  void create_ticket_type(std::int64_t, domain::ticket_type_draft, domain::origin,
                           domain::reply<domain::ticket_type_view>) override {}
   void find_ticket_type(std::int64_t, std::int64_t,
                         domain::reply<domain::ticket_type_view>) override {}
-  void update_ticket_type(std::int64_t, std::int64_t, domain::ticket_type_draft,
+  void update_ticket_type(std::int64_t, std::int64_t, domain::ticket_type_draft, domain::origin,
                           domain::reply<domain::ticket_type_view>) override {}
-  void delete_ticket_type(std::int64_t, std::int64_t, domain::reply<domain::unit>) override {}
+  void delete_ticket_type(std::int64_t, std::int64_t, domain::origin,
+                          domain::reply<domain::unit>) override {}
 
  private:
   core_threads& core_;
@@ -137,7 +140,8 @@ class no_purchases final : public domain::purchase_service,
                            public domain::hold_service,
                            public domain::waitlist_service,
                            public domain::ticket_service,
-                           public domain::webhook_service {
+                           public domain::webhook_service,
+                           public domain::audit_service {
  public:
   void purchase(domain::purchase_request, domain::reply<domain::purchase_outcome>) override {}
   void find_purchase(std::int64_t, domain::principal, domain::reply<domain::purchase>) override {}
@@ -166,16 +170,18 @@ class no_purchases final : public domain::purchase_service,
                     domain::reply<domain::page<domain::ticket>>) override {}
   void find_ticket(std::int64_t, domain::principal, domain::reply<domain::ticket>) override {}
   void checkin_key(std::int64_t, domain::reply<domain::checkin_key>) override {}
-  void check_in(std::int64_t, std::vector<domain::scan>,
+  void check_in(std::int64_t, std::vector<domain::scan>, domain::origin,
                 domain::reply<std::vector<domain::scan_outcome>>) override {}
   void checkin_stats(std::int64_t, domain::reply<domain::checkin_stats>) override {}
-  void create_webhook(domain::webhook_draft, domain::reply<domain::webhook_endpoint>) override {}
+  void create_webhook(domain::webhook_draft, domain::origin,
+                      domain::reply<domain::webhook_endpoint>) override {}
   void list_webhooks(domain::page_request,
                      domain::reply<domain::page<domain::webhook_endpoint>>) override {}
   void find_webhook(std::int64_t, domain::reply<domain::webhook_endpoint>) override {}
-  void delete_webhook(std::int64_t, domain::reply<domain::unit>) override {}
+  void delete_webhook(std::int64_t, domain::origin, domain::reply<domain::unit>) override {}
   void list_deliveries(std::int64_t, domain::page_request,
                        domain::reply<domain::page<domain::delivery_attempt>>) override {}
+  void list_audit(domain::audit_query, domain::reply<domain::page<domain::audit_entry>>) override {}
 };
 
 class fake_operations final : public domain::operations_service {
@@ -205,10 +211,10 @@ struct fixture {
   fake_events events{core};
   no_purchases purchases;
   fake_operations operations{core};
-  handler_context ctx{
-      {participants, events, purchases, purchases, purchases, purchases, purchases, operations},
-      10,
-      nullptr};
+  handler_context ctx{{participants, events, purchases, purchases, purchases, purchases, purchases,
+                       purchases, operations},
+                      10,
+                      nullptr};
   std::shared_ptr<const security::token_service> tokens = std::make_shared<security::token_service>(
       std::string(40, 's'), "eventhub", std::chrono::seconds(60));
 

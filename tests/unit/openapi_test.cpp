@@ -30,8 +30,10 @@ struct null_services final : domain::participant_service,
                              domain::waitlist_service,
                              domain::ticket_service,
                              domain::webhook_service,
+                             domain::audit_service,
                              domain::operations_service {
-  void register_participant(domain::new_participant, domain::reply<domain::participant>) override {}
+  void register_participant(domain::new_participant, domain::origin,
+                            domain::reply<domain::participant>) override {}
   void login(domain::login_request, domain::reply<domain::access_token>) override {}
   void find_participant(std::int64_t, domain::reply<domain::participant>) override {}
   void list_participants(domain::page_request,
@@ -41,18 +43,20 @@ struct null_services final : domain::participant_service,
   }
   void list_events(domain::event_query, domain::reply<domain::rendered_page>) override {}
   void find_event(std::int64_t, domain::reply<domain::event>) override {}
-  void create_event(domain::event_draft, domain::reply<domain::event>) override {}
-  void update_event(std::int64_t, domain::event_draft, domain::reply<domain::event>) override {}
-  void delete_event(std::int64_t, domain::reply<domain::unit>) override {}
+  void create_event(domain::event_draft, domain::origin, domain::reply<domain::event>) override {}
+  void update_event(std::int64_t, domain::event_draft, domain::origin,
+                    domain::reply<domain::event>) override {}
+  void delete_event(std::int64_t, domain::origin, domain::reply<domain::unit>) override {}
   void list_attendees(std::int64_t, domain::page_request,
                       domain::reply<domain::page<domain::attendee>>) override {}
-  void create_ticket_type(std::int64_t, domain::ticket_type_draft,
+  void create_ticket_type(std::int64_t, domain::ticket_type_draft, domain::origin,
                           domain::reply<domain::ticket_type_view>) override {}
   void find_ticket_type(std::int64_t, std::int64_t,
                         domain::reply<domain::ticket_type_view>) override {}
-  void update_ticket_type(std::int64_t, std::int64_t, domain::ticket_type_draft,
+  void update_ticket_type(std::int64_t, std::int64_t, domain::ticket_type_draft, domain::origin,
                           domain::reply<domain::ticket_type_view>) override {}
-  void delete_ticket_type(std::int64_t, std::int64_t, domain::reply<domain::unit>) override {}
+  void delete_ticket_type(std::int64_t, std::int64_t, domain::origin,
+                          domain::reply<domain::unit>) override {}
   void purchase(domain::purchase_request, domain::reply<domain::purchase_outcome>) override {}
   void find_purchase(std::int64_t, domain::principal, domain::reply<domain::purchase>) override {}
   void list_purchases(std::int64_t, domain::page_request,
@@ -80,16 +84,18 @@ struct null_services final : domain::participant_service,
                     domain::reply<domain::page<domain::ticket>>) override {}
   void find_ticket(std::int64_t, domain::principal, domain::reply<domain::ticket>) override {}
   void checkin_key(std::int64_t, domain::reply<domain::checkin_key>) override {}
-  void check_in(std::int64_t, std::vector<domain::scan>,
+  void check_in(std::int64_t, std::vector<domain::scan>, domain::origin,
                 domain::reply<std::vector<domain::scan_outcome>>) override {}
   void checkin_stats(std::int64_t, domain::reply<domain::checkin_stats>) override {}
-  void create_webhook(domain::webhook_draft, domain::reply<domain::webhook_endpoint>) override {}
+  void create_webhook(domain::webhook_draft, domain::origin,
+                      domain::reply<domain::webhook_endpoint>) override {}
   void list_webhooks(domain::page_request,
                      domain::reply<domain::page<domain::webhook_endpoint>>) override {}
   void find_webhook(std::int64_t, domain::reply<domain::webhook_endpoint>) override {}
-  void delete_webhook(std::int64_t, domain::reply<domain::unit>) override {}
+  void delete_webhook(std::int64_t, domain::origin, domain::reply<domain::unit>) override {}
   void list_deliveries(std::int64_t, domain::page_request,
                        domain::reply<domain::page<domain::delivery_attempt>>) override {}
+  void list_audit(domain::audit_query, domain::reply<domain::page<domain::audit_entry>>) override {}
   std::optional<domain::health_report> fresh_health() override { return std::nullopt; }
   void health(domain::reply<domain::health_report>) override {}
 };
@@ -154,7 +160,7 @@ std::vector<std::string> path_parameters(const std::string& pattern) {
 struct fixture {
   null_services services;
   handler_context ctx{
-      {services, services, services, services, services, services, services, services},
+      {services, services, services, services, services, services, services, services, services},
       10,
       nullptr};
   std::vector<route> routes = make_routes(ctx);
@@ -261,7 +267,9 @@ TEST_CASE_METHOD(fixture, "errors are problem+json with errors[] and ticketsAvai
 TEST_CASE("the documented purchase maximum is purchase.max-per-order") {
   null_services services;
   handler_context ctx{
-      {services, services, services, services, services, services, services, services}, 4, nullptr};
+      {services, services, services, services, services, services, services, services, services},
+      4,
+      nullptr};
   auto doc = parse(served_document(make_routes(ctx)));
   CHECK(rapidjson::Pointer("/components/schemas/PurchaseRequest/properties/quantity/maximum")
             .Get(doc)

@@ -13,7 +13,8 @@ namespace {
 /// Participants lookup for the authenticator: every id exists.
 class everyone_exists final : public domain::participant_service {
  public:
-  void register_participant(domain::new_participant, domain::reply<domain::participant>) override {}
+  void register_participant(domain::new_participant, domain::origin,
+                            domain::reply<domain::participant>) override {}
   void login(domain::login_request, domain::reply<domain::access_token>) override {}
   void find_participant(std::int64_t id, domain::reply<domain::participant> done) override {
     domain::participant p;
