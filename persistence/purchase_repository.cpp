@@ -383,18 +383,28 @@ std::vector<batch_audit> audits_of(std::int64_t event_id, const domain::event_st
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (decisions[i].verdict != domain::verdict::release)
       continue;
-    const auto& before = context.targets[*decisions[i].target_index].hold;
-    auto after = before;
-    after.status = domain::hold_status::released;
+    // Deciding released the target in place: it was HELD before.
+    const auto& after = context.targets[*decisions[i].target_index].hold;
+    auto before = after;
+    before.status = domain::hold_status::held;
     out.push_back({std::nullopt, 0,
                    audit_of(batch[i], "hold.released", "hold", before.id, domain::to_json(before),
                             domain::to_json(after))});
   }
-  std::map<std::int64_t, domain::purchase> current; // each cancelled purchase as the batch goes
+  // Deciding cancelled the targets in place: each is as after all of the batch's cancellations,
+  // so it is walked back first, then forward one cancellation at a time.
+  std::map<std::int64_t, domain::purchase> current;
   for (const auto i : w.cancels) {
     const auto& d = decisions[i];
     const auto& target = context.cancel_targets[*d.target_index];
-    auto& now = current.emplace(target.id, target).first->second;
+    auto& start = current.emplace(target.id, target).first->second;
+    start.cancelled_quantity -= d.cancelled;
+    start.refunded_cents -= d.cancelled * start.unit_price_cents;
+  }
+  for (const auto i : w.cancels) {
+    const auto& d = decisions[i];
+    const auto& target = context.cancel_targets[*d.target_index];
+    auto& now = current.at(target.id);
     const auto before = domain::to_json(now);
     now.cancelled_quantity += d.cancelled;
     now.refunded_cents += d.cancelled * now.unit_price_cents;
@@ -429,10 +439,11 @@ waitlist_audits(std::int64_t event_id, const domain::event_stock& stock,
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (decisions[i].verdict != domain::verdict::leave)
       continue;
-    const auto& before = context.leave_targets[*decisions[i].target_index];
-    auto after = before;
-    after.status = domain::waitlist_status::left;
-    after.position.reset();
+    // Deciding left the target in place: it was OFFERED (with its offer's hold) or WAITING.
+    const auto& after = context.leave_targets[*decisions[i].target_index];
+    auto before = after;
+    before.status =
+        after.hold_id ? domain::waitlist_status::offered : domain::waitlist_status::waiting;
     out.push_back(audit_of(batch[i], "waitlist.left", "waitlist_entry", before.id,
                            domain::to_json(before), domain::to_json(after)));
   }

@@ -1,4 +1,5 @@
 // Migrations against a real PostgreSQL: once, idempotent, concurrent, checksum refusal.
+#include "persistence/audit_repository.hpp"
 #include "persistence/migrator.hpp"
 #include "persistence/webhook_repository.hpp"
 #include "tests/support/pg_fixture.hpp"
@@ -537,4 +538,57 @@ SCENARIO("V9 on V8 data: the outboxes' undelivered rows fan out to endpoints mad
   // The constraint keeps unknown types out.
   CHECK_THROWS(db.exec("INSERT INTO webhook_endpoints (url, event_types, sealed_secret) VALUES "
                        "('https://x.example', ARRAY['purchase.refunded'], '\\x00'::bytea)"));
+}
+
+SCENARIO("V10 on V9 data: the audit log starts empty, takes entries, and refuses changes") {
+  testing::pg_database db;
+  seed_v7(db);
+  auto files = embedded_migrations();
+  {
+    pqxx::connection c(db.conninfo());
+    migrate(c, load_migrations({files.begin(), files.begin() + 9})); // V9
+  }
+  pqxx::connection c(db.conninfo());
+  auto report = migrate(c, load_migrations({files.begin(), files.begin() + 10})); // V10
+  REQUIRE(report.applied == 1);
+  CHECK(report.schema_version == 10);
+  CHECK(db.scalar("SELECT count(*) FROM audit_log") == 0);
+  // This month and three ahead exist, so today's entries never land in the default partition.
+  CHECK(db.scalar("SELECT count(*) FROM pg_inherits WHERE inhparent = 'audit_log'::regclass") == 5);
+  persistence::session s{db.options()};
+  s.transact([](persistence::tx& t) {
+    persistence::audit::record(t, {{1, "req-1", "127.0.0.1"},
+                                   "event.updated",
+                                   "event",
+                                   1,
+                                   R"({"capacity":5})",
+                                   R"({"capacity":6})"});
+  });
+  CHECK(db.text("SELECT after ->> 'capacity' || ' ' || request_id FROM audit_log") == "6 req-1");
+  CHECK(db.scalar("SELECT count(*) FROM audit_log_default") == 0);
+  for (const char* change :
+       {"UPDATE audit_log SET actor_id = 2", "DELETE FROM audit_log", "TRUNCATE audit_log",
+        "DELETE FROM audit_log_default", "UPDATE audit_log SET after = NULL WHERE id = 1"})
+    CHECK_THROWS_WITH(db.exec(change), Catch::Contains("append-only"));
+  CHECK(db.scalar("SELECT count(*) FROM audit_log WHERE after ->> 'capacity' = '6'") == 1);
+  // Unknown actions and entity types are refused.
+  CHECK_THROWS(
+      db.exec("INSERT INTO audit_log (action, entity_type) VALUES ('event.sold', 'event')"));
+}
+
+SCENARIO("audit retention drops whole months before the cutoff, and only those") {
+  testing::pg_database db;
+  db.exec("INSERT INTO audit_log (at, action, entity_type) VALUES "
+          "(now() - interval '1 hour', 'event.created', 'event')");
+  db.exec("CREATE TABLE audit_log_2020_01 PARTITION OF audit_log FOR VALUES FROM "
+          "('2020-01-01 00:00Z') TO ('2020-02-01 00:00Z')");
+  db.exec("CREATE TABLE audit_log_2020_02 PARTITION OF audit_log FOR VALUES FROM "
+          "('2020-02-01 00:00Z') TO ('2020-03-01 00:00Z')");
+  db.exec("INSERT INTO audit_log (at, action, entity_type) VALUES "
+          "('2020-01-10Z', 'event.created', 'event'), ('2020-02-10Z', 'event.created', 'event')");
+  // 2020-02 ends after the cutoff: it stays whole.
+  CHECK(db.text("SELECT string_agg(d, ',') FROM audit_drop_months_before('2020-02-15Z') d") ==
+        "audit_log_2020_01");
+  CHECK(db.scalar("SELECT count(*) FROM audit_log") == 2);
+  CHECK(db.scalar("SELECT count(*) FROM audit_log WHERE at < '2020-02-01Z'") == 0);
 }
