@@ -568,7 +568,7 @@ SCENARIO("V10 on V9 data: the audit log starts empty, takes entries, and refuses
   CHECK(db.scalar("SELECT count(*) FROM audit_log_default") == 0);
   for (const char* change :
        {"UPDATE audit_log SET actor_id = 2", "DELETE FROM audit_log", "TRUNCATE audit_log",
-        "DELETE FROM audit_log_default", "UPDATE audit_log SET after = NULL WHERE id = 1"})
+        "DELETE FROM audit_log WHERE id = 1", "UPDATE audit_log SET after = NULL WHERE id = 1"})
     CHECK_THROWS_WITH(db.exec(change), Catch::Contains("append-only"));
   CHECK(db.scalar("SELECT count(*) FROM audit_log WHERE after ->> 'capacity' = '6'") == 1);
   // Unknown actions and entity types are refused.
