@@ -41,24 +41,28 @@ domain::audit_entry read_entry(const pqxx::row& r) {
 
 } // namespace
 
+entry_arrays arrays_of(const std::vector<domain::audit_record>& entries) {
+  entry_arrays a;
+  for (const auto& e : entries) {
+    a.actors.push_back(e.by.actor_id.value_or(0));
+    a.actions.emplace_back(e.action);
+    a.types.emplace_back(e.entity_type);
+    a.entity_ids.push_back(e.entity_id.value_or(0));
+    a.befores.push_back(text_or_null(e.before));
+    a.afters.push_back(text_or_null(e.after));
+    a.requests.push_back(text_or_null(e.by.request_id));
+    a.addresses.push_back(text_or_null(e.by.client_address));
+  }
+  return a;
+}
+
 void record(tx& t, const std::vector<domain::audit_record>& entries) {
   if (entries.empty())
     return;
-  std::vector<std::int64_t> actors, entity_ids;
-  std::vector<std::optional<std::string>> actions, types, befores, afters, requests, addresses;
-  for (const auto& e : entries) {
-    actors.push_back(e.by.actor_id.value_or(0));
-    actions.emplace_back(e.action);
-    types.emplace_back(e.entity_type);
-    entity_ids.push_back(e.entity_id.value_or(0));
-    befores.push_back(text_or_null(e.before));
-    afters.push_back(text_or_null(e.after));
-    requests.push_back(text_or_null(e.by.request_id));
-    addresses.push_back(text_or_null(e.by.client_address));
-  }
-  t.exec(sql::record_audit, int_array(actors), text_array(actions), text_array(types),
-         int_array(entity_ids), text_array(befores), text_array(afters), text_array(requests),
-         text_array(addresses));
+  const auto a = arrays_of(entries);
+  t.exec(sql::record_audit, int_array(a.actors), text_array(a.actions), text_array(a.types),
+         int_array(a.entity_ids), text_array(a.befores), text_array(a.afters),
+         text_array(a.requests), text_array(a.addresses));
 }
 
 void record(tx& t, const domain::audit_record& entry) {

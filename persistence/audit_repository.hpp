@@ -9,6 +9,14 @@
 
 namespace eventhub::persistence::audit {
 
+/// Entries as the parallel array parameters of an insert (record_audit, and write_batch's own):
+/// 0 for no actor or entity, NULL for empty texts.
+struct entry_arrays {
+  std::vector<std::int64_t> actors, entity_ids;
+  std::vector<std::optional<std::string>> actions, types, befores, afters, requests, addresses;
+};
+entry_arrays arrays_of(const std::vector<domain::audit_record>& entries);
+
 /// Appends the entries, in order, in `t`.
 void record(tx& t, const std::vector<domain::audit_record>& entries);
 void record(tx& t, const domain::audit_record& entry);

@@ -450,33 +450,23 @@ waitlist_audits(std::int64_t event_id, const domain::event_stock& stock,
   return out;
 }
 
-/// The arguments of write_batch's audit entries ($29..$38).
+/// The arguments of write_batch's audit entries ($29..$38): each entry's reference, then the
+/// entries themselves.
 struct audit_args {
-  std::vector<std::int64_t> ords, actors, entity_ids;
-  std::vector<std::optional<std::string>> refs, actions, types, befores, afters, requests,
-      addresses;
+  std::vector<std::optional<std::string>> refs;
+  std::vector<std::int64_t> ords;
+  audit::entry_arrays entries;
 };
 
-std::optional<std::string> text_or_null(const std::string& s) {
-  if (s.empty())
-    return std::nullopt;
-  return s;
-}
-
-audit_args audit_args_of(const std::vector<batch_audit>& audits) {
+audit_args audit_args_of(std::vector<batch_audit> audits) {
   audit_args out;
-  for (const auto& a : audits) {
-    out.refs.push_back(a.ref);
+  std::vector<domain::audit_record> records;
+  for (auto& a : audits) {
+    out.refs.push_back(std::move(a.ref));
     out.ords.push_back(a.ord);
-    out.actors.push_back(a.record.by.actor_id.value_or(0));
-    out.actions.emplace_back(a.record.action);
-    out.types.emplace_back(a.record.entity_type);
-    out.entity_ids.push_back(a.record.entity_id.value_or(0));
-    out.befores.push_back(text_or_null(a.record.before));
-    out.afters.push_back(text_or_null(a.record.after));
-    out.requests.push_back(text_or_null(a.record.by.request_id));
-    out.addresses.push_back(text_or_null(a.record.by.client_address));
+    records.push_back(std::move(a.record));
   }
+  out.entries = audit::arrays_of(records);
   return out;
 }
 
@@ -523,10 +513,11 @@ written write(tx& t, std::int64_t event_id, const domain::event_stock& stock,
              int_array(held.ttls), int_array(cancelled.purchases), int_array(cancelled.quantities),
              int_array(cancelled.callers), text_array(cancelled.keys), int_array(cancelled.asked),
              text_array(cancelled.request_ids), ticket_nonces(w), int_array(cancelled.tickets),
-             text_array(audited.refs), int_array(audited.ords), int_array(audited.actors),
-             text_array(audited.actions), text_array(audited.types), int_array(audited.entity_ids),
-             text_array(audited.befores), text_array(audited.afters), text_array(audited.requests),
-             text_array(audited.addresses));
+             text_array(audited.refs), int_array(audited.ords), int_array(audited.entries.actors),
+             text_array(audited.entries.actions), text_array(audited.entries.types),
+             int_array(audited.entries.entity_ids), text_array(audited.entries.befores),
+             text_array(audited.entries.afters), text_array(audited.entries.requests),
+             text_array(audited.entries.addresses));
   std::size_t settled = 0, cancelled_purchases = 0;
   for (const auto& r : rows) {
     if (r[3].as<bool>())
