@@ -18,9 +18,12 @@
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/publish.hpp>
+#include <caf/openssl/remote_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 
@@ -62,6 +65,14 @@ metrics::counter& served_for_others() {
   static auto& c = metrics::registry::global().get_counter(
       "eventhub_cluster_purchases_received_total",
       "Purchases forwarded to this node as the event's owner");
+  return c;
+}
+
+metrics::counter& failed_connects() {
+  static auto& c = metrics::registry::global().get_counter(
+      "eventhub_cluster_connect_failures_total",
+      "Attempts to reach a seed that failed (down, unreachable, or refused: a TLS handshake "
+      "without a certificate of the cluster CA)");
   return c;
 }
 
@@ -232,30 +243,67 @@ member_views view(cluster_pointer self) {
   return out;
 }
 
+/// The node actor at a seed, over TLS when the cluster has certificates. Blocking.
+/// Published and joined untyped (see spawn_cluster_node); typed by actor_cast on use.
+caf::expected<caf::actor> connect_to(caf::actor_system& sys, const std::string& seed, bool tls) {
+  const auto colon = seed.rfind(':');
+  auto host = seed.substr(0, colon);
+  auto port = static_cast<std::uint16_t>(std::stoi(seed.substr(colon + 1)));
+  if (tls)
+    return caf::openssl::remote_actor(sys, std::move(host), port);
+  return sys.middleman().remote_actor(std::move(host), port);
+}
+
 /// A seed watcher: (reconnect_atom) tries its seed. Detached: it connects (blocking), hands the
-/// node over, and reconnects whenever the seed goes away.
+/// node over, and reconnects whenever the seed goes away. Every failure is counted; a seed still
+/// failing after a few attempts is logged once (members starting together miss each other at
+/// first; a refused TLS handshake looks like this too).
 using seed_watcher_actor = caf::typed_actor<caf::reacts_to<reconnect_atom>>;
 using seed_listener = caf::typed_actor<caf::reacts_to<seed_found_atom, caf::actor>>;
 
-seed_watcher_actor::behavior_type seed_watcher(seed_watcher_actor::pointer self,
-                                               seed_listener cluster, std::string seed) {
+struct seed_watch {
+  int failures = 0; // in a row
+};
+
+constexpr int failures_worth_a_warning = 3;
+
+seed_watcher_actor::behavior_type
+seed_watcher(seed_watcher_actor::stateful_pointer<seed_watch> self, seed_listener cluster,
+             std::string seed, bool tls) {
   self->set_down_handler(
       [=](caf::down_msg&) { self->delayed_send(self, reconnect_period, reconnect_atom::value); });
   self->send(self, reconnect_atom::value);
   return {
       [=](reconnect_atom) {
-        const auto colon = seed.rfind(':');
-        // Published and joined untyped (see spawn_cluster_node); typed by actor_cast on use.
-        auto remote = self->system().middleman().remote_actor(
-            seed.substr(0, colon), static_cast<std::uint16_t>(std::stoi(seed.substr(colon + 1))));
+        auto remote = connect_to(self->system(), seed, tls);
         if (!remote) {
+          failed_connects().inc();
+          if (++self->state.failures == failures_worth_a_warning)
+            log::warn("cluster.seed_unreachable",
+                      {{"seed", seed}, {"reason", self->system().render(remote.error())}});
           self->delayed_send(self, reconnect_period, reconnect_atom::value);
           return;
         }
+        self->state.failures = 0;
         self->monitor(*remote);
         self->send(cluster, seed_found_atom::value, *remote);
       },
   };
+}
+
+/// The seeds this node connects to. Each pair of members keeps one connection: when both dial,
+/// the two TLS handshakes finish close together, BASP keeps one connection per node and each
+/// side may drop the other's, so the pair flaps down and up. A node listed in its own seeds
+/// shares the list with the others, so of two listed members only the lesser name dials; a node
+/// not in the list (joining from outside it) dials all of them.
+std::vector<std::string> seeds_to_dial(const std::vector<std::string>& seeds,
+                                       const std::string& self_name) {
+  const bool shared_list = std::find(seeds.begin(), seeds.end(), self_name) != seeds.end();
+  std::vector<std::string> out;
+  for (const auto& seed : seeds)
+    if (seed != self_name && !(shared_list && seed < self_name))
+      out.push_back(seed);
+  return out;
 }
 
 cluster_node_actor::behavior_type cluster_behavior(cluster_pointer self, invalidation_handler cache,
@@ -274,10 +322,9 @@ cluster_node_actor::behavior_type cluster_behavior(cluster_pointer self, invalid
   });
   publish_members(self);
   if (st.options.enabled) {
-    for (const auto& seed : st.options.seeds)
-      if (seed != st.self_name)
-        st.watchers.push_back(caf::actor_cast<caf::actor>(
-            self->system().spawn<caf::detached>(seed_watcher, seed_listener{self}, seed)));
+    for (const auto& seed : seeds_to_dial(st.options.seeds, st.self_name))
+      st.watchers.push_back(caf::actor_cast<caf::actor>(self->system().spawn<caf::detached>(
+          seed_watcher, seed_listener{self}, seed, st.options.tls)));
     self->delayed_send(self, gossip_period, gossip_atom::value);
   }
   return {
@@ -297,23 +344,34 @@ cluster_node_actor::behavior_type cluster_behavior(cluster_pointer self, invalid
   };
 }
 
+/// Opens the cluster port: TLS only when the cluster has certificates, so that no plain BASP
+/// listener exists beside it. Published untyped: a typed publish makes remote_actor compare
+/// interface signatures, which name local-only message types too; members talk through
+/// actor_cast handles instead.
+caf::expected<std::uint16_t> publish(caf::actor_system& sys, const cluster_node_actor& node,
+                                     const cluster_options& options) {
+  const auto handle = caf::actor_cast<caf::actor>(node);
+  const auto port = static_cast<std::uint16_t>(options.port);
+  const char* bind = options.bind == "0.0.0.0" ? nullptr : options.bind.c_str();
+  if (options.tls)
+    return caf::openssl::publish(handle, port, bind, true);
+  return sys.middleman().publish(handle, port, bind, true);
+}
+
 } // namespace
 
 cluster_node_actor spawn_cluster_node(caf::actor_system& sys, invalidation_handler cache,
                                       cluster_registry registry, const cluster_options& options) {
   auto node = sys.spawn(cluster_behavior, std::move(cache), std::move(registry), options);
   if (options.enabled && options.port > 0) {
-    // Published untyped: a typed publish makes remote_actor compare interface signatures, which
-    // name local-only message types too; members talk through actor_cast handles instead.
-    auto port = sys.middleman().publish(
-        caf::actor_cast<caf::actor>(node), static_cast<std::uint16_t>(options.port),
-        options.bind == "0.0.0.0" ? nullptr : options.bind.c_str(), true);
+    auto port = publish(sys, node, options);
     if (!port) {
       caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
       throw std::runtime_error("cannot open cluster.port " + std::to_string(options.port) + ": " +
                                sys.render(port.error()));
     }
-    log::info("cluster.listening", {{"node", options.self_name()}});
+    log::info("cluster.listening",
+              {{"node", options.self_name()}, {"tls", options.tls ? "mutual" : "off"}});
   }
   return node;
 }

@@ -76,6 +76,7 @@ cluster_options cluster_from(const config::settings& s) {
   o.port = s.cluster_port;
   o.bind = s.cluster_bind;
   o.seeds = s.cluster_seeds;
+  o.tls = s.cluster_tls();
   o.broadcast_timeout = s.cluster_connection_timeout;
   o.forwarded_answer_within = s.cluster_forward_timeout;
   return o;

@@ -73,6 +73,7 @@ struct cluster_options {
   int port = 0;                   // 0: not accepting members
   std::string bind = "0.0.0.0";   // where the cluster port listens
   std::vector<std::string> seeds; // host:port of members to join
+  bool tls = false;               // members connect through CAF's OpenSSL module (mutual TLS)
   milliseconds broadcast_timeout{3000};
   /// How long a forwarding node waits for this owner (cluster.forward-timeout, the same on every
   /// node): a forwarded purchase not decided within it is not sold here (the sender sells it).

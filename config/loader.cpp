@@ -88,6 +88,26 @@ std::variant<cli_options, config_error> parse_args(const std::vector<std::string
   return out;
 }
 
+/// A cluster is authenticated by its CA (all three cluster.tls-* files), or says it is not.
+std::optional<config_error> check_cluster_tls(const settings& s) {
+  const std::pair<const char*, const std::string*> files[] = {
+      {"cluster.tls-ca", &s.cluster_tls_ca},
+      {"cluster.tls-certificate", &s.cluster_tls_certificate},
+      {"cluster.tls-key", &s.cluster_tls_key}};
+  for (const auto& [key, value] : files)
+    if (s.cluster_tls() && value->empty())
+      return config_error{key, "cluster.tls-ca, cluster.tls-certificate and cluster.tls-key must "
+                               "be set together"};
+  if (s.cluster_tls() && s.cluster_insecure)
+    return config_error{"cluster.insecure", "must not be true when cluster.tls-* are set"};
+  if (s.cluster_enabled() && !s.cluster_tls() && !s.cluster_insecure)
+    return config_error{"cluster.tls-ca",
+                        "is required for a cluster: set cluster.tls-ca, cluster.tls-certificate "
+                        "and cluster.tls-key (scripts/cluster-certs), or cluster.insecure=true "
+                        "on a trusted network"};
+  return std::nullopt;
+}
+
 } // namespace
 
 std::string config_error::line() const {
@@ -178,6 +198,8 @@ std::optional<config_error> validate(const settings& s) {
   if (!s.cluster_seeds.empty() && s.cluster_port == 0)
     return config_error{"cluster.port",
                         "must be set when cluster.seeds is (members reach each other on it)"};
+  if (auto e = check_cluster_tls(s))
+    return e;
   return std::nullopt;
 }
 

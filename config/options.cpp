@@ -366,8 +366,8 @@ std::vector<option> make_options() {
       {"cluster.port", "0", "Port accepting cluster members (0: no cluster unless seeds are set).",
        false, integer(&S::cluster_port, 0, 65535)},
       {"cluster.bind", "0.0.0.0",
-       "Address the cluster port listens on (keep it on a private network: "
-       "the cluster protocol is not authenticated).",
+       "Address the cluster port listens on (keep it on a private network: members are "
+       "authenticated by certificate, but any member may act for the whole cluster).",
        false, text(&S::cluster_bind, 255)},
       {"cluster.seeds", "",
        "Comma-separated host:port of members to join (this node's own address "
@@ -379,6 +379,19 @@ std::vector<option> make_options() {
        duration(&S::cluster_connection_timeout, milliseconds{100}, milliseconds{600000})},
       {"cluster.forward-timeout", "3s", "Wait for an owner node before selling locally.", false,
        duration(&S::cluster_forward_timeout, milliseconds{10}, milliseconds{600000})},
+      {"cluster.tls-ca", "",
+       "PEM file of the cluster CA: only members with a certificate it signed may connect "
+       "(scripts/cluster-certs makes one).",
+       false, text(&S::cluster_tls_ca)},
+      {"cluster.tls-certificate", "",
+       "PEM file of this node's certificate (chain), signed by the cluster CA.", false,
+       text(&S::cluster_tls_certificate)},
+      {"cluster.tls-key", "", "PEM file of this node's private key (unencrypted; keep it 0600).",
+       false, text(&S::cluster_tls_key)},
+      {"cluster.insecure", "false",
+       "true: run a cluster without TLS, where anyone who reaches cluster.port can join and act "
+       "as a member. Only for a trusted network or a test.",
+       false, choice(&S::cluster_insecure, {{"false", false}, {"true", true}})},
 
       {"docs.swagger-ui-dir", default_swagger_ui_dir(),
        "Directory of the npm package swagger-ui-dist served at /swagger-ui/ (the build installs "

@@ -98,12 +98,21 @@ struct settings {
   milliseconds cluster_heartbeat_interval{500};
   milliseconds cluster_connection_timeout{2000};
   milliseconds cluster_forward_timeout{3000};
+  // Mutual TLS between members (cluster.tls-*): PEM files of the cluster CA, this node's
+  // certificate (chain) and its private key. Required for a cluster unless cluster.insecure.
+  std::string cluster_tls_ca;
+  std::string cluster_tls_certificate;
+  std::string cluster_tls_key;
+  bool cluster_insecure = false;
 
   // documentation
   std::string docs_swagger_ui_dir = default_swagger_ui_dir();
 
   bool embedded_database() const { return db_url.empty(); }
   bool cluster_enabled() const { return cluster_port > 0 || !cluster_seeds.empty(); }
+  bool cluster_tls() const {
+    return !cluster_tls_ca.empty() || !cluster_tls_certificate.empty() || !cluster_tls_key.empty();
+  }
 };
 
 } // namespace eventhub::config

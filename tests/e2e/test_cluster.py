@@ -1,7 +1,11 @@
 """Cluster: three node processes on loopback sharing one PostgreSQL. Ownership by rendezvous
 hashing, forwarding, broadcast invalidation, failure detection (kill -9, SIGSTOP), rejoin."""
+import atexit
 import os
+import shutil
 import signal
+import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -32,7 +36,43 @@ def owner_of(event_id, members):
     return max(members, key=lambda m: (mix(fnv1a(m) ^ mix(event_id)), [-ord(c) for c in m]))
 
 
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+class ClusterCA:
+    """A cluster CA and node certificates made by scripts/cluster-certs in a scratch directory,
+    removed when the test process exits."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="eventhub-cluster-ca-")
+        atexit.register(shutil.rmtree, self.dir, True)
+        self.issued = set()
+
+    def args(self, node):
+        """The cluster.tls-* arguments of a node with its own certificate of this CA."""
+        if node not in self.issued:
+            subprocess.run([os.path.join(ROOT, "scripts", "cluster-certs"), self.dir, node], check=True,
+                           capture_output=True)
+            self.issued.add(node)
+        return ("--cluster.tls-ca", os.path.join(self.dir, "ca.pem"),
+                "--cluster.tls-certificate", os.path.join(self.dir, f"{node}.pem"),
+                "--cluster.tls-key", os.path.join(self.dir, f"{node}.key"))
+
+
+_cluster_ca = None
+
+
+def cluster_ca():
+    """The CA every test cluster of this process uses (one key generation per process)."""
+    global _cluster_ca
+    if _cluster_ca is None:
+        _cluster_ca = ClusterCA()
+    return _cluster_ca
+
+
 class Cluster:
+    """Nodes with mutual TLS from cluster_ca(), as in production (cluster.tls-*)."""
+
     def __init__(self, db, size=3, extra=()):
         self.db = db
         self.secret = uuid.uuid4().hex * 2
@@ -57,7 +97,7 @@ class Cluster:
         return Service(self.db.url, "--cluster.port", str(self.ports[i]), "--cluster.host", "127.0.0.1",
                        "--cluster.seeds", ",".join(self.names), "--cluster.heartbeat-interval", "200ms",
                        "--cluster.connection-timeout", "1500ms", "--log.format", "json", *self.slow_build(),
-                       *self.extra,
+                       *cluster_ca().args(f"node{i}"), *self.extra,
                        secret=self.secret, name=f"node{i}")
 
     @staticmethod

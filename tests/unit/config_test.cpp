@@ -97,13 +97,37 @@ SCENARIO("typed values are parsed") {
   CHECK(load_error({"--http.trusted-proxies", "10.0.0.0/40"}).key == "http.trusted-proxies");
   CHECK(load_ok({"--http.trusted-proxies", "10.0.0.0/8, ::1"}).http_trusted_proxies.size() == 2);
   auto s = load_ok({"--jwt.ttl", "15m", "--http.read-timeout", "500ms", "--cluster.port", "7000",
-                    "--cluster.seeds", "10.0.0.1:7000, node-b:7001", "--purchase.mode",
-                    "lock-per-request"});
+                    "--cluster.seeds", "10.0.0.1:7000, node-b:7001", "--cluster.insecure", "true",
+                    "--purchase.mode", "lock-per-request"});
   CHECK(s.jwt_ttl == std::chrono::minutes(15));
   CHECK(s.http_read_timeout == std::chrono::milliseconds(500));
   CHECK(s.cluster_seeds == std::vector<std::string>{"10.0.0.1:7000", "node-b:7001"});
   CHECK(s.purchase_mode == purchase_mode::lock_per_request);
   CHECK(s.cluster_enabled());
+}
+
+SCENARIO("a cluster is authenticated by certificates unless it says it is not") {
+  const std::vector<std::string> cluster{"--cluster.port", "7000"};
+  auto with = [&](std::vector<std::string> more) {
+    more.insert(more.begin(), cluster.begin(), cluster.end());
+    return more;
+  };
+  CHECK(load_error(cluster).key == "cluster.tls-ca");
+  CHECK(load_error(with({"--cluster.tls-ca", "ca.pem"})).key == "cluster.tls-certificate");
+  CHECK(
+      load_error(with({"--cluster.tls-ca", "ca.pem", "--cluster.tls-certificate", "a.pem"})).key ==
+      "cluster.tls-key");
+  CHECK(
+      load_error(with({"--cluster.tls-certificate", "a.pem", "--cluster.tls-key", "a.key"})).key ==
+      "cluster.tls-ca");
+  CHECK(load_error(with({"--cluster.tls-ca", "ca.pem", "--cluster.tls-certificate", "a.pem",
+                         "--cluster.tls-key", "a.key", "--cluster.insecure", "true"}))
+            .key == "cluster.insecure");
+  auto tls = load_ok(with({"--cluster.tls-ca", "ca.pem", "--cluster.tls-certificate", "a.pem",
+                           "--cluster.tls-key", "a.key"}));
+  CHECK(tls.cluster_tls());
+  CHECK(!load_ok(with({"--cluster.insecure", "true"})).cluster_tls());
+  CHECK(!load_ok({}).cluster_enabled()); // a single node needs neither
 }
 
 TEST_CASE("every key has an environment name and appears in the reference") {
