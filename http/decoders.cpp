@@ -69,8 +69,9 @@ read_ticket_type_draft(validator& v, const std::string& default_currency, bool w
   auto price = v.integer("priceCents", presence::required, 0, 100000000);
   auto currency = v.text("currency", presence::optional, {currency_code()});
   auto quota = v.integer("quota", presence::required, 1, 1000000);
-  if (!name || !price || !quota || (v.present("currency") && !currency) ||
-      (with_id && v.present("id") && !id))
+  // A null currency or id is one left out (the validator's rule for optional fields); one that
+  // was given and refused is a violation.
+  if (!name || !price || !quota || !v.ok())
     return std::nullopt;
   return domain::ticket_type_draft{id, *name, *price, currency.value_or(default_currency), *quota};
 }
