@@ -4,9 +4,9 @@
 // every database write it makes goes through the pool.
 //
 // At least once: an outbox row is deleted only by the fan-out transaction that writes its
-// webhook messages, after its log line; a row whose fan-out was lost (crash, database down) is
-// claimed again by a sweep and logged and fanned out again (the messages' unique source makes
-// no second message).
+// webhook messages, after its log line reached stdout (flushed, fsynced for a file); a row whose
+// fan-out was lost (crash, database down) is claimed again by a sweep and logged and fanned out
+// again (the messages' unique source makes no second message).
 #include "actors/notifier.hpp"
 
 #include "actors/db_request.hpp"
@@ -105,8 +105,9 @@ void schedule_forget(notifier_pointer self) {
   }
 }
 
-/// Fans the logged rows out to their endpoints in one transaction, then wakes the deliverers
-/// that got messages. A lost transaction only means a sweep delivers those rows again.
+/// Flushes the log, fans the logged rows out to their endpoints in one transaction (deleting
+/// them from the outbox), then wakes the deliverers that got messages. A lost transaction only
+/// means a sweep delivers those rows again.
 void forget_delivered(notifier_pointer self) {
   auto& st = self->state;
   st.forget_scheduled = false;
@@ -116,6 +117,9 @@ void forget_delivered(notifier_pointer self) {
       clock::now() + store_timeout,
       [confirmations = std::move(st.confirmations_to_forget),
        notifications = std::move(st.notifications_to_forget)](persistence::tx& t) {
+        // The rows' log lines may be their only delivery (no webhook): they reach stdout (and
+        // the disk, for a file) before the rows can be deleted. On the pool's thread: it blocks.
+        log::flush_durably();
         auto endpoints = hooks::fan_out_confirmations(t, confirmations);
         auto more = hooks::fan_out_notifications(t, notifications);
         endpoints.insert(endpoints.end(), more.begin(), more.end());

@@ -53,4 +53,8 @@ inline void error(std::string_view e, std::initializer_list<field> f = {}) {
 
 void flush();
 
+/// Writes buffered lines out, and to disk where stdout is a regular file (fsync): call it before
+/// forgetting something whose only delivery was a log line. Blocks: never on an actor's thread.
+void flush_durably();
+
 } // namespace eventhub::log
