@@ -1,5 +1,5 @@
-// Service lifecycle. Signals are blocked before any thread starts and taken by sigwait here,
-// so no other thread is ever interrupted by them.
+// Service lifecycle. Signals are blocked before any thread starts (main's first line) and taken
+// by sigwait here, so no thread is ever interrupted by them nor killed by their default action.
 #include "app/application.hpp"
 
 #include "actors/core.hpp"
@@ -12,22 +12,51 @@
 #include "persistence/migrator.hpp"
 #include "persistence/session.hpp"
 
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <pthread.h>
+#include <thread>
 
 namespace eventhub::app {
 namespace {
 
-sigset_t block_stop_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-  return set;
-}
+/// Takes the stop signals after the first one while the service stops: the first of them ends
+/// the wait for requests in flight, later ones are logged and ignored. Nothing here ends the
+/// process early: the actors still drain and the embedded PostgreSQL is still stopped.
+class later_stop_signals {
+ public:
+  later_stop_signals(const sigset_t& set, http::server& server)
+      : set_(set), thread_([this, &server] { take(server); }) {}
+  ~later_stop_signals() {
+    done_ = true;
+    pthread_kill(thread_.native_handle(), SIGTERM); // blocked, so it only ends the sigwait
+    thread_.join();
+  }
+  later_stop_signals(const later_stop_signals&) = delete;
+  later_stop_signals& operator=(const later_stop_signals&) = delete;
+
+ private:
+  void take(http::server& server) {
+    for (bool hurried = false;;) {
+      int signal_number = 0;
+      if (sigwait(&set_, &signal_number) != 0 || done_)
+        return;
+      if (!hurried) {
+        log::warn("service.stopping_now",
+                  {{"signal", signal_number}, {"effect", "requests in flight are not waited for"}});
+        server.stop_waiting();
+        hurried = true;
+      } else {
+        log::warn("service.stop_signal_ignored", {{"signal", signal_number}});
+      }
+    }
+  }
+
+  const sigset_t set_;
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
 
 http::server_options server_options(const config::settings& s) {
   http::server_options o;
@@ -91,22 +120,40 @@ int serve(const config::settings& configured, const sigset_t& stop_signals) {
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   log::info("service.stopping", {{"signal", signal_number}});
-  server.stop(s.http_request_timeout); // stop accepting; finish requests in flight
-  core.stop();                         // actors exit; queued database work drained
+  {
+    later_stop_signals later(stop_signals, server);
+    server.stop(s.http_request_timeout); // stop accepting; finish requests in flight
+    core.stop();                         // actors exit; queued database work drained
+  }
   log::info("service.stopped");
-  return 0; // ~database stops the embedded PostgreSQL
+  return 0; // ~database stops the embedded PostgreSQL (signals now stay pending, harmless)
 }
 
 } // namespace
 
-int run_service(const config::settings& s) {
-  const sigset_t stop_signals = block_stop_signals();
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  struct sigaction hangup {};
+  if (sigaction(SIGHUP, nullptr, &hangup) == 0 && hangup.sa_handler != SIG_IGN)
+    sigaddset(&set, SIGHUP); // the terminal closed: a clean stop, not a PostgreSQL left behind
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return set;
+}
+
+int run_service(const config::settings& s, const sigset_t& stop_signals) {
+  // Every failure unwinds (catch-all included) so that ~database stops the embedded server.
   try {
     return serve(s, stop_signals);
   } catch (const persistence::migration_error& e) {
     log::error("service.refused_to_start", {{"reason", e.what()}});
   } catch (const std::exception& e) {
     log::error("service.failed_to_start", {{"reason", persistence::loggable_error(e)}});
+  } catch (...) {
+    log::error("service.failed_to_start", {{"reason", "unknown exception"}});
   }
   log::flush();
   return 1;

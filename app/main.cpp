@@ -6,10 +6,13 @@
 #include "security/password.hpp"
 
 #include <iostream>
+#include <pthread.h>
 
 int main(int argc, char** argv) {
   using namespace eventhub;
-  security::init_crypto();  // first: see why in security/password.cpp
+  // Before any thread exists (spdlog's flusher starts in log::init): see application.hpp.
+  const sigset_t stop_signals = app::block_stop_signals();
+  security::init_crypto(); // before any other OpenSSL use: see why in security/password.cpp
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
     std::cout << "usage: eventhub [--config FILE] [--key value ...]\n"
@@ -35,5 +38,11 @@ int main(int argc, char** argv) {
   }
   const auto& s = result.settings;
   log::init(s.log_level, s.log_format == config::log_format::json);
-  return admin ? app::run_admin(s, command) : app::run_service(s);
+  if (admin) {
+    // The admin CLI keeps the default actions (Ctrl-C ends it, also at its password prompt):
+    // only this thread takes them. An embedded server it started is then stopped by its watchdog.
+    pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
+    return app::run_admin(s, command);
+  }
+  return app::run_service(s, stop_signals);
 }

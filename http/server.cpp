@@ -52,6 +52,7 @@ struct server::impl {
   tcp::acceptor acceptor;
   std::vector<std::thread> threads;
   bool started = false, stopped = false;
+  std::atomic<bool> stop_waiting{false};
   metrics::counter& refused = metrics::registry::global().get_counter(
       "eventhub_http_connections_refused_total",
       "Connections closed at once: over http.max-connections");
@@ -114,7 +115,8 @@ void server::stop(std::chrono::milliseconds grace) {
     i.acceptor.close(ignored);
   });
   const auto until = std::chrono::steady_clock::now() + grace;
-  while (i.state->in_flight.load() > 0 && std::chrono::steady_clock::now() < until)
+  while (i.state->in_flight.load() > 0 && std::chrono::steady_clock::now() < until &&
+         !i.stop_waiting)
     std::this_thread::sleep_for(std::chrono::milliseconds{10});
   if (i.state->in_flight.load() > 0)
     log::warn("http.stop_with_requests_in_flight", {{"count", i.state->in_flight.load()}});
@@ -125,6 +127,10 @@ void server::stop(std::chrono::milliseconds grace) {
     t.join();
   i.threads.clear();
   metrics::registry::global().remove_callbacks("eventhub_http_connections");
+}
+
+void server::stop_waiting() {
+  impl_->stop_waiting = true;
 }
 
 } // namespace eventhub::http

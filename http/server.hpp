@@ -49,6 +49,9 @@ class server {
   /// connection and joins the I/O threads. Idempotent.
   void stop(std::chrono::milliseconds grace);
 
+  /// Ends a stop()'s wait for requests in flight now (any thread; e.g. on a second stop signal).
+  void stop_waiting();
+
  private:
   struct impl;
   std::unique_ptr<impl> impl_;

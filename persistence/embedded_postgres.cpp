@@ -15,9 +15,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 #include <zlib.h>
 
@@ -66,6 +69,52 @@ void chown_to(const std::string& path, const passwd* pw) {
     throw std::runtime_error("cannot hand " + path + " to user postgres");
 }
 
+/// The first lines of a file (postmaster.pid: pid, data directory, start time, port, socket
+/// directory, ...); empty when it cannot be read.
+std::vector<std::string> read_lines(const std::string& path, std::size_t count) {
+  std::vector<std::string> lines;
+  std::ifstream in(path);
+  std::string line;
+  while (lines.size() < count && std::getline(in, line))
+    lines.push_back(line);
+  return lines;
+}
+
+pid_t pid_of(const std::string& text) {
+  try {
+    const long pid = std::stol(text);
+    return pid > 0 ? static_cast<pid_t>(pid) : 0;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+bool alive(pid_t pid) {
+  return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+}
+
+/// A process's working directory ("" when it is gone or hidden from us). PostgreSQL's postmaster
+/// and every backend run in the data directory, which tells them apart from an unrelated process
+/// that reuses a dead server's pid.
+std::string working_dir(const std::string& pid) {
+  std::error_code ec;
+  auto cwd = fs::read_symlink("/proc/" + pid + "/cwd", ec);
+  return ec ? std::string() : cwd.string();
+}
+
+bool any_process_in(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const auto name = entry.path().filename().string();
+    if (!name.empty() && std::isdigit(static_cast<unsigned char>(name[0])) &&
+        working_dir(name) == dir)
+      return true;
+  }
+  return false;
+}
+
+constexpr auto lock_wait = std::chrono::seconds{60}; // a dead owner's watchdog stops its server
+
 } // namespace
 
 embedded_postgres::embedded_postgres(std::string base_dir) {
@@ -83,15 +132,19 @@ embedded_postgres::~embedded_postgres() {
   } catch (const std::exception& e) {
     log::error("db.embedded_stop_failed", {{"error", e.what()}});
   }
+  end_watchdog(false); // start failed half-way, or the stop did: the watchdog stops it
   if (lock_fd_ >= 0)
     ::close(lock_fd_);
 }
 
-int embedded_postgres::run(const std::vector<std::string>& args) const {
-  std::vector<std::string> full;
+std::vector<std::string> embedded_postgres::command(std::vector<std::string> args) const {
   if (as_postgres_user_)
-    full = {"runuser", "-u", "postgres", "--"};
-  full.insert(full.end(), args.begin(), args.end());
+    args.insert(args.begin(), {"runuser", "-u", "postgres", "--"});
+  return args;
+}
+
+int embedded_postgres::run(const std::vector<std::string>& args) const {
+  std::vector<std::string> full = command(args);
   std::vector<char*> argv;
   for (auto& a : full)
     argv.push_back(const_cast<char*>(a.c_str()));
@@ -144,9 +197,21 @@ std::string embedded_postgres::conninfo(const char* database) const {
          " user=" + db_user;
 }
 
-void embedded_postgres::create_database() const {
-  pqxx::connection c(conninfo("postgres"));
-  pqxx::nontransaction n(c);
+void embedded_postgres::create_database(bool adopted) const {
+  // A started server accepts connections (pg_ctl -w); an adopted one may still be starting up.
+  const auto until =
+      std::chrono::steady_clock::now() + (adopted ? lock_wait : std::chrono::seconds{0});
+  std::unique_ptr<pqxx::connection> c;
+  while (!c) {
+    try {
+      c = std::make_unique<pqxx::connection>(conninfo("postgres"));
+    } catch (const pqxx::broken_connection&) {
+      if (std::chrono::steady_clock::now() >= until)
+        throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds{100});
+    }
+  }
+  pqxx::nontransaction n(*c);
   if (n.exec_params("SELECT 1 FROM pg_database WHERE datname = $1", std::string(db_name)).empty())
     n.exec(std::string("CREATE DATABASE ") + db_name);
 }
@@ -176,15 +241,9 @@ std::string embedded_postgres::start(bool share) {
     if (run({"test", "-x", dir_}) != 0)
       relocate_for_postgres_user();
   }
-  const std::string lock_path = dir_ + "/eventhub.lock";
-  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    if (share && run({bin_dir_ + "/pg_ctl", "status", "-D", data_dir_}) == 0)
-      return conninfo(db_name); // the owner keeps running and stopping it
-    throw std::runtime_error(
-        "the embedded database in " + dir_ +
-        " is used by another eventhub process (set db.url or db.embedded-dir)");
-  }
+  take_lock(share);
+  if (lock_fd_ < 0)
+    return conninfo(db_name); // shared: the owner keeps running and stopping it
   const passwd* pg_user = as_postgres_user_ ? ::getpwnam("postgres") : nullptr;
   if (as_postgres_user_ && !pg_user)
     throw std::runtime_error("running as root needs the 'postgres' user to run PostgreSQL");
@@ -204,9 +263,29 @@ std::string embedded_postgres::start(bool share) {
     initialise_cluster();
   write_runtime_config();
 
-  if (run({bin_dir_ + "/pg_ctl", "status", "-D", data_dir_}) == 0) {
-    log::info("db.embedded_adopted", {{"dir", data_dir_}});
+  start_watchdog(); // from here on, our death stops the server
+
+  bool adopted = false;
+  if (const pid_t leftover = running_postmaster()) {
+    // Left running by an eventhub that was killed with its watchdog (kill -9 of both, a
+    // supervisor killing the process group): adopted when it answers on our socket, else
+    // stopped cleanly and started again with the settings of today.
+    if (leftover_reachable(leftover)) {
+      adopted = true;
+      log::info("db.embedded_adopted", {{"dir", data_dir_}, {"pid", static_cast<int>(leftover)}});
+    } else {
+      log::warn("db.embedded_restarting",
+                {{"dir", data_dir_},
+                 {"pid", static_cast<int>(leftover)},
+                 {"reason", "the server left running does not listen on " + socket_dir_}});
+      if (run({bin_dir_ + "/pg_ctl", "stop", "-D", data_dir_, "-m", "fast", "-w", "-t", "60"}) != 0)
+        throw std::runtime_error("cannot stop the embedded PostgreSQL left running in " +
+                                 data_dir_ + "; see " + dir_ + "/setup.log");
+    }
   } else {
+    remove_stale_lock_files();
+  }
+  if (!adopted) {
     int rc =
         run({bin_dir_ + "/pg_ctl", "start", "-D", data_dir_, "-l", log_file_, "-w", "-t", "60"});
     if (rc != 0)
@@ -215,8 +294,149 @@ std::string embedded_postgres::start(bool share) {
     log::info("db.embedded_started", {{"dir", data_dir_}});
   }
   running_ = true;
-  create_database();
+  create_database(adopted);
   return conninfo(db_name);
+}
+
+void embedded_postgres::take_lock(bool share) {
+  const std::string lock_path = dir_ + "/eventhub.lock";
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0)
+    throw std::runtime_error("cannot open " + lock_path);
+  const auto until = std::chrono::steady_clock::now() + lock_wait;
+  bool logged = false;
+  while (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (share && run({bin_dir_ + "/pg_ctl", "status", "-D", data_dir_}) == 0) {
+      ::close(lock_fd_);
+      lock_fd_ = -1;
+      return;
+    }
+    // The lock is the owner's, shared with its watchdog: an owner still alive is another
+    // eventhub; a dead one's watchdog is stopping the server and lets go when it is down.
+    const auto recorded = read_lines(lock_path, 1);
+    const pid_t owner = recorded.empty() ? 0 : pid_of(recorded[0]);
+    if (alive(owner) || std::chrono::steady_clock::now() >= until)
+      throw std::runtime_error(
+          "the embedded database in " + dir_ + " is used by another eventhub process" +
+          (alive(owner) ? " (pid " + std::to_string(owner) + ")" : std::string()) +
+          " (set db.url or db.embedded-dir)");
+    if (!logged)
+      log::info("db.embedded_waiting", {{"reason", "the previous owner's watchdog is stopping "
+                                                   "the server"}});
+    logged = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(lock_fd_, 0) != 0 ||
+      ::pwrite(lock_fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
+    throw std::runtime_error("cannot write " + lock_path);
+}
+
+/// A process that outlives us by design: it reads its stdin (a pipe only we write to) and, at EOF
+/// without the word "stopped" (we died before stopping the server: kill -9, a crash, abort),
+/// stops the server itself. It holds the lock (a copy of our descriptor) until that is done, so
+/// a next start cannot adopt a server being stopped. In a session of its own and with the stop
+/// signals blocked, it does not go down with the terminal's process group.
+void embedded_postgres::start_watchdog() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0)
+    throw std::runtime_error("cannot create the embedded database watchdog's pipe");
+  std::vector<std::string> full = {
+      "/bin/sh", "-c", "read -r word; [ \"$word\" = stopped ] || \"$@\"", "eventhub-pg-watchdog"};
+  for (auto& a :
+       command({bin_dir_ + "/pg_ctl", "stop", "-D", data_dir_, "-m", "fast", "-w", "-t", "60"}))
+    full.push_back(std::move(a));
+  std::vector<char*> argv;
+  for (auto& a : full)
+    argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+
+  const int lock_copy = ::fcntl(lock_fd_, F_DUPFD_CLOEXEC, 10); // never fd 3 itself
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[0], STDIN_FILENO);
+  const std::string setup_log = dir_ + "/setup.log";
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, setup_log.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0600);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, lock_copy, 3);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT})
+    sigaddset(&mask, sig);
+  posix_spawnattr_setsigmask(&attr, &mask);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK);
+  pid_t pid = 0;
+  const int rc =
+      lock_copy < 0 ? EBADF : posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), environ);
+  posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&actions);
+  if (lock_copy >= 0)
+    ::close(lock_copy);
+  ::close(fds[0]);
+  if (rc != 0) {
+    ::close(fds[1]);
+    throw std::runtime_error("cannot start the embedded database watchdog (/bin/sh)");
+  }
+  watchdog_pid_ = pid;
+  watchdog_fd_ = fds[1];
+  log::info("db.embedded_watchdog", {{"pid", static_cast<int>(pid)}});
+}
+
+void embedded_postgres::end_watchdog(bool server_stopped) {
+  if (watchdog_pid_ < 0)
+    return;
+  if (server_stopped) {
+    constexpr char word[] = "stopped\n";
+    [[maybe_unused]] auto ignored = ::write(watchdog_fd_, word, sizeof word - 1);
+  }
+  ::close(watchdog_fd_); // else EOF: it stops the server, and we wait for that
+  int status = 0;
+  while (::waitpid(watchdog_pid_, &status, 0) < 0 && errno == EINTR)
+    ;
+  watchdog_pid_ = -1;
+  watchdog_fd_ = -1;
+}
+
+/// The pid of postmaster.pid when it is a live server of this data directory, else 0. pg_ctl
+/// status only asks whether the pid exists: a dead server's pid reused by another process would
+/// be "running" to it (and pg_ctl stop would signal that process).
+pid_t embedded_postgres::running_postmaster() const {
+  const auto lines = read_lines(data_dir_ + "/postmaster.pid", 1);
+  const pid_t pid = lines.empty() ? 0 : pid_of(lines[0]);
+  std::error_code ec;
+  const auto data_dir = fs::canonical(data_dir_, ec).string();
+  return pid > 0 && !ec && working_dir(std::to_string(pid)) == data_dir ? pid : 0;
+}
+
+/// Whether the running server `postmaster` listens where we connect (it may have been started with
+/// another socket directory, or a /tmp cleaner may have removed its socket).
+bool embedded_postgres::leftover_reachable(pid_t postmaster) const {
+  const auto lines = read_lines(data_dir_ + "/postmaster.pid", 5);
+  return lines.size() == 5 && pid_of(lines[0]) == postmaster &&
+         lines[3] == std::to_string(socket_port) && lines[4] == socket_dir_ &&
+         fs::exists(socket_dir_ + "/.s.PGSQL." + std::to_string(socket_port));
+}
+
+/// No server runs in the data directory, yet postmaster.pid (or the socket's lock file) may
+/// remain: a crash, a power cut. PostgreSQL ignores one naming a dead pid but refuses to start
+/// while its pid is alive, reused by any process of its user. With no process at all in the data
+/// directory (no orphaned backend still using the old shared memory), they are removed.
+void embedded_postgres::remove_stale_lock_files() const {
+  const std::string pid_file = data_dir_ + "/postmaster.pid";
+  const std::string socket_lock =
+      socket_dir_ + "/.s.PGSQL." + std::to_string(socket_port) + ".lock";
+  if (!fs::exists(pid_file) && !fs::exists(socket_lock))
+    return;
+  std::error_code ec;
+  const auto data_dir = fs::canonical(data_dir_, ec).string();
+  if (ec || any_process_in(data_dir))
+    return; // left to PostgreSQL, which then says why in postgres.log
+  log::warn("db.embedded_stale_pid_file", {{"dir", data_dir_}});
+  fs::remove(pid_file, ec);
+  fs::remove(socket_lock, ec);
 }
 
 void embedded_postgres::stop() {
@@ -227,6 +447,7 @@ void embedded_postgres::stop() {
   if (rc != 0)
     throw std::runtime_error("pg_ctl stop failed (exit " + std::to_string(rc) + ")");
   log::info("db.embedded_stopped");
+  end_watchdog(true);
 }
 
 std::string embedded_postgres::load_or_create_secret() {

@@ -1,6 +1,10 @@
 // The embedded default database: a project-local PostgreSQL cluster created (initdb) and
 // started on a unix socket when no db.url is configured, stopped cleanly on exit, reused next time.
+// A watchdog process stops it when its owner dies without doing so (kill -9, a crash); a server
+// left running all the same (watchdog killed too) is adopted by the next start.
 #pragma once
+
+#include <sys/types.h>
 
 #include <string>
 #include <vector>
@@ -22,7 +26,7 @@ class embedded_postgres {
   /// admin CLI) is used as it is and left running. Throws std::runtime_error for humans.
   std::string start(bool share = false);
 
-  /// Stops the server if this object started or adopted it. Idempotent.
+  /// Stops the server if this object started or adopted it, then ends the watchdog. Idempotent.
   void stop();
 
   /// A secret kept in the data directory (created once, mode 0600): the default jwt.secret.
@@ -32,10 +36,17 @@ class embedded_postgres {
 
  private:
   int run(const std::vector<std::string>& argv) const;
+  std::vector<std::string> command(std::vector<std::string> args) const;
+  void take_lock(bool share);
+  void start_watchdog();
+  void end_watchdog(bool server_stopped);
+  pid_t running_postmaster() const;
+  bool leftover_reachable(pid_t postmaster) const;
+  void remove_stale_lock_files() const;
   void initialise_cluster();
   void relocate_for_postgres_user();
   void write_runtime_config() const;
-  void create_database() const;
+  void create_database(bool adopted) const;
   std::string conninfo(const char* database) const;
 
   std::string dir_;
@@ -44,6 +55,8 @@ class embedded_postgres {
   std::string bin_dir_;
   std::string log_file_;
   int lock_fd_ = -1;
+  pid_t watchdog_pid_ = -1;
+  int watchdog_fd_ = -1; // its stdin: "stopped" when we stopped the server, else EOF
   bool as_postgres_user_ = false;
   bool running_ = false;
 };
