@@ -81,4 +81,7 @@ using health_atom = caf::atom_constant<caf::atom("health")>;
 using partitions_atom = caf::atom_constant<caf::atom("auditprt")>; // audit: partitions ahead
 using checked_atom = caf::atom_constant<caf::atom("checked")>;     // health: a check finished
 
+// retention
+using retention_atom = caf::atom_constant<caf::atom("retention")>; // its own timer: run a round
+
 } // namespace eventhub::actors

@@ -11,6 +11,7 @@
 #include "actors/listing_cache.hpp"
 #include "actors/notifier.hpp"
 #include "actors/options.hpp"
+#include "actors/retention.hpp"
 #include "actors/services/accounts.hpp"
 #include "actors/services/audit.hpp"
 #include "actors/services/events.hpp"
@@ -53,6 +54,7 @@ struct core::impl {
   event_registry_actor registry;
   cluster_node_actor cluster;
   hold_sweeper_actor hold_sweeper;
+  retention_actor retention;
   std::vector<credential_worker_actor> hashers;
   purchase_handler lock_seller; // only in lock-per-request mode
   accounts_actor accounts;
@@ -91,6 +93,7 @@ core::core(const config::settings& s, const std::string& conninfo,
   i.hashers = spawn_credential_workers(sys, o.credentials);
   i.cluster = spawn_cluster_node(sys, i.cache, i.registry, o.cluster);
   i.hold_sweeper = spawn_hold_sweeper(sys, i.db_pool, i.notifier, o.hold_sweeper);
+  i.retention = spawn_retention(sys, i.db_pool, o.retention);
 
   purchase_handler seller = i.registry;
   if (o.services.mode == config::purchase_mode::lock_per_request) {
@@ -145,7 +148,8 @@ void core::stop() {
     caf::anon_send_exit(service, reason);
   caf::anon_send_exit(i.cluster, reason);
   caf::anon_send_exit(i.hold_sweeper, reason);
-  caf::anon_send_exit(i.registry, reason); // takes its event actors along
+  caf::anon_send_exit(i.retention, reason); // a batch in flight commits or rolls back alone
+  caf::anon_send_exit(i.registry, reason);  // takes its event actors along
   if (i.lock_seller)
     caf::anon_send_exit(i.lock_seller, reason);
   caf::anon_send_exit(i.notifier, reason); // queues its last "delivered" marks first

@@ -108,6 +108,20 @@ service_options services_from(const config::settings& s) {
   return o;
 }
 
+retention_options retention_from(const config::settings& s) {
+  retention_options o;
+  o.interval = s.retention_interval;
+  o.batch_timeout = s.http_request_timeout;
+  auto& p = o.policy;
+  p.login_failures = s.retention_login_failures;
+  p.login_window = s.login_failure_window;
+  p.idempotency_keys = s.retention_idempotency_keys;
+  p.holds = s.retention_holds;
+  p.webhook_deliveries = s.retention_webhook_deliveries;
+  p.batch_size = s.retention_batch_size;
+  return o;
+}
+
 } // namespace
 
 std::string cluster_options::self_name() const {
@@ -127,6 +141,7 @@ core_options options_from(const config::settings& s, const std::string& conninfo
   o.hold_sweeper.interval = s.hold_sweep_interval;
   o.audit.request_timeout = o.services.request_timeout;
   o.hold_sweeper.offer_ttl = s.waitlist_offer_ttl;
+  o.retention = retention_from(s);
   o.key_secret = s.tickets_key_secret.empty() ? s.jwt_secret : s.tickets_key_secret;
   return o;
 }

@@ -5,6 +5,7 @@
 
 #include "config/settings.hpp"
 #include "persistence/login_repository.hpp"
+#include "persistence/retention_repository.hpp"
 #include "persistence/session.hpp"
 #include "security/password.hpp"
 
@@ -108,6 +109,13 @@ struct audit_options {
   int months_ahead = 3;
 };
 
+/// The retention actor: how often it runs a round, each batch's deadline, and what it keeps.
+struct retention_options {
+  milliseconds interval{10 * 60 * 1000}; // retention.interval
+  milliseconds batch_timeout{10000};     // a batch still queued in the pool this long is dropped
+  persistence::retention::policy policy; // retention.* ages and batch-size, login.failure-window
+};
+
 struct core_options {
   db_pool_options db_pool;
   event_actor_options event_actor;
@@ -119,6 +127,7 @@ struct core_options {
   service_options services;
   hold_sweeper_options hold_sweeper;
   audit_options audit;
+  retention_options retention;
   /// Seals the events' ticket-signing keys: tickets.key-secret, else jwt.secret.
   std::string key_secret;
 };

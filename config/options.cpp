@@ -36,7 +36,7 @@ apply_fn integer(int settings::*field, long long min, long long max) {
 
 std::optional<milliseconds> parse_duration(const std::string& v) {
   static const std::pair<const char*, long long> units[] = {
-      {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+      {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
   for (const auto& [suffix, factor] : units) {
     const std::string s(suffix);
     if (v.size() > s.size() && v.compare(v.size() - s.size(), s.size(), s) == 0) {
@@ -52,8 +52,9 @@ apply_fn duration(milliseconds settings::*field, milliseconds min, milliseconds 
   return [=](settings& s, const std::string& v) -> std::optional<std::string> {
     auto d = parse_duration(v);
     if (!d || *d < min || *d > max)
-      return "must be a duration like 500ms, 5s, 15m or 1h between " + std::to_string(min.count()) +
-             "ms and " + std::to_string(max.count()) + "ms (got " + quoted(v) + ")";
+      return "must be a duration like 500ms, 5s, 15m, 1h or 7d between " +
+             std::to_string(min.count()) + "ms and " + std::to_string(max.count()) + "ms (got " +
+             quoted(v) + ")";
     s.*field = *d;
     return std::nullopt;
   };
@@ -358,6 +359,34 @@ std::vector<option> make_options() {
        "Confirmations not marked delivered this long after their "
        "purchase are delivered again by a sweep (e.g. after a crash).",
        false, duration(&S::notify_redelivery_delay, milliseconds{10}, day)},
+
+      {"retention.interval", "10m",
+       "How often each node deletes, in batches, the rows nothing needs any more (the kinds "
+       "below; docs/operations.md, \"Retention\"). One node at a time: a node finding another "
+       "at it skips its round.",
+       false, duration(&S::retention_interval, milliseconds{100}, day)},
+      {"retention.batch-size", "1000",
+       "Rows deleted per transaction; a round repeats full batches until one comes back short.",
+       false, integer(&S::retention_batch_size, 1, 100000)},
+      {"retention.login-failures", "24h",
+       "A run of failed logins (one email or client address) is deleted this long after it "
+       "began, and never while it counts (login.failure-window) or its lockout runs.",
+       false, duration(&S::retention_login_failures, milliseconds{1000}, 3650 * day)},
+      {"retention.idempotency-keys", "7d",
+       "How long a purchase's or hold's Idempotency-Key is remembered: a retry with it within "
+       "this answers the original (200, Idempotent-Replayed); after it the key is a new request. "
+       "The purchase itself is never deleted.",
+       false, duration(&S::retention_idempotency_keys, milliseconds{1000}, 3650 * day)},
+      {"retention.holds", "14d",
+       "A RELEASED or EXPIRED hold is deleted this long after it ended (GET /api/holds/{id} is "
+       "then 404), unless its key is still remembered or it was a waitlist offer. CONFIRMED holds "
+       "are kept with their purchase.",
+       false, duration(&S::retention_holds, milliseconds{1000}, 3650 * day)},
+      {"retention.webhook-deliveries", "30d",
+       "Attempts in a webhook's delivery log (GET /api/webhooks/{id}/deliveries) are deleted "
+       "this long after they were made, once their message is delivered or failed; a pending "
+       "message keeps all of its attempts.",
+       false, duration(&S::retention_webhook_deliveries, milliseconds{1000}, 3650 * day)},
 
       {"actors.threads", "1", "CAF scheduler threads. On 2 cores, 1 is fastest.", false,
        integer(&S::actors_threads, 1, 64)},

@@ -89,6 +89,14 @@ struct settings {
   int notify_endpoint_queue = 1000;
   milliseconds notify_redelivery_delay{10000};
 
+  // retention (docs/operations.md, "Retention")
+  milliseconds retention_interval{10 * 60000};
+  int retention_batch_size = 1000;
+  milliseconds retention_login_failures{24LL * 3600000};
+  milliseconds retention_idempotency_keys{7LL * 24 * 3600000};
+  milliseconds retention_holds{14LL * 24 * 3600000};
+  milliseconds retention_webhook_deliveries{30LL * 24 * 3600000};
+
   // actors and cluster
   int actors_threads = 1;
   std::string cluster_host = "127.0.0.1";

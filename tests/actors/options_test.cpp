@@ -51,6 +51,12 @@ config::settings distinct_settings() {
   s.purchase_cancel_cutoff = milliseconds{1023};
   s.hold_sweep_interval = milliseconds{1024};
   s.waitlist_offer_ttl = milliseconds{1025};
+  s.retention_interval = milliseconds{1026};
+  s.retention_batch_size = 1027;
+  s.retention_login_failures = milliseconds{1028};
+  s.retention_idempotency_keys = milliseconds{1029};
+  s.retention_holds = milliseconds{1030};
+  s.retention_webhook_deliveries = milliseconds{1031};
   return s;
 }
 
@@ -122,6 +128,15 @@ TEST_CASE("each component's options come from the settings of the same name") {
   CHECK(o.services.hold_ttl == s.hold_ttl);
   CHECK(o.services.cancel_cutoff == s.purchase_cancel_cutoff);
   CHECK(o.services.offer_ttl == s.waitlist_offer_ttl);
+
+  CHECK(o.retention.interval == s.retention_interval);
+  CHECK(o.retention.batch_timeout == s.http_request_timeout);
+  CHECK(o.retention.policy.batch_size == s.retention_batch_size);
+  CHECK(o.retention.policy.login_failures == s.retention_login_failures);
+  CHECK(o.retention.policy.login_window == s.login_failure_window);
+  CHECK(o.retention.policy.idempotency_keys == s.retention_idempotency_keys);
+  CHECK(o.retention.policy.holds == s.retention_holds);
+  CHECK(o.retention.policy.webhook_deliveries == s.retention_webhook_deliveries);
 }
 
 TEST_CASE("a node without cluster settings is a cluster of one") {

@@ -1,6 +1,7 @@
 // Migrations against a real PostgreSQL: once, idempotent, concurrent, checksum refusal.
 #include "persistence/audit_repository.hpp"
 #include "persistence/migrator.hpp"
+#include "persistence/retention_repository.hpp"
 #include "persistence/webhook_repository.hpp"
 #include "tests/support/pg_fixture.hpp"
 
@@ -574,6 +575,52 @@ SCENARIO("V10 on V9 data: the audit log starts empty, takes entries, and refuses
   // Unknown actions and entity types are refused.
   CHECK_THROWS(
       db.exec("INSERT INTO audit_log (action, entity_type) VALUES ('event.sold', 'event')"));
+}
+
+SCENARIO("V11 on V10 data: retention's indexes, nothing deleted until a round runs") {
+  testing::pg_database db;
+  seed_v7(db);
+  auto files = embedded_migrations();
+  {
+    pqxx::connection c(db.conninfo());
+    migrate(c, load_migrations({files.begin(), files.begin() + 10})); // V10
+  }
+  // V10 rows of every kind retention deletes, all long past any keep.
+  db.exec("INSERT INTO login_failures (subject, failures, first_failed_at) VALUES "
+          "('email:u@x.io', 2, now() - interval '90 days');"
+          "INSERT INTO idempotency_keys (participant_id, idempotency_key, event_id, quantity, "
+          "purchase_id, created_at) VALUES (1, 'k-1', 1, 3, 1, now() - interval '90 days');"
+          "INSERT INTO holds (event_id, ticket_type_id, participant_id, quantity, "
+          "unit_price_cents, currency, status, created_at, expires_at, settled_at) VALUES "
+          "(1, 1, 1, 1, 1500, 'EUR', 'RELEASED', now() - interval '90 days', "
+          "now() - interval '89 days', now() - interval '90 days');"
+          "INSERT INTO webhook_endpoints (url, event_types, sealed_secret) VALUES "
+          "('https://hooks.example/a', ARRAY['hold.expired'], '\\x00'::bytea);"
+          "INSERT INTO webhook_attempts (endpoint_id, message_id, type, attempt, outcome, "
+          "duration_ms, attempted_at) VALUES (1, 7, 'hold.expired', 1, 'DELIVERED', 3, "
+          "now() - interval '90 days')");
+  pqxx::connection c(db.conninfo());
+  auto report = migrate(c, load_migrations({files.begin(), files.begin() + 11})); // V11
+  REQUIRE(report.applied == 1);
+  CHECK(report.schema_version == 11);
+  for (const char* index : {"login_failures_first_failed_idx", "idempotency_keys_created_idx",
+                            "holds_finished_idx", "webhook_attempts_attempted_idx"})
+    CHECK(db.scalar(std::string("SELECT count(*) FROM pg_indexes WHERE indexname = '") + index +
+                    "'") == 1);
+  CHECK(db.text("SELECT indexdef FROM pg_indexes WHERE indexname = 'holds_finished_idx'")
+            .find("WHERE") != std::string::npos); // partial: CONFIRMED and HELD holds are not in it
+  // The migration itself deletes nothing.
+  CHECK(db.scalar("SELECT (SELECT count(*) FROM login_failures) + (SELECT count(*) FROM "
+                  "idempotency_keys) + (SELECT count(*) FROM holds) + (SELECT count(*) FROM "
+                  "webhook_attempts)") == 4);
+  // The first round after the upgrade does, and leaves the purchase the key named.
+  persistence::session s{db.options()};
+  auto round = persistence::retention::run_round(s, persistence::retention::policy{});
+  CHECK_FALSE(round.skipped);
+  CHECK(db.scalar("SELECT (SELECT count(*) FROM login_failures) + (SELECT count(*) FROM "
+                  "idempotency_keys) + (SELECT count(*) FROM holds) + (SELECT count(*) FROM "
+                  "webhook_attempts)") == 0);
+  CHECK(db.scalar("SELECT count(*) FROM purchases WHERE id = 1") == 1);
 }
 
 SCENARIO("audit retention drops whole months before the cutoff, and only those") {

@@ -138,3 +138,33 @@ TEST_CASE("every key has an environment name and appears in the reference") {
   }
   CHECK(env_name("purchase.max-per-order") == "EVENTHUB_PURCHASE_MAX_PER_ORDER");
 }
+
+TEST_CASE(
+    "retention ages are durations in days too, and their documented defaults are the ones used") {
+  auto s = load_ok({"--retention.holds", "3d", "--retention.interval", "30s",
+                    "--retention.batch-size", "50", "--retention.webhook-deliveries", "1s"});
+  CHECK(s.retention_holds == std::chrono::hours(72));
+  CHECK(s.retention_interval == std::chrono::seconds(30));
+  CHECK(s.retention_batch_size == 50);
+  CHECK(s.retention_webhook_deliveries == std::chrono::seconds(1));
+  CHECK(load_error({"--retention.idempotency-keys", "0s"}).key == "retention.idempotency-keys");
+  CHECK(load_error({"--retention.batch-size", "0"}).key == "retention.batch-size");
+  CHECK(load_error({"--retention.holds", "2w"}).key == "retention.holds");
+
+  // Each default written in the reference parses to the value a fresh settings has.
+  settings parsed;
+  parsed.retention_interval = parsed.retention_login_failures = parsed.retention_holds =
+      parsed.retention_idempotency_keys = parsed.retention_webhook_deliveries =
+          std::chrono::milliseconds{1};
+  parsed.retention_batch_size = 1;
+  for (const auto& o : options())
+    if (o.key.rfind("retention.", 0) == 0)
+      REQUIRE_FALSE(o.apply(parsed, o.default_value));
+  const settings fresh;
+  CHECK(parsed.retention_interval == fresh.retention_interval);
+  CHECK(parsed.retention_batch_size == fresh.retention_batch_size);
+  CHECK(parsed.retention_login_failures == fresh.retention_login_failures);
+  CHECK(parsed.retention_idempotency_keys == fresh.retention_idempotency_keys);
+  CHECK(parsed.retention_holds == fresh.retention_holds);
+  CHECK(parsed.retention_webhook_deliveries == fresh.retention_webhook_deliveries);
+}
