@@ -14,7 +14,7 @@ namespace eventhub::actors {
 class core {
  public:
   /// Spawns the DB pool (connecting to `conninfo`), the notifier, listing cache, event registry,
-  /// credential workers and cluster node.
+  /// credential workers, cluster node, hold sweeper, retention actor and the service actors.
   core(const config::settings& s, const std::string& conninfo,
        std::shared_ptr<const security::token_service> tokens);
   ~core();
